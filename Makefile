@@ -1,0 +1,56 @@
+# jixiao — the README's commands. Only Python 3.11 and make are needed: uv is bootstrapped
+# into .tools/ when it is not on PATH, and everything else comes from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/uv/bin/uv)
+export JIXIAO_HOME ?= $(CURDIR)/var
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help install demo test test-fast lint airflow bench clean template docs
+
+help:
+	@echo "make demo     - install, build sample workbooks, run the nightly + yearly DAGs, print a summary"
+	@echo "make test     - install and run the whole test suite"
+	@echo "make airflow  - airflow standalone (web UI on http://localhost:8080) on this project"
+	@echo "make lint     - ruff + mypy"
+	@echo "make bench    - ingest benchmark (docs/benchmarks.md)"
+
+$(CURDIR)/.tools/uv/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools/uv
+	$(CURDIR)/.tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: .venv/.synced
+
+demo: install
+	$(RUN) jixiao demo
+
+test: install
+	$(RUN) pytest
+
+test-fast: install
+	$(RUN) pytest -m "not slow and not e2e and not browser"
+
+lint: install
+	$(RUN) ruff check src tests dags scripts
+	$(RUN) mypy
+
+airflow: install
+	$(RUN) jixiao airflow standalone
+
+template: install
+	$(RUN) jixiao template jixiao-template.xlsx
+
+bench: install
+	$(RUN) python scripts/bench_ingest.py
+
+docs: install
+	$(RUN) python -c "from jixiao.warehouse.dbt import docs_generate; from jixiao.config import get_settings; print(docs_generate(get_settings().ensure()))"
+
+clean:
+	rm -rf var .venv .tools

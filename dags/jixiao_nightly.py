@@ -1,0 +1,119 @@
+"""
+### jixiao_nightly — 每晚载入 / the nightly load
+
+Runs at 02:00 Asia/Shanghai. Finds new and changed departmental workbooks in the inbox,
+loads them into the DuckDB raw schema (bad files are quarantined with their reasons), gates the
+raw data with Great Expectations, builds the dbt warehouse, gates the marts, and publishes the
+marts for BI readers. Publishing emits the `jixiao://published/marts` Asset that the yearly
+report DAG listens to. The stewards' quality report is rebuilt at the end of every run, pass
+or fail.
+
+Data errors (a failed gate, a failing dbt test) fail at once; anything else is retried with
+exponential backoff. Every task that opens the warehouse runs in the one-slot `jixiao_warehouse`
+pool: DuckDB allows one read-write process or many readers, never both.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from jixiao.assets import MARTS_BUILT_URI, PUBLISHED_MARTS_URI, RAW_LOADED_URI
+from jixiao.orchestration import WAREHOUSE_POOL
+
+RAW_LOADED = Asset(RAW_LOADED_URI)
+MARTS_BUILT = Asset(MARTS_BUILT_URI)
+PUBLISHED_MARTS = Asset(PUBLISHED_MARTS_URI)
+
+
+def _alert(context: Any) -> None:
+    from jixiao.alerts import record_failure
+
+    record_failure(context)
+
+
+@dag(
+    dag_id="jixiao_nightly",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["jixiao", "nightly", "ingest", "dbt", "quality"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "jixiao",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+        "on_failure_callback": _alert,
+    },
+)
+def jixiao_nightly() -> None:
+    @task
+    def discover() -> list[str]:
+        """Find new and changed workbooks (查找新增或变更的工作簿)."""
+        from jixiao import pipeline
+
+        return pipeline.discover()
+
+    @task(pool=WAREHOUSE_POOL, outlets=[RAW_LOADED])
+    def ingest(paths: list[str]) -> dict[str, Any]:
+        """Load into raw, quarantine bad files (载入与隔离)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            return pipeline.ingest(paths)
+
+    @task(pool=WAREHOUSE_POOL)
+    def gate_raw() -> dict[str, Any]:
+        """GX gate on the raw schema (原始层质量闸门)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            return pipeline.gate_raw()
+
+    @task(pool=WAREHOUSE_POOL, outlets=[MARTS_BUILT])
+    def dbt_build() -> dict[str, Any]:
+        """dbt seed, run and test (dbt 构建)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            return pipeline.dbt_build()
+
+    @task(pool=WAREHOUSE_POOL)
+    def gate_marts() -> dict[str, Any]:
+        """GX gate on the marts (集市层质量闸门)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            return pipeline.gate_marts()
+
+    @task(pool=WAREHOUSE_POOL, outlets=[PUBLISHED_MARTS])
+    def publish(**context: Any) -> dict[str, Any]:
+        """Atomic publish of the validated marts (原子发布)."""
+        from jixiao import pipeline
+
+        return pipeline.publish(run_id=str(context["run_id"]))
+
+    @task(pool=WAREHOUSE_POOL, trigger_rule="all_done", retries=0)
+    def quality_report() -> str:
+        """Rebuild the stewards' quality report, pass or fail (质量报告)."""
+        from jixiao import pipeline
+
+        return pipeline.quality_report()
+
+    marts_gate = gate_marts()
+    ingested = ingest(discover())
+    ingested >> gate_raw() >> dbt_build() >> marts_gate >> publish()
+    [ingested, marts_gate] >> quality_report()
+
+
+jixiao_nightly()

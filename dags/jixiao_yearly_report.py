@@ -1,0 +1,93 @@
+"""
+### jixiao_yearly_report — 年度绩效报告 / yearly performance reports
+
+Produces the yearly reports for one fiscal year (param `year`): the regenerated
+项目支出绩效自评表 per project and the evaluation report per department and region.
+
+Runs on 15 January (after the fiscal year closes, for the year just ended) and whenever the
+nightly DAG publishes new marts (the `jixiao://published/marts` Asset). It refuses to run
+unless the mart quality gate for that year passed, and says which expectations blocked it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+
+from jixiao.assets import PUBLISHED_MARTS_URI, YEARLY_REPORTS_URI
+
+PUBLISHED_MARTS = Asset(PUBLISHED_MARTS_URI)
+YEARLY_REPORTS = Asset(YEARLY_REPORTS_URI)
+
+
+def _alert(context: Any) -> None:
+    from jixiao.alerts import record_failure
+
+    record_failure(context)
+
+
+@dag(
+    dag_id="jixiao_yearly_report",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 6 15 1 *", timezone="Asia/Shanghai"),
+        assets=[PUBLISHED_MARTS],
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["jixiao", "yearly", "reports"],
+    doc_md=__doc__,
+    params={
+        "year": Param(
+            None,
+            type=["null", "integer"],
+            minimum=2000,
+            maximum=2100,
+            description="Fiscal year (评价年度); empty means the year before the run date",
+        ),
+        "department": Param(None, type=["null", "string"], description="主管部门 (optional)"),
+    },
+    default_args={
+        "owner": "jixiao",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": _alert,
+    },
+)
+def jixiao_yearly_report() -> None:
+    @task
+    def resolve_year(**context: Any) -> int:
+        """The fiscal year to report on (评价年度)."""
+        year = context["params"].get("year")
+        if year:
+            return int(year)
+        run_after = context.get("logical_date") or context["dag_run"].run_after
+        return int(run_after.in_timezone("Asia/Shanghai").year) - 1
+
+    @task(retries=0)
+    def check_gate(year: int) -> int:
+        """Refuse unless the year's mart gate passed (质量闸门前置检查)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            pipeline.check_year_gate(year)
+        return year
+
+    @task(outlets=[YEARLY_REPORTS])
+    def build_reports(year: int, **context: Any) -> dict[str, Any]:
+        """Write the xlsx and HTML reports from the marts (生成年度报告)."""
+        from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
+
+        with fail_fast_on_data_error():
+            return pipeline.yearly_report(year, department=context["params"].get("department"))
+
+    build_reports(check_gate(resolve_year()))
+
+
+jixiao_yearly_report()

@@ -1,0 +1,165 @@
+"""The nightly and yearly jobs, one function per DAG task (流水线).
+
+DAG files and CLI commands call these functions and nothing else, so the same code runs
+under Airflow, from the command line and in tests. Each function takes an optional
+``Settings`` (default: from ``JIXIAO_HOME``) and returns a JSON-serialisable dict that
+Airflow stores as the task's XCom. Heavy libraries (pandas, duckdb, dbt, GX) are imported
+inside the functions so that parsing a DAG file stays cheap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jixiao.config import Settings, get_settings
+from jixiao.errors import QualityGateBlocked, ReportRefused
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return (settings or get_settings()).ensure()
+
+
+def discover(settings: Settings | None = None) -> list[str]:
+    """Files in the inbox that are new or changed since the last load (新增或变更的工作簿)."""
+    from jixiao.ingest.loader import discover as _discover
+
+    return [str(p) for p in _discover(_settings(settings))]
+
+
+def ingest(paths: list[str] | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """Load workbooks into the raw schema; quarantine what cannot be loaded (载入与隔离)."""
+    from jixiao.ingest.loader import ingest_files
+
+    s = _settings(settings)
+    summary = ingest_files(s, [Path(p) for p in paths] if paths is not None else None)
+    return dict(summary.to_dict())
+
+
+def _gate(gate: str, settings: Settings | None, year: int | None = None) -> dict[str, Any]:
+    from jixiao.quality.gates import QualityGateFailed, run_gate
+
+    s = _settings(settings)
+    try:
+        result = run_gate(gate, s, year=year)
+    except QualityGateFailed as exc:
+        raise QualityGateBlocked(str(exc)) from exc
+    return dict(result.to_dict())
+
+
+def gate_raw(settings: Settings | None = None) -> dict[str, Any]:
+    """Great Expectations gate on the raw schema (原始层质量闸门)."""
+    return _gate("raw", settings)
+
+
+def dbt_build(settings: Settings | None = None) -> dict[str, Any]:
+    """Seed, run and test the dbt project against the working warehouse (dbt 构建)."""
+    from jixiao.warehouse.dbt import build
+
+    result = build(_settings(settings))
+    return dict(result.to_dict())
+
+
+def gate_marts(settings: Settings | None = None) -> dict[str, Any]:
+    """Great Expectations gate on the marts, before publishing (集市层质量闸门)."""
+    return _gate("marts", settings)
+
+
+def publish(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Swap the validated marts into the published file for BI readers (发布)."""
+    from jixiao.publish.publisher import publish as _publish
+
+    return dict(_publish(_settings(settings), run_id=run_id).to_dict())
+
+
+def quality_report(settings: Settings | None = None) -> str:
+    """Write the data stewards' quality report site (质量报告)."""
+    from jixiao.quality.report import build_quality_report
+
+    return str(build_quality_report(_settings(settings)))
+
+
+def check_year_gate(year: int, settings: Settings | None = None) -> None:
+    """Refuse unless the mart gate passed for ``year`` (年度报告前置检查)."""
+    from jixiao.quality.gates import gate_passed, gate_summary
+
+    s = _settings(settings)
+    if not gate_passed(s, gate="marts", year=year):
+        detail = gate_summary(s, gate="marts", year=year)
+        raise ReportRefused(
+            f"{year} 年度集市质量闸门未通过，拒绝生成年度报告。"
+            f" / The mart quality gate for {year} has not passed; the yearly report is refused."
+            f"\n{detail}"
+        )
+
+
+def yearly_report(
+    year: int, department: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Produce the yearly reports from the marts, only after the gate passed (年度报告)."""
+    from jixiao.reports.yearly import build_reports
+
+    s = _settings(settings)
+    check_year_gate(year, s)
+    paths = build_reports(s, year, department=department)
+    return {"year": year, "department": department, "files": [str(p) for p in paths]}
+
+
+def _table_counts(db: Path, schema: str) -> dict[str, int]:
+    import duckdb
+
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "order by 1",
+                [schema],
+            ).fetchall()
+        ]
+        counts = {}
+        for name in names:
+            if not name.startswith("_"):
+                row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+                counts[name] = int(row[0]) if row else 0
+        return counts
+    finally:
+        con.close()
+
+
+def _file_outcomes(db: Path) -> dict[str, int]:
+    import duckdb
+
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        has_log = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_log'"
+        ).fetchone()
+        if not has_log or not has_log[0]:
+            return {}
+        rows = con.execute(
+            "select status, count(*) from raw.load_log group by status order by status"
+        ).fetchall()
+        return {str(k): int(v) for k, v in rows}
+    finally:
+        con.close()
+
+
+def summary(settings: Settings | None = None) -> dict[str, Any]:
+    """What the runs produced: files, rows per mart, where things are (运行摘要)."""
+    s = _settings(settings)
+    marts_db = s.published if s.published.exists() else s.warehouse
+    return {
+        "warehouse": str(s.warehouse),
+        "published": str(s.published),
+        "reports": str(s.reports),
+        "quality_report": str(s.quality / "index.html"),
+        "files": _file_outcomes(s.warehouse),
+        "marts": _table_counts(marts_db, "marts"),
+    }

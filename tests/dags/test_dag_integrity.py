@@ -1,0 +1,130 @@
+"""DAG integrity: the DAGs import cleanly, are configured like production, do no I/O at parse.
+
+These import the real DAG files with Airflow's DagBag (no mocks).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jixiao.config import PROJECT_ROOT
+
+DAGS_DIR = PROJECT_ROOT / "dags"
+DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
+HEAVY = ["pandas", "duckdb", "great_expectations", "dbt", "openpyxl", "python_calamine",
+         "pyarrow", "matplotlib"]
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import os
+
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def test_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == {"jixiao_nightly", "jixiao_yearly_report"}
+
+
+def test_one_dag_per_file_named_after_it(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for dag_id, dag in dagbag.dags.items():
+        assert Path(dag.fileloc).stem == dag_id
+
+
+def test_every_dag_has_tags_retries_schedule_and_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        assert dag.doc_md, f"{dag_id} has no doc_md"
+        assert dag.timetable is not None and dag.timetable.can_be_scheduled, f"{dag_id} unscheduled"
+        assert dag.catchup is False, dag_id
+        assert dag.max_active_runs == 1, dag_id
+        assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} has no retries"
+        assert dag.default_args.get("on_failure_callback"), f"{dag_id} records no alert"
+
+
+def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["jixiao_nightly"]
+    assert dag.timetable.expression == "0 2 * * *"
+    assert str(dag.timetable.timezone.name) == "Asia/Shanghai"
+    order = ["discover", "ingest", "gate_raw", "dbt_build", "gate_marts", "publish"]
+    for up, down in zip(order, order[1:], strict=False):
+        assert down in dag.get_task(up).downstream_task_ids, f"{up} -> {down} missing"
+    publish = dag.get_task("publish")
+    assert [o.uri for o in publish.outlets] == ["jixiao://published/marts"]
+    # every task that opens the DuckDB warehouse shares the one-slot pool
+    for task_id in ("ingest", "gate_raw", "dbt_build", "gate_marts", "publish", "quality_report"):
+        assert dag.get_task(task_id).pool == "jixiao_warehouse", task_id
+    assert dag.get_task("quality_report").trigger_rule == "all_done"
+
+
+def test_yearly_report_refuses_without_gate_and_listens_to_publish(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["jixiao_yearly_report"]
+    assert "year" in dag.params
+    assert "check_gate" in dag.get_task("resolve_year").downstream_task_ids
+    assert "build_reports" in dag.get_task("check_gate").downstream_task_ids
+    assert dag.get_task("check_gate").retries == 0
+    # yearly after the fiscal year closes, and whenever new marts are published
+    assert dag.timetable.timetable.expression == "0 6 15 1 *"
+    assert "jixiao://published/marts" in repr(dag.timetable.asset_condition)
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_module_level_code_is_declarations_only(path: Path) -> None:
+    """Top level holds imports, constants, defs and the DAG call; nothing that does work."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.Assign, ast.AnnAssign, ast.Expr)
+    for node in tree.body:
+        assert isinstance(node, allowed), f"{path.name}:{node.lineno} {type(node).__name__}"
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            assert isinstance(func, ast.Name) and func.id == path.stem, (
+                f"{path.name}:{node.lineno}: only the DAG function may be called at top level"
+            )
+
+
+PROBE = r"""
+import importlib.util, json, sys
+import airflow.sdk, pendulum, jixiao.assets, jixiao.orchestration  # warm imports first
+opened = []
+SYSTEM = (sys.prefix, sys.base_prefix, "/usr/share/zoneinfo", "/dev/null")
+def hook(event, args):
+    if event == "socket.connect":
+        opened.append(f"socket {args[1]!r}")
+    if event != "open" or not isinstance(args[0], str):
+        return
+    path = args[0]
+    if "/__pycache__/" in path or path.startswith(SYSTEM) or path.endswith(".py"):
+        return
+    opened.append(path)
+sys.addaudithook(hook)
+before = set(sys.modules)
+spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+new = sorted(set(sys.modules) - before)
+print(json.dumps({"opened": opened, "new_modules": new}))
+"""
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_parsing_does_no_io_and_no_heavy_imports(path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path)],
+        capture_output=True, text=True, check=True,
+        env={"AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin",
+             "HOME": str(Path.home())},
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    heavy = [m for m in result["new_modules"] if m.split(".")[0] in HEAVY]
+    assert heavy == [], f"{path.name} imports heavy modules at parse time: {heavy[:5]}"
+    assert result["opened"] == [], f"{path.name} opens files at parse time: {result['opened']}"
