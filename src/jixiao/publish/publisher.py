@@ -1,0 +1,599 @@
+"""Write-audit-publish of the marts for BI readers (集市发布：写入、审核、原子切换).
+
+1. **Write**: copy every table and view of the working warehouse's ``marts`` schema, as
+   tables, into a new DuckDB file ``published/.jixiao.<pid>.staging.duckdb`` created with a
+   storage version that older DuckDB builds read (see :mod:`jixiao.publish.storage`), add
+   ``marts._publish_info`` and export Parquet into a new version folder.
+2. **Audit**: CHECKPOINT, close, reopen read-only and check the header's storage number,
+   the row counts and a content fingerprint of every table against the source; then run the
+   caller's ``audit`` (e.g. a Great Expectations gate on the staged file).
+3. **Publish**: hard-link the current file to ``jixiao.previous.duckdb`` and ``os.replace``
+   the staged file onto ``jixiao.duckdb``; then swap the ``parquet`` symlink.
+
+Any exception before step 3 removes the staged file and folder and leaves the published
+version untouched. Readers open the published file read-only; the publisher never opens it
+for writing, so no reader can block it or see a partial state. ``rollback`` swaps the
+previous version back (a second rollback rolls forward again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jixiao.config import Settings
+from jixiao.errors import DataError, JixiaoError
+from jixiao.publish import parquet
+from jixiao.publish.readers import (  # re-exported: the public reader API lives here too
+    READONLY_CONNECT_ARGS,
+    connect_readonly,
+    create_readonly_engine,
+    sqlalchemy_url,
+)
+from jixiao.publish.storage import (
+    STORAGE_VERSION_NUMBERS,
+    configured_storage_version,
+    read_storage_number,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "INFO_TABLE",
+    "READONLY_CONNECT_ARGS",
+    "NothingToPublish",
+    "PublishAuditFailed",
+    "PublishError",
+    "PublishResult",
+    "RollbackUnavailable",
+    "connect_readonly",
+    "create_readonly_engine",
+    "current",
+    "previous_path",
+    "publish",
+    "rollback",
+    "sqlalchemy_url",
+]
+
+INFO_TABLE = "_publish_info"
+LOCK_TIMEOUT_SECONDS = 600.0
+_PUB = "jixiao_publish_staging"  # catalog alias of the staged file while it is written
+
+
+class PublishError(JixiaoError):
+    """Publishing failed; the published version is unchanged (发布失败，已发布版本未变)."""
+
+
+class NothingToPublish(PublishError, DataError):
+    """The warehouse has no marts to publish (没有可发布的集市表)."""
+
+
+class PublishAuditFailed(PublishError, DataError):
+    """The staged copy does not match the warehouse (发布审核未通过)."""
+
+
+class RollbackUnavailable(PublishError, DataError):
+    """There is no previous version to roll back to (没有可回滚的上一版本)."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish or rollback left in place (发布结果)."""
+
+    action: str  # "publish" or "rollback"
+    run_id: str
+    published_at: datetime
+    path: Path
+    previous_path: Path | None
+    row_counts: dict[str, int]
+    marts_fingerprint: str
+    storage_version: str
+    storage_number: int
+    parquet_dir: Path
+    parquet_version: str | None
+    source_warehouse: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (Airflow XCom)."""
+        return {
+            "action": self.action,
+            "run_id": self.run_id,
+            "published_at": self.published_at.isoformat(),
+            "path": str(self.path),
+            "previous_path": str(self.previous_path) if self.previous_path else None,
+            "row_counts": dict(self.row_counts),
+            "marts_fingerprint": self.marts_fingerprint,
+            "storage_version": self.storage_version,
+            "storage_number": self.storage_number,
+            "parquet_dir": str(self.parquet_dir),
+            "parquet_version": self.parquet_version,
+            "source_warehouse": self.source_warehouse,
+        }
+
+
+@dataclass(frozen=True)
+class _TableCopy:
+    name: str
+    row_count: int
+    fingerprint: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _s(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def previous_path(settings: Settings) -> Path:
+    """``published/jixiao.previous.duckdb``: the version kept for rollback (上一版本)."""
+    p = settings.published
+    return p.with_name(f"{p.stem}.previous{p.suffix}")
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80]
+
+
+@contextlib.contextmanager
+def _publish_lock(settings: Settings, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """One publish or rollback at a time per installation (发布互斥锁)."""
+    lock_path = settings.published_dir / ".publish.lock"
+    with open(lock_path, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PublishError(
+                        f"另一个发布任务仍在运行（锁文件 {lock_path}，已等待 {timeout:.0f} 秒）/ "
+                        f"another publish is still running (lock {lock_path}, "
+                        f"waited {timeout:.0f} s)"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """Second name for ``src`` (hard link; copy where links are not supported)."""
+    if dst.exists():
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _remove_staged(staged: Path) -> None:
+    for p in (staged, staged.with_name(staged.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _clean_leftovers(settings: Settings) -> None:
+    """Remove files of a publish that crashed before it could clean up (清理残留)."""
+    for p in settings.published_dir.glob(".jixiao.*.duckdb*"):
+        p.unlink(missing_ok=True)
+    versions = settings.published_dir / parquet.VERSIONS_DIR
+    if versions.is_dir():
+        for p in versions.glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- write
+
+
+def _attach_source(con: duckdb.DuckDBPyConnection, warehouse: Path) -> str:
+    """Attach the warehouse read-only under its own name, so dbt's views resolve."""
+    if not warehouse.exists():
+        raise NothingToPublish(
+            f"工作库 {warehouse} 不存在：请先运行 dbt 构建 / the working warehouse {warehouse} "
+            "does not exist: run the dbt build first"
+        )
+    con.execute(f"attach {_s(str(warehouse))} (read_only)")
+    alias = warehouse.stem
+    row = con.execute(
+        "select count(*) from duckdb_databases() where database_name = ?", [alias]
+    ).fetchone()
+    if not row or row[0] != 1:
+        raise PublishError(f"无法挂载工作库 {warehouse} / could not attach {warehouse}")
+    return alias
+
+
+def _list_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str | None]]:
+    """Tables and views of ``catalog.marts`` with their comments, by name (集市对象)."""
+    rows = con.execute(
+        "select table_name, comment from duckdb_tables() "
+        "where database_name = ? and schema_name = 'marts' and not temporary "
+        "union all "
+        "select view_name, comment from duckdb_views() "
+        "where database_name = ? and schema_name = 'marts' and not temporary "
+        "order by 1",
+        [catalog, catalog],
+    ).fetchall()
+    return [(str(n), c) for n, c in rows if not str(n).startswith("_")]
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> tuple[int, str]:
+    """Row count and an order-independent content digest of one table (内容指纹)."""
+    cols = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = 'marts' and table_name = ? "
+        "order by column_index",
+        [catalog, table],
+    ).fetchall()
+    row = con.execute(
+        f"select count(*), coalesce(sum(hash(__jx_row)::hugeint), 0)::varchar "
+        f"from {_q(catalog)}.marts.{_q(table)} as __jx_row"
+    ).fetchone()
+    count, digest = (int(row[0]), str(row[1])) if row else (0, "0")
+    signature = repr((cols, count, digest)).encode()
+    return count, hashlib.sha256(signature).hexdigest()[:32]
+
+
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, src: str, name: str, comment: str | None
+) -> None:
+    target = f"{_PUB}.marts.{_q(name)}"
+    if comment:
+        con.execute(f"comment on table {target} is {_s(comment)}")
+    for column, col_comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = ? "
+        "and schema_name = 'marts' and table_name = ? and comment is not null",
+        [src, name],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{_q(column)} is {_s(str(col_comment))}")
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection, src: str, warehouse: Path) -> list[_TableCopy]:
+    """Materialise every mart of the source as a table in the staged file (复制集市)."""
+    objects = _list_marts(con, src)
+    if not objects:
+        raise NothingToPublish(
+            f"工作库 {warehouse} 的 marts 模式中没有表或视图，拒绝发布空库 / schema marts in "
+            f"{warehouse} has no tables or views; refusing to publish an empty database"
+        )
+    con.execute(f"create schema {_PUB}.marts")
+    copies = []
+    for name, comment in objects:
+        con.execute(
+            f"create table {_PUB}.marts.{_q(name)} as select * from {_q(src)}.marts.{_q(name)}"
+        )
+        _copy_comments(con, src, name, comment)
+        src_count, src_fp = _fingerprint(con, src, name)
+        pub_count, pub_fp = _fingerprint(con, _PUB, name)
+        if (src_count, src_fp) != (pub_count, pub_fp):
+            raise PublishAuditFailed(
+                f"marts.{name} 复制后内容不一致（源 {src_count} 行，副本 {pub_count} 行）/ "
+                f"marts.{name} differs after copying (source {src_count} rows, "
+                f"copy {pub_count} rows)"
+            )
+        copies.append(_TableCopy(name, pub_count, pub_fp))
+    return copies
+
+
+def _marts_fingerprint(copies: list[_TableCopy]) -> str:
+    joined = "|".join(f"{c.name}:{c.fingerprint}" for c in copies)
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+def _write_info(
+    con: duckdb.DuckDBPyConnection,
+    copies: list[_TableCopy],
+    *,
+    run_id: str,
+    published_at: datetime,
+    warehouse: Path,
+    storage_version: str,
+) -> str:
+    """Record ``marts._publish_info``, one row per published table (发布信息表)."""
+    import duckdb
+
+    fingerprint = _marts_fingerprint(copies)
+    modified = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC).replace(tzinfo=None)
+    con.execute(
+        f"""create table {_PUB}.marts.{INFO_TABLE} (
+            run_id varchar not null,
+            published_at timestamp not null,
+            table_name varchar not null,
+            row_count bigint not null,
+            table_fingerprint varchar not null,
+            marts_fingerprint varchar not null,
+            source_warehouse varchar not null,
+            source_modified_at timestamp not null,
+            storage_version varchar not null,
+            writer_duckdb_version varchar not null
+        )"""
+    )
+    con.execute(
+        f"comment on table {_PUB}.marts.{INFO_TABLE} is "
+        "'发布信息：每次发布的批次号、时间(UTC)、各表行数与内容指纹 / publish info: run id, "
+        "time (UTC), row count and content fingerprint of every published table'"
+    )
+    naive_at = published_at.astimezone(UTC).replace(tzinfo=None)
+    con.executemany(
+        f"insert into {_PUB}.marts.{INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, naive_at, c.name, c.row_count, c.fingerprint, fingerprint,
+             str(warehouse), modified, storage_version, duckdb.__version__]
+            for c in copies
+        ],
+    )
+    return fingerprint
+
+
+@dataclass(frozen=True)
+class _Staged:
+    file: Path
+    parquet_dir: Path | None
+    copies: list[_TableCopy]
+    fingerprint: str
+
+
+def _build(
+    settings: Settings,
+    staged: Path,
+    *,
+    run_id: str,
+    published_at: datetime,
+    storage_version: str,
+) -> _Staged:
+    """Write the staged file and Parquet version folder (写入暂存库)."""
+    import duckdb
+
+    con = duckdb.connect()
+    parquet_dir: Path | None = None
+    try:
+        src = _attach_source(con, settings.warehouse)
+        con.execute(
+            f"attach {_s(str(staged))} as {_PUB} (storage_version {_s(storage_version)})"
+        )
+        copies = _copy_marts(con, src, settings.warehouse)
+        fingerprint = _write_info(
+            con, copies, run_id=run_id, published_at=published_at,
+            warehouse=settings.warehouse, storage_version=storage_version,
+        )
+        version_id = f"{published_at:%Y%m%dT%H%M%S%fZ}_{_safe(run_id)}"
+        parquet_dir = parquet.stage_parquet(
+            con, _PUB, [c.name for c in copies] + [INFO_TABLE],
+            settings.published_dir, version_id,
+        )
+        con.execute(f"checkpoint {_PUB}")
+        con.execute(f"detach {_PUB}")
+        con.execute(f"detach {_q(src)}")
+        return _Staged(staged, parquet_dir, copies, fingerprint)
+    except BaseException:
+        if parquet_dir is not None:
+            shutil.rmtree(parquet_dir, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _audit(staged: _Staged, run_id: str, storage_version: str) -> int:
+    """Reopen the closed staged file read-only and check it (审核暂存库)."""
+    import duckdb
+
+    wal = staged.file.with_name(staged.file.name + ".wal")
+    if wal.exists():
+        raise PublishAuditFailed(
+            f"暂存库仍有未合并的 WAL 文件 {wal} / the staged file still has a WAL {wal}"
+        )
+    number = read_storage_number(staged.file)
+    expected_number = STORAGE_VERSION_NUMBERS[storage_version]
+    if number != expected_number:
+        raise PublishAuditFailed(
+            f"暂存库存储版本号为 {number}，应为 {expected_number}（{storage_version}）/ "
+            f"staged file has storage number {number}, expected {expected_number} "
+            f"({storage_version})"
+        )
+    con = duckdb.connect(str(staged.file), read_only=True)
+    try:
+        info = dict(
+            con.execute(f"select table_name, row_count from marts.{INFO_TABLE}").fetchall()
+        )
+        run_ids = con.execute(f"select distinct run_id from marts.{INFO_TABLE}").fetchall()
+        if run_ids != [(run_id,)]:
+            raise PublishAuditFailed(
+                f"_publish_info 的批次号 {run_ids} 应为 {run_id!r} / run id in _publish_info "
+                f"is {run_ids}, expected {run_id!r}"
+            )
+        for c in staged.copies:
+            row = con.execute(f"select count(*) from marts.{_q(c.name)}").fetchone()
+            actual = int(row[0]) if row else -1
+            if actual != c.row_count or info.get(c.name) != c.row_count:
+                raise PublishAuditFailed(
+                    f"marts.{c.name} 行数 {actual}，应为 {c.row_count} / marts.{c.name} has "
+                    f"{actual} rows, expected {c.row_count}"
+                )
+    finally:
+        con.close()
+    return number
+
+
+# --------------------------------------------------------------------------- publish
+
+
+def _swap_database(settings: Settings, staged: Path) -> Path | None:
+    """Keep the current file as previous, then rename the staged file into place (原子切换)."""
+    published, previous = settings.published, previous_path(settings)
+    kept: Path | None = None
+    if published.exists():
+        hold = settings.published_dir / f".jixiao.{os.getpid()}.hold.duckdb"
+        _link_or_copy(published, hold)
+        os.replace(hold, previous)
+        kept = previous
+    os.replace(staged, published)
+    _fsync_dir(settings.published_dir)
+    return kept
+
+
+def _is_duckdb_error(exc: BaseException) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.Error)
+
+
+def publish(
+    settings: Settings,
+    run_id: str | None = None,
+    *,
+    audit: Callable[[Path], object] | None = None,
+    storage_version: str | None = None,
+) -> PublishResult:
+    """Write, audit and atomically publish the marts (发布集市).
+
+    ``run_id`` (e.g. Airflow's run id) is recorded in ``marts._publish_info``; the default is
+    ``manual__<UTC time>``. ``audit`` is called with the path of the closed staged file before
+    the swap; if it raises, nothing is published. ``storage_version`` defaults to
+    ``$JIXIAO_PUBLISH_STORAGE_VERSION`` or ``v1.4.0`` (readable by DuckDB >= 1.4).
+    """
+    version = storage_version or configured_storage_version()
+    if version not in STORAGE_VERSION_NUMBERS:
+        raise PublishError(
+            f"存储版本 {version!r} 无效，应为 {', '.join(STORAGE_VERSION_NUMBERS)} 之一 / "
+            f"invalid storage version {version!r}; expected one of "
+            f"{', '.join(STORAGE_VERSION_NUMBERS)}"
+        )
+    published_at = datetime.now(UTC)
+    rid = run_id or f"manual__{published_at:%Y%m%dT%H%M%S%fZ}"
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(settings):
+        _clean_leftovers(settings)
+        staged_file = settings.published_dir / f".jixiao.{os.getpid()}.staging.duckdb"
+        _remove_staged(staged_file)
+        staged: _Staged | None = None
+        try:
+            staged = _build(
+                settings, staged_file, run_id=rid, published_at=published_at,
+                storage_version=version,
+            )
+            number = _audit(staged, rid, version)
+            if audit is not None:
+                audit(staged_file)
+            kept = _swap_database(settings, staged_file)
+        except BaseException as exc:
+            _remove_staged(staged_file)
+            if staged is not None and staged.parquet_dir is not None:
+                shutil.rmtree(staged.parquet_dir, ignore_errors=True)
+            if _is_duckdb_error(exc):
+                raise PublishError(
+                    f"发布 {rid} 失败，已发布版本未改变（工作库 {settings.warehouse}）：{exc} / "
+                    f"publishing {rid} failed; the published version is unchanged "
+                    f"(warehouse {settings.warehouse}): {exc}"
+                ) from exc
+            raise
+        assert staged.parquet_dir is not None
+        parquet.swap_in(settings.published_dir, staged.parquet_dir)
+    return PublishResult(
+        action="publish",
+        run_id=rid,
+        published_at=published_at,
+        path=settings.published,
+        previous_path=kept,
+        row_counts={c.name: c.row_count for c in staged.copies},
+        marts_fingerprint=staged.fingerprint,
+        storage_version=version,
+        storage_number=number,
+        parquet_dir=settings.published_dir / parquet.CURRENT_LINK,
+        parquet_version=parquet.current_version(settings.published_dir),
+        source_warehouse=str(settings.warehouse),
+    )
+
+
+# --------------------------------------------------------------------------- rollback
+
+
+def _describe(settings: Settings, action: str) -> PublishResult:
+    """Read ``_publish_info`` of the published file (读取当前发布信息)."""
+    con = connect_readonly(settings)
+    try:
+        rows = con.execute(
+            f"select run_id, published_at, table_name, row_count, marts_fingerprint, "
+            f"storage_version, source_warehouse from marts.{INFO_TABLE} order by table_name"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise PublishError(
+            f"{settings.published} 缺少发布信息 marts.{INFO_TABLE} / {settings.published} has "
+            f"no marts.{INFO_TABLE}"
+        )
+    first = rows[0]
+    prev = previous_path(settings)
+    return PublishResult(
+        action=action,
+        run_id=str(first[0]),
+        published_at=first[1].replace(tzinfo=UTC),
+        path=settings.published,
+        previous_path=prev if prev.exists() else None,
+        row_counts={str(r[2]): int(r[3]) for r in rows},
+        marts_fingerprint=str(first[4]),
+        storage_version=str(first[5]),
+        storage_number=read_storage_number(settings.published),
+        parquet_dir=settings.published_dir / parquet.CURRENT_LINK,
+        parquet_version=parquet.current_version(settings.published_dir),
+        source_warehouse=str(first[6]),
+    )
+
+
+def rollback(settings: Settings) -> PublishResult:
+    """Swap the previous published version back in (回滚到上一版本).
+
+    The version rolled back from becomes the previous one, so a second rollback undoes the
+    first. The DuckDB file and the Parquet folder are both swapped.
+    """
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    previous = previous_path(settings)
+    with _publish_lock(settings):
+        if not previous.exists():
+            raise RollbackUnavailable(
+                f"没有上一版本 {previous}，无法回滚（至少需要发布两次）/ no previous version "
+                f"{previous} to roll back to (needs at least two publishes)"
+            )
+        hold: Path | None = None
+        if settings.published.exists():
+            hold = settings.published_dir / f".jixiao.{os.getpid()}.hold.duckdb"
+            _link_or_copy(settings.published, hold)
+        os.replace(previous, settings.published)
+        if hold is not None:
+            os.replace(hold, previous)
+        _fsync_dir(settings.published_dir)
+        parquet.swap_back(settings.published_dir)
+    return _describe(settings, "rollback")
+
+
+def current(settings: Settings) -> PublishResult:
+    """What is published now (当前发布版本)."""
+    return _describe(settings, "current")

@@ -1,0 +1,226 @@
+"""docker-compose.yml checked against the local setup, without a Docker engine (编排文件检查).
+
+Same DAGs folder and dbt profile as a local run, no example DAGs, no default credentials,
+every secret from .env, every variable documented in .env.example, and the services the
+LocalExecutor deployment needs, each with a healthcheck and its dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+import yaml
+
+from jixiao.config import PROJECT_ROOT, get_settings
+
+COMPOSE = PROJECT_ROOT / "docker-compose.yml"
+ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+DOCKERFILE = PROJECT_ROOT / "Dockerfile"
+PROFILES = PROJECT_ROOT / "dbt_project" / "profiles.yml"
+
+# ${VAR}, ${VAR:?msg}, ${VAR:-default}, ${VAR-default}, ${VAR?msg}; "$${...}" is an escape
+VAR_RE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+SECRET_RE = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|(^|_)KEY$", re.IGNORECASE)
+AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-triggerer"]
+
+
+class InterpolationError(Exception):
+    pass
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """The subset of compose interpolation this file uses (``:?``, ``?``, ``:-``, ``-``)."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.group(1), m.group(2), m.group(3) or ""
+        value = env.get(name)
+        if (op == ":?" and not value) or (op == "?" and value is None):
+            raise InterpolationError(f"{name}: {arg}")
+        if (op == ":-" and not value) or (op == "-" and value is None):
+            return arg
+        return value or ""
+
+    return VAR_RE.sub(one, text).replace("$$", "$")
+
+
+def read_env_example() -> dict[str, str]:
+    env = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
+
+
+def filled_env() -> dict[str, str]:
+    """.env.example with every empty value filled in, as an operator would."""
+    return {k: v or f"filled-{k.lower()}" for k, v in read_env_example().items()}
+
+
+@pytest.fixture(scope="module")
+def raw() -> str:
+    return COMPOSE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compose(raw: str) -> dict[str, Any]:
+    return yaml.safe_load(interpolate(raw, filled_env()))
+
+
+def env_of(compose: dict[str, Any], service: str) -> dict[str, str]:
+    env = compose["services"][service].get("environment", {})
+    assert isinstance(env, dict), f"{service}: use the mapping form for environment"
+    return {k: str(v) for k, v in env.items()}
+
+
+def bind_mounts(compose: dict[str, Any], service: str) -> dict[str, str]:
+    """container path -> host path (resolved) of the service's bind mounts."""
+    mounts = {}
+    for spec in compose["services"][service].get("volumes", []):
+        source, target = spec.split(":")[:2]
+        if source.startswith((".", "/")):
+            mounts[target] = str((PROJECT_ROOT / source).resolve())
+    return mounts
+
+
+def test_services_healthchecks_and_dependencies(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) >= {"postgres", "airflow-init", *AIRFLOW_SERVICES}
+    assert "healthcheck" in services["postgres"]
+    for name in AIRFLOW_SERVICES:
+        svc = services[name]
+        assert "healthcheck" in svc, name
+        assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert svc["depends_on"]["airflow-init"]["condition"] == (
+            "service_completed_successfully"
+        ), name
+        assert env_of(compose, name)["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    commands = {name: services[name]["command"] for name in AIRFLOW_SERVICES}
+    assert commands == {
+        "airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
+        "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
+    }
+    init = services["airflow-init"]
+    assert init["depends_on"]["postgres"]["condition"] == "service_healthy"
+    script = "\n".join(init["command"])
+    assert "airflow db migrate" in script and "airflow users create" in script
+
+
+def test_same_dags_folder_and_no_example_dags(compose: dict[str, Any]) -> None:
+    from jixiao.orchestration import airflow_env
+
+    local = airflow_env(get_settings(PROJECT_ROOT / "var"))
+    for name in ["airflow-init", *AIRFLOW_SERVICES]:
+        env = env_of(compose, name)
+        dags_in_container = env["AIRFLOW__CORE__DAGS_FOLDER"]
+        assert bind_mounts(compose, name)[dags_in_container] == local[
+            "AIRFLOW__CORE__DAGS_FOLDER"
+        ]
+        assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
+        assert local["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
+        assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == local["AIRFLOW__CORE__DEFAULT_TIMEZONE"]
+    assert sorted(p.name for p in (PROJECT_ROOT / "dags").glob("jixiao_*.py"))
+
+
+def test_project_mounted_in_the_checkout_layout(compose: dict[str, Any]) -> None:
+    """src, dags, dbt_project, expectations and seeds sit side by side, as in the checkout,
+    so jixiao.config.PROJECT_ROOT-relative paths (and dbt's ``../seeds``) hold."""
+    for name in ["airflow-init", *AIRFLOW_SERVICES]:
+        mounts = bind_mounts(compose, name)
+        roots = {str(PurePosixPath(t).parent) for t in mounts}
+        assert len(roots) == 1, roots
+        root = roots.pop()
+        for folder in ("src", "dags", "dbt_project", "expectations", "seeds"):
+            target = f"{root}/{folder}"
+            assert mounts.get(target) == str(PROJECT_ROOT / folder), (name, folder)
+        home = env_of(compose, name)["JIXIAO_HOME"]
+        volumes = compose["services"][name]["volumes"]
+        assert any(v.split(":")[1] == home and v.split(":")[0] in compose["volumes"]
+                   for v in volumes), "JIXIAO_HOME must be a named volume"
+
+
+def test_same_dbt_profile(compose: dict[str, Any]) -> None:
+    profile = PROFILES.read_text(encoding="utf-8")
+    needed = set(re.findall(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)", profile))
+    assert needed, "profiles.yml reads its settings from the environment"
+    for name in ["airflow-init", *AIRFLOW_SERVICES]:
+        env = env_of(compose, name)
+        assert needed <= set(env), (name, needed - set(env))
+        assert bind_mounts(compose, name)[env["DBT_PROFILES_DIR"]] == str(PROFILES.parent)
+        # the profile's warehouse is the one jixiao derives from JIXIAO_HOME
+        if "JIXIAO_WAREHOUSE_PATH" in needed:
+            expected = get_settings(env["JIXIAO_HOME"]).warehouse
+            assert env["JIXIAO_WAREHOUSE_PATH"] == expected.as_posix()
+
+
+def test_no_default_credentials(raw: str) -> None:
+    for m in VAR_RE.finditer(raw):
+        name, op = m.group(1), m.group(2)
+        if SECRET_RE.search(name) or name.startswith(("POSTGRES_", "AIRFLOW_ADMIN_")):
+            assert op == ":?", f"${{{name}}} must be required (:?) with no default"
+    example = read_env_example()
+    for key, value in example.items():
+        if SECRET_RE.search(key):
+            assert value == "", f".env.example must not carry a value for {key}"
+    # unchanged .env.example must not start anything: the secrets are missing
+    with pytest.raises(InterpolationError):
+        interpolate(raw, example)
+    # and each secret on its own is required: leaving only it empty stops compose
+    for key in [k for k in example if SECRET_RE.search(k)]:
+        with pytest.raises(InterpolationError, match=key):
+            interpolate(raw, {**filled_env(), key: ""})
+
+
+def test_secrets_only_from_env(compose: dict[str, Any], raw: str) -> None:
+    literal = yaml.safe_load(raw.replace("$$", "$"))  # uninterpolated values
+    for name, svc in literal["services"].items():
+        for key, value in (svc.get("environment") or {}).items():
+            if SECRET_RE.search(key):
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", str(value)), (name, key)
+    conn = literal["services"]["airflow-scheduler"]["environment"][
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+    ]
+    userinfo = conn.split("://", 1)[1].split("@", 1)[0]
+    assert re.fullmatch(r"\$\{POSTGRES_USER:\?[^}]*\}:\$\{POSTGRES_PASSWORD:\?[^}]*\}", userinfo)
+    filled = filled_env()
+    assert env_of(compose, "airflow-scheduler")["AIRFLOW__CORE__FERNET_KEY"] == filled[
+        "AIRFLOW_FERNET_KEY"
+    ]
+
+
+def test_every_variable_is_documented_in_env_example(raw: str) -> None:
+    used = {m.group(1) for m in VAR_RE.finditer(raw)}
+    declared = set(read_env_example())
+    assert used - declared == set(), "add these to .env.example"
+    assert declared - used == set(), ".env.example declares variables compose never uses"
+
+
+def test_image_matches_the_locked_airflow_and_python() -> None:
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    base = re.search(r"^FROM\s+apache/airflow:(\S+)-python(\S+)$", dockerfile, re.MULTILINE)
+    assert base, "Dockerfile must build FROM the official apache/airflow image"
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pinned = re.search(r'"apache-airflow==([^"]+)"', pyproject)
+    assert pinned and base.group(1) == pinned.group(1)
+    assert base.group(2) == "3.11"
+    assert "-e /opt/jixiao" in dockerfile
+
+
+def test_init_creates_the_one_slot_warehouse_pool(compose: dict[str, Any]) -> None:
+    from jixiao.orchestration import WAREHOUSE_POOL
+
+    script = "\n".join(compose["services"]["airflow-init"]["command"])
+    assert re.search(rf"airflow pools set {re.escape(WAREHOUSE_POOL)} 1\b", script)
+
+
+def test_interpolation_helper_rejects_missing_required_values() -> None:
+    assert interpolate("${A:-x} ${B}", {"B": "b"}) == "x b"
+    with pytest.raises(InterpolationError, match="need A"):
+        interpolate("${A:?need A}", {"A": ""})
+    assert interpolate("$${HOSTNAME}", {}) == "${HOSTNAME}"
+    assert Path(COMPOSE).is_file()
