@@ -1,0 +1,117 @@
+"""Benchmark: python-calamine raw read vs full jixiao ingest (载入性能基准).
+
+Writes N payment-ledger workbooks of R rows (default 100 x 2,000), then times
+(1) calamine reading every cell of every sheet, (2) ``ingest_files`` into a fresh DuckDB
+(security scan + read + parse + Arrow insert, one transaction per file).
+
+    .venv/bin/python scripts/bench_ingest.py [--files 100] [--rows 2000] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import shutil
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import python_calamine
+
+from jixiao.config import get_settings
+from jixiao.ingest.loader import ingest_files
+
+HEADER = [
+    "项目编码",
+    "年度",
+    "支付日期",
+    "支付金额（万元）",
+    "资金来源",
+    "收款单位",
+    "凭证号",
+    "摘要",
+    "支出类别",
+]
+CATEGORIES = ["基础设施", "营商环境", "政务服务", "民生保障", "社会治理", "政府协同和部门管理"]
+
+
+def write_workbooks(folder: Path, files: int, rows: int, seed: int = 7) -> list[Path]:
+    """``files`` workbooks of ``rows`` payments each (write_only openpyxl, deterministic)."""
+    rng = random.Random(seed)  # noqa: S311
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(files):
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet("支付")
+        ws.append(HEADER)
+        for j in range(rows):
+            ws.append(
+                [
+                    f"P{i:03d}-{j % 20:02d}",
+                    2023,
+                    f"2023-{1 + j % 12:02d}-{1 + j % 28:02d}",
+                    rng.randint(1, 10_000_00) / 100,
+                    rng.choice(["当年财政拨款", "上年结转资金"]),
+                    f"收款单位{j % 50}",
+                    f"记-{i}-{j}",
+                    "运维服务费",
+                    rng.choice(CATEGORIES),
+                ]
+            )
+        path = folder / f"payments_{i:03d}.xlsx"
+        wb.save(path)
+        paths.append(path)
+    return paths
+
+
+def calamine_read(paths: list[Path]) -> float:
+    start = time.perf_counter()
+    cells = 0
+    for p in paths:
+        wb = python_calamine.CalamineWorkbook.from_path(str(p))
+        for name in wb.sheet_names:
+            for row in wb.get_sheet_by_name(name).to_python():
+                cells += len(row)
+    elapsed = time.perf_counter() - start
+    print(f"calamine raw read: {elapsed:.2f} s ({cells} cells)")
+    return elapsed
+
+
+def full_ingest(paths: list[Path], home: Path) -> float:
+    settings = get_settings(home).ensure()
+    start = time.perf_counter()
+    summary = ingest_files(settings, paths)
+    elapsed = time.perf_counter() - start
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        (n,) = con.execute("select count(*) from raw.payments").fetchone()
+    print(f"full ingest: {elapsed:.2f} s ({summary.files_loaded} files, {n} rows)")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=100)
+    ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--workdir", type=Path)
+    args = ap.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
+    paths = write_workbooks(work / "inbox", args.files, args.rows)
+    print(
+        f"{platform.platform()} | Python {platform.python_version()} | "
+        f"duckdb {duckdb.__version__} | python-calamine {version('python-calamine')}"
+    )
+    import pyarrow  # noqa: F401  (import cost is not ingest cost)
+
+    raw = calamine_read(paths)
+    full = full_ingest(paths, work / "home")
+    print(f"ratio full/raw: {full / raw:.2f}x")
+    if not args.workdir:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

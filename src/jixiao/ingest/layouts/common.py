@@ -1,0 +1,236 @@
+"""Shared pieces of the layout readers: output container and label matching (版式读取公共部分)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jixiao.ingest.errors import CellError, FileRejected, RowRejection
+from jixiao.ingest.values import compact, is_blank, normalize_text, parse_unit
+from jixiao.ingest.workbook import Sheet, cell_ref
+
+
+@dataclass
+class Extracted:
+    """What a layout reader produced from one workbook (解析结果).
+
+    ``tables`` maps a raw table name to rows (dicts keyed by its columns, without the file
+    lineage columns, which the loader adds); every row has ``sheet_name`` and ``row_number``.
+    ``submissions`` lists (department, project, year) keys; each data row carries
+    ``_submission`` (the index into ``submissions``) which the loader turns into an id.
+    """
+
+    layouts: set[str] = field(default_factory=set)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rejections: list[RowRejection] = field(default_factory=list)
+    submissions: list[dict[str, Any]] = field(default_factory=list)
+    ignored: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self.tables.setdefault(table, []).append(row)
+
+    def submission(
+        self,
+        *,
+        sheet: str,
+        layout: str,
+        department: str,
+        project_key: str,
+        project_name: str | None,
+        year: int,
+    ) -> int:
+        """Index of the submission for this key in this sheet, created on first use."""
+        key = (sheet, project_key, year)
+        for i, s in enumerate(self.submissions):
+            if (s["sheet_name"], s["project_key"], s["fiscal_year"]) == key:
+                return i
+        self.submissions.append(
+            {
+                "sheet_name": sheet,
+                "layout": layout,
+                "department_name": department,
+                "project_key": project_key,
+                "project_name": project_name,
+                "fiscal_year": year,
+            }
+        )
+        return len(self.submissions) - 1
+
+    def reject(
+        self,
+        sheet: Sheet,
+        row: int,
+        col: int | None,
+        err: CellError,
+        raw: Iterable[Any] | None = None,
+    ) -> None:
+        """Record a row-level rejection at 0-based (row, col)."""
+        values = [normalize_text(v) for v in (raw if raw is not None else sheet.rows[row])]
+        while values and values[-1] == "":
+            values.pop()
+        where = cell_ref(row, col) if col is not None else f"{row + 1}"
+        self.rejections.append(
+            RowRejection(
+                sheet=sheet.name,
+                row_number=row + 1,
+                cell=cell_ref(row, col) if col is not None else None,
+                reason_code=err.reason_code,
+                expected=err.expected,
+                message_zh=f"工作表「{sheet.name}」{where}：{err.message_zh}；应为：{err.expected}",
+                message_en=f"sheet '{sheet.name}' {where}: {err.message_en}; expected: {err.expected}",  # noqa: E501
+                raw_values=values,
+            )
+        )
+
+
+def label_key(value: Any) -> str:
+    """Normalised label: no spaces, lower case, no '*', colon, or trailing (unit) (标签规范化)."""
+    t = compact(value).lower().lstrip("*").rstrip(":")
+    t = re.sub(r"\([^()]*\)$", "", t)
+    return t.rstrip(":")
+
+
+def project_key(code: str | None, department: str, name: str) -> str:
+    """Project code, else '<department>/<project name>' (项目键)."""
+    return code if code else f"{department}/{name}"
+
+
+def find_cells(
+    sheet: Sheet, pred: Callable[[str], bool], max_rows: int | None = None
+) -> list[tuple[int, int, str]]:
+    """(row, col, compact text) of cells whose compact text satisfies ``pred``."""
+    hits = []
+    for r, row in enumerate(sheet.rows[:max_rows] if max_rows else sheet.rows):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v:
+                t = compact(v)
+                if pred(t):
+                    hits.append((r, c, t))
+    return hits
+
+
+def value_right_of(sheet: Sheet, r: int, c: int) -> tuple[Any, int] | None:
+    """First non-blank cell right of (r, c) that is not the label itself (merged fill)."""
+    label = sheet.get(r, c)
+    row = sheet.rows[r]
+    for cc in range(c + 1, len(row)):
+        v = row[cc]
+        if not is_blank(v) and v != label:
+            return v, cc
+    return None
+
+
+def labelled_value(
+    sheet: Sheet, labels: Iterable[str], max_rows: int | None = None
+) -> tuple[str, int, int] | None:
+    """Value of a label cell ("项目名称" | value, or "项目名称：value") -> (text, row, col)."""
+    keys = [label_key(x) for x in labels]
+    for r, c, t in find_cells(
+        sheet, lambda t: any(t.lower().startswith(k) for k in keys), max_rows
+    ):
+        key = label_key(t)
+        if key in keys:
+            found = value_right_of(sheet, r, c)
+            if found is not None:
+                return normalize_text(found[0]), r, found[1]
+            continue
+        for k in keys:
+            m = re.match(rf"^{re.escape(k)}[:：]?(.+)$", t, re.IGNORECASE)
+            if m and t[len(k) : len(k) + 1] in (":", "："):
+                return normalize_text(m.group(1)), r, c
+    return None
+
+
+def unit_caption(sheet: Sheet, before_row: int | None = None) -> tuple[str, int, int] | None:
+    """A "金额单位：万元" caption above ``before_row`` -> (unit, row, col); unknown unit raises."""
+    for r, c, t in find_cells(
+        sheet, lambda t: "金额单位" in t or t.lower().startswith("unit:"), before_row
+    ):
+        m = re.search(r"(?:金额单位|unit)[:：]?(.*)$", t, re.IGNORECASE)
+        raw = m.group(1) if m else ""
+        if not raw:
+            found = value_right_of(sheet, r, c)
+            raw = compact(found[0]) if found else ""
+        if raw:
+            return unit_or_reject(raw, sheet, r, c), r, c
+    return None
+
+
+def unit_or_reject(text: str, sheet: Sheet, r: int, c: int) -> str:
+    """parse_unit, turning an unknown unit into a file-level rejection naming the cell."""
+    try:
+        return parse_unit(text)
+    except CellError as err:
+        raise FileRejected(
+            "unknown_unit",
+            f"工作表「{sheet.name}」单元格 {cell_ref(r, c)}：{err.message_zh}",
+            f"sheet '{sheet.name}' cell {cell_ref(r, c)}: {err.message_en}",
+            sheet=sheet.name,
+            cell=cell_ref(r, c),
+            expected=err.expected,
+        ) from err
+
+
+def raw_json(values: list[str]) -> str:
+    return json.dumps(values, ensure_ascii=False)
+
+
+def merged_span(sheet: Sheet, r: int, c: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The merged range holding 0-based (r, c), if any (所在合并区域)."""
+    for rng in sheet.merged:
+        (r0, c0), (r1, c1) = rng
+        if r0 <= r <= r1 and c0 <= c <= c1:
+            return rng
+    return None
+
+
+def unit_in_name(name: str) -> str | None:
+    """The unit in an indicator's name: "视频终端接入数量（万路）" -> '万路' (指标名中的单位)."""
+    m = re.search(r"\(([^()]{1,8})\)\s*$", normalize_text(name).replace(" ", ""))
+    if m and not re.search(r"\d", m.group(1)) and m.group(1) not in ("是/否",):
+        return m.group(1)
+    return None
+
+
+def is_note_text(value: Any) -> bool:
+    """Text that starts a note under a table (注：/说明：/填表人：…)."""
+    t = compact(value)
+    return t.startswith(
+        ("注:", "注1", "注：", "说明:", "备注:", "填表人", "审核人", "填报人", "note")
+    )
+
+
+def first_text(row: list[Any]) -> str:
+    """Compact text of the first non-blank cell of a row."""
+    for v in row:
+        if not is_blank(v):
+            return compact(v)
+    return ""
+
+
+def missing_field(sheet: Sheet, label_zh: str, label_en: str) -> FileRejected:
+    """A form whose required header field is absent (表头缺少必填项)."""
+    return FileRejected(
+        "missing_required_field",
+        f"工作表「{sheet.name}」找不到必填项「{label_zh}」",
+        f"sheet '{sheet.name}' has no '{label_zh}' ({label_en}) field",
+        sheet=sheet.name,
+        expected=f"「{label_zh}」标签及其值 / a '{label_zh}' label with a value",
+    )
+
+
+def find_columns(row: list[Any], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Columns of a header row whose label starts with one of the spec's prefixes (first hit)."""
+    cols: dict[str, int] = {}
+    for c, v in enumerate(row):
+        if not isinstance(v, str) or not v.strip():
+            continue
+        key = label_key(v)
+        for field_name, prefixes in spec.items():
+            if field_name not in cols and any(key.startswith(p) for p in prefixes):
+                cols[field_name] = c
+                break
+    return cols

@@ -1,0 +1,314 @@
+"""Layout A: 项目支出绩效自评表 (MoF 财预〔2020〕10号 annex), one project per sheet.
+
+Everything is found by its label: title and "（2023年度）", 项目名称, 主管部门, 实施单位, the
+funding block "项目资金（万元）", the indicator table and the 总分 row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jixiao.ingest.errors import CellError
+from jixiao.ingest.layouts.common import (
+    Extracted,
+    find_cells,
+    find_columns,
+    first_text,
+    is_note_text,
+    labelled_value,
+    missing_field,
+    project_key,
+    unit_caption,
+    unit_in_name,
+    unit_or_reject,
+)
+from jixiao.ingest.values import (
+    compact,
+    is_blank,
+    normalize_text,
+    parse_amount,
+    parse_decimal,
+    parse_measure,
+    parse_rate,
+    parse_year,
+    unit_from_label,
+)
+from jixiao.ingest.workbook import Sheet
+
+FORM_SCAN_ROWS = 80  # form header blocks and table headers sit near the top
+LAYOUT = "selfeval_form"
+SCHEME = "mof_2020_selfeval"
+TITLE = "绩效自评表"
+FUNDING_COLUMNS = {
+    "initial": ("年初预算数", "年初预算"),
+    "final": ("全年预算数", "调整后预算"),
+    "executed": ("全年执行数", "实际支出"),
+    "weight": ("分值",),
+    "rate": ("执行率",),
+    "score": ("得分",),
+}
+FUNDING_ROWS = (
+    ("年度资金总额", "total"),
+    ("当年财政拨款", "current_appropriation"),
+    ("上年结转", "carryover"),
+    ("其他资金", "other"),
+)
+INDICATOR_COLUMNS = {
+    "level1": ("一级指标",),
+    "level2": ("二级指标",),
+    "level3": ("三级指标",),
+    "target": ("年度指标值", "指标值", "年度目标值"),
+    "actual": ("实际完成值", "全年实际值", "实际值"),
+    "weight": ("分值",),
+    "score": ("得分",),
+    "reason": ("偏差原因",),
+}
+
+
+def detect(sheet: Sheet) -> bool:
+    """A self-evaluation form has the title, or an indicator header with 年度指标值."""
+    if find_cells(sheet, lambda t: TITLE in t, 8):
+        return True
+    return _indicator_header(sheet) is not None and bool(
+        find_cells(sheet, lambda t: t.startswith("项目资金"))
+    )
+
+
+def read_sheet(sheet: Sheet, file_name: str, out: Extracted) -> None:
+    """Read one form sheet into ``out`` (读取一张自评表)."""
+    name = labelled_value(sheet, ["项目名称"])
+    dept = labelled_value(sheet, ["主管部门", "预算部门"])
+    if name is None:
+        raise missing_field(sheet, "项目名称", "project name")
+    if dept is None:
+        raise missing_field(sheet, "主管部门", "supervising department")
+    year = _year(sheet)
+    code = labelled_value(sheet, ["项目编码", "项目代码"])
+    key = project_key(code[0] if code else None, dept[0], name[0])
+    sub = out.submission(
+        sheet=sheet.name,
+        layout=LAYOUT,
+        department=dept[0],
+        project_key=key,
+        project_name=name[0],
+        year=year,
+    )
+    out.layouts.add(LAYOUT)
+    region = labelled_value(sheet, ["所属地区", "地区"])
+    parts = [p.strip() for p in re.split(r"[/、\-]", region[0])] if region else []
+    parts += [""] * (3 - len(parts))
+    impl = labelled_value(sheet, ["实施单位"])
+    category = labelled_value(sheet, ["项目类别", "项目类型"])
+    base = {"sheet_name": sheet.name, "_submission": sub, "project_key": key}
+    out.add(
+        "projects",
+        {
+            **base,
+            "row_number": name[1] + 1,
+            "project_code": code[0] if code else None,
+            "project_name": name[0],
+            "category": category[0] if category else None,
+            "department_name": dept[0],
+            "implementing_unit": impl[0] if impl else None,
+            "province": parts[0] or None,
+            "city": parts[1] or None,
+            "county": parts[2] or None,
+            "project_level": None,
+            "period_start_year": year,
+            "period_end_year": year,
+            "parent_project_key": None,
+        },
+    )
+    _funding(sheet, out, base, year)
+    _indicators(sheet, out, base, year)
+
+
+def _year(sheet: Sheet) -> int:
+    for _r, _c, t in find_cells(sheet, lambda t: bool(re.search(r"\(?\d{4}年度?\)?", t)), 8):
+        m = re.search(r"(\d{4})年度", t) or re.fullmatch(r"\(?(\d{4})年\)?", t)
+        if m:
+            return int(m.group(1))
+    found = labelled_value(sheet, ["评价年度", "年度"], 12)
+    if found:
+        try:
+            year = parse_year(found[0])
+        except CellError:
+            year = None
+        if year:
+            return year
+    raise missing_field(sheet, "（YYYY年度）", "fiscal year")
+
+
+def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
+    hits = find_cells(sheet, lambda t: t.startswith("项目资金"))
+    if not hits:
+        return
+    r0, c0, label = hits[0]
+    try:
+        unit = unit_from_label(label)
+    except CellError:
+        unit = unit_or_reject(label, sheet, r0, c0)
+    if unit is None:
+        caption = unit_caption(sheet, r0 + 1)
+        unit = caption[0] if caption else "万元"  # the MoF form prints 项目资金（万元）
+    header_row = r0
+    cols = find_columns(sheet.rows[r0], FUNDING_COLUMNS)
+    if "final" not in cols and r0 + 1 < sheet.height:
+        header_row = r0 + 1
+        cols = find_columns(sheet.rows[header_row], FUNDING_COLUMNS)
+    first_col = min(cols.values(), default=0)
+    for r in range(header_row + 1, min(header_row + 8, sheet.height)):
+        row = sheet.rows[r]
+        labels = "".join(compact(v) for v in row[:first_col] if isinstance(v, str))
+        if "年度总体目标" in labels or "一级指标" in labels:
+            break
+        source = next((s for k, s in FUNDING_ROWS if k in labels), None)
+        if source is None:
+            continue
+        try:
+            amounts = {f: _amount(row, cols.get(f), unit) for f in ("initial", "final", "executed")}
+            out.add(
+                "funding_reported",
+                {
+                    **base,
+                    "row_number": r + 1,
+                    "fiscal_year": year,
+                    "fund_source": source,
+                    "initial_budget_yuan": amounts["initial"],
+                    "final_budget_yuan": amounts["final"],
+                    "executed_yuan": amounts["executed"],
+                    "original_unit": unit,
+                    "weight": _num(row, cols.get("weight"), parse_decimal),
+                    "reported_rate": _num(row, cols.get("rate"), parse_rate),
+                    "reported_score": _num(row, cols.get("score"), parse_decimal),
+                },
+            )
+        except CellError as err:
+            out.reject(sheet, r, getattr(err, "col", None), err)
+
+
+def _cell(row: list[Any], col: int | None) -> Any:
+    return row[col] if col is not None and col < len(row) else ""
+
+
+def _amount(row: list[Any], col: int | None, unit: str) -> Any:
+    try:
+        parsed = parse_amount(_cell(row, col), unit)
+    except CellError as err:
+        err.col = col  # type: ignore[attr-defined]
+        raise
+    return parsed[0] if parsed else None
+
+
+def _num(row: list[Any], col: int | None, fn: Any) -> Any:
+    try:
+        return fn(_cell(row, col))
+    except CellError as err:
+        err.col = col  # type: ignore[attr-defined]
+        raise
+
+
+def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
+        cols = find_columns(row, INDICATOR_COLUMNS)
+        if {"level1", "level3"} <= cols.keys() and ({"target", "weight"} & cols.keys()):
+            return r, cols
+    return None
+
+
+def _indicators(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
+    found = _indicator_header(sheet)
+    if found is None:
+        raise missing_field(sheet, "一级指标/三级指标 表头", "indicator table header")
+    header, cols = found
+    for r in range(header + 1, sheet.height):
+        row = sheet.rows[r]
+        lead = first_text(row)
+        if not lead:
+            continue
+        if is_note_text(lead):
+            break
+        if lead.startswith(("总分", "合计", "总计")):
+            _total(sheet, out, base, year, r, cols)
+            break
+        l3 = normalize_text(_cell(row, cols["level3"]))
+        if l3 in ("", "三级指标") or compact(_cell(row, cols["level1"])) == "一级指标":
+            if l3 == "" and any(
+                not is_blank(_cell(row, cols.get(f))) for f in ("target", "actual", "score")
+            ):
+                out.reject(
+                    sheet,
+                    r,
+                    cols["level3"],
+                    CellError(
+                        "missing_value",
+                        "三级指标名称 / a third-level indicator name",
+                        "三级指标名称为空",
+                        "the third-level indicator name is blank",
+                    ),
+                )
+            continue
+        try:
+            out.add("indicators", _indicator_row(row, r, cols, base, year, l3))
+        except CellError as err:
+            out.reject(sheet, r, getattr(err, "col", None), err)
+
+
+def _indicator_row(
+    row: list[Any], r: int, cols: dict[str, int], base: dict[str, Any], year: int, l3: str
+) -> dict[str, Any]:
+    target = parse_measure(_cell(row, cols.get("target")))
+    actual = parse_measure(_cell(row, cols.get("actual")))
+    name_unit = unit_in_name(l3)
+    return {
+        **base,
+        "row_number": r + 1,
+        "fiscal_year": year,
+        "scheme_code": SCHEME,
+        "level1_name": normalize_text(_cell(row, cols["level1"])) or l3,
+        "level1_weight": None,
+        "level2_name": normalize_text(_cell(row, cols.get("level2"))) or None,
+        "level2_weight": None,
+        "level3_name": l3,
+        "weight": _num(row, cols.get("weight"), parse_decimal),
+        "weight_rule_text": None,
+        "target_text": target.text if target else None,
+        "target_kind": target.kind if target else None,
+        "target_direction": target.direction if target else None,
+        "target_value": target.value if target else None,
+        "target_unit": (target.unit or name_unit) if target else None,
+        "actual_text": actual.text if actual else None,
+        "actual_kind": actual.kind if actual else None,
+        "actual_value": actual.value if actual else None,
+        "actual_unit": (actual.unit or name_unit) if actual else None,
+        "reported_score": _num(row, cols.get("score"), parse_decimal),
+        "deviation_reason": normalize_text(_cell(row, cols.get("reason"))) or None,
+        "scoring_rule_text": None,
+    }
+
+
+def _total(
+    sheet: Sheet, out: Extracted, base: dict[str, Any], year: int, r: int, cols: dict[str, int]
+) -> None:
+    row = sheet.rows[r]
+    try:
+        out.add(
+            "evaluations",
+            {
+                **base,
+                "row_number": r + 1,
+                "fiscal_year": year,
+                "period_start_year": year,
+                "evaluation_type": "self",
+                "evaluator": None,
+                "scheme_code": SCHEME,
+                "level1_name": None,
+                "max_score": _num(row, cols.get("weight"), parse_decimal),
+                "score": _num(row, cols.get("score"), parse_decimal),
+                "grade": None,
+                "reported_rate": None,
+            },
+        )
+    except CellError as err:
+        out.reject(sheet, r, getattr(err, "col", None), err)

@@ -1,0 +1,189 @@
+"""The canonical submission workbook (标准报送模板): ``jixiao template`` writes it.
+
+One instructions sheet (填写说明) and one sheet per ledger kind, each with its header row,
+drop-down data validation for codes (categories, line types, fund sources, evaluation types,
+stages, units/directions in the indicator sheet) and one example row from the seed figures.
+The headers are the first alias of each column in :data:`jixiao.ingest.layouts.ledger.LEDGERS`,
+so a filled template always reads back through the ledger reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from jixiao.ingest.layouts.ledger import STAGES
+
+CATEGORIES = ("基础设施", "营商环境", "政务服务", "民生保障", "社会治理", "政府协同和部门管理")
+LINE_TYPES = ("年初预算", "追加", "压减", "调整后预算", "下达本级", "转移支付至下级")
+FUND_SOURCES = ("合计", "当年财政拨款", "上年结转资金", "其他资金")
+EVALUATION_TYPES = ("单位自评", "部门评价", "第三方评价")
+GRADES = ("优", "良", "中", "差")
+UNITS = ("万元", "元")
+
+#: sheet name -> (header, example row, {column letter: choices})
+SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
+    "项目登记": (
+        [
+            "项目编码",
+            "项目名称",
+            "项目类别",
+            "主管部门",
+            "实施单位",
+            "省",
+            "市",
+            "县",
+            "项目级次",
+            "开始年度",
+            "结束年度",
+            "上级项目编码",
+        ],
+        [
+            "JM-SZZF",
+            "“数字政府”建设专项资金",
+            "政府协同和部门管理",
+            "江门市政务服务数据管理局",
+            "江门市政务服务数据管理局",
+            "广东省",
+            "江门市",
+            "",
+            "一级专项资金",
+            2019,
+            2022,
+            "",
+        ],
+        {3: CATEGORIES},
+    ),
+    "预算": (
+        ["项目编码", "年度", "类型", "资金来源", "金额（万元）", "日期", "原因"],
+        ["JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
+        {3: LINE_TYPES, 4: FUND_SOURCES},
+    ),
+    "支付": (
+        [
+            "项目编码",
+            "年度",
+            "支付日期",
+            "支付金额（万元）",
+            "资金来源",
+            "收款单位",
+            "凭证号",
+            "摘要",
+            "支出类别",
+        ],
+        [
+            "JM-SZZF",
+            2022,
+            "2022-03-01",
+            28.3,
+            "当年财政拨款",
+            "某科技有限公司",
+            "记-0001",
+            "政务云运维",
+            "基础设施",
+        ],
+        {5: FUND_SOURCES, 9: CATEGORIES},
+    ),
+    "评价结果": (
+        [
+            "项目编码",
+            "评价期间",
+            "评价类型",
+            "评价机构",
+            "评价体系",
+            "一级指标",
+            "指标分值",
+            "评价得分",
+            "等级",
+            "报告比率",
+        ],
+        [
+            "DG-SZZF",
+            "2019-2021",
+            "第三方评价",
+            "第三方机构",
+            "决策20/过程20/产出30/效益30",
+            "合计",
+            100,
+            77.20,
+            "中",
+            "",
+        ],
+        {3: EVALUATION_TYPES, 9: GRADES},
+    ),
+    "里程碑": (
+        ["项目编码", "年度", "阶段", "计划数", "实际数"],
+        ["DG-SZZF", 2021, "立项", 75, 69],
+        {3: STAGES},
+    ),
+}
+
+INSTRUCTIONS = [
+    "填写说明 / Instructions",
+    "1. 每张工作表是一类台账；表头请勿修改，可增加行。Each sheet is one ledger; keep the header row.",  # noqa: E501
+    "2. 金额单位见表头（万元 或 元）；如改为元，请把表头改成“金额（元）”。"
+    "The unit is in the header (万元 or 元).",
+    "3. 带下拉框的列请从列表中选择。Pick coded columns from their drop-down lists.",
+    "4. 第 2 行是示例，提交前请删除或覆盖。Row 2 is an example: overwrite or delete it.",
+    "5. 自评表、指标评分表另有版式，见 docs/input-formats.md。"
+    "Self-evaluation forms and scoring tables have their own layouts.",
+    "可用单位 Units: " + " / ".join(UNITS),
+]
+
+
+def write_template(path: Path) -> Path:
+    """Write the canonical workbook to ``path`` and return it (写出标准模板)."""
+    wb = Workbook()
+    info = wb.active
+    info.title = "填写说明"
+    for i, line in enumerate(INSTRUCTIONS, start=1):
+        info.cell(i, 1, line)
+    info["A1"].font = Font(bold=True, size=14)
+    info.column_dimensions["A"].width = 100
+    for name, (header, example, choices) in SHEETS.items():
+        ws = wb.create_sheet(name)
+        ws.append(header)
+        ws.append(example)
+        for c in range(1, len(header) + 1):
+            cell = ws.cell(1, c)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            ws.column_dimensions[get_column_letter(c)].width = max(12, 2 * len(header[c - 1]) + 2)
+        for col, values in choices.items():
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(values) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="无效值 / invalid value",
+                error="请从下拉列表中选择 / pick a value from the list",
+            )
+            letter = get_column_letter(col)
+            dv.add(f"{letter}2:{letter}5000")
+            ws.add_data_validation(dv)
+        ws.freeze_panes = "A2"
+    lists = wb.create_sheet("代码表")
+    for c, (title, values) in enumerate(
+        (
+            ("项目类别", CATEGORIES),
+            ("预算类型", LINE_TYPES),
+            ("资金来源", FUND_SOURCES),
+            ("评价类型", EVALUATION_TYPES),
+            ("阶段", STAGES),
+            ("单位", UNITS),
+            ("方向", ("≥", "≤", "=")),
+        ),
+        start=1,
+    ):
+        lists.cell(1, c, title)
+        for r, v in enumerate(values, start=2):
+            lists.cell(r, c, v)
+    lists.sheet_state = "hidden"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,349 @@
+"""Value parsers for hand-filled cells (手工填报单元格的值解析).
+
+Everything returns exact :class:`~decimal.Decimal` values (never floats for money or measures).
+Text is first normalised with Unicode NFKC, which turns full-width digits and symbols
+(９８, ％, ＞, （）, ，) into their ASCII forms; ``≥``/``≤`` are kept and recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from jixiao.ingest.errors import CellError
+
+FEN = Decimal("0.01")
+WAN = Decimal(10000)
+UNIT_FACTORS: dict[str, Decimal] = {"元": Decimal(1), "万元": WAN}
+_UNIT_ALIASES = {
+    "元": "元",
+    "yuan": "元",
+    "rmb": "元",
+    "万元": "万元",
+    "万": "万元",
+    "wanyuan": "万元",
+    "10kyuan": "万元",
+}
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+_NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+"
+_DIRECTIONS: list[tuple[str, str]] = [
+    (">=", ">="),
+    ("≥", ">="),
+    ("⩾", ">="),
+    ("不低于", ">="),
+    ("不少于", ">="),
+    ("大于等于", ">="),
+    ("大于或等于", ">="),
+    ("至少", ">="),
+    ("达到", ">="),
+    (">", ">="),
+    ("大于", ">="),
+    ("高于", ">="),
+    ("<=", "<="),
+    ("≤", "<="),
+    ("⩽", "<="),
+    ("不高于", "<="),
+    ("不超过", "<="),
+    ("不多于", "<="),
+    ("小于等于", "<="),
+    ("小于或等于", "<="),
+    ("<", "<="),
+    ("小于", "<="),
+    ("低于", "<="),
+    ("=", "="),
+    ("等于", "="),
+]
+_SUFFIX_DIRECTIONS = [
+    ("及以上", ">="),
+    ("以上", ">="),
+    ("及以下", "<="),
+    ("以下", "<="),
+    ("以内", "<="),
+]
+_YES = {"是", "yes", "y", "true", "有", "√", "✓", "已完成", "达成"}
+_NO = {"否", "no", "n", "false", "无", "×", "✗", "未完成", "未达成"}
+_MEASURE_RE = re.compile(rf"^(?P<num>{_NUM})(?P<unit>[^\d]{{0,12}})$")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A parsed target or actual (指标值): kind, direction, value, unit and the original text."""
+
+    kind: str  # quantitative | yes_no | qualitative
+    direction: str | None  # >= | <= | = (None for qualitative)
+    value: Decimal | None
+    unit: str | None
+    text: str
+
+
+def normalize_text(value: Any) -> str:
+    """Cell value as clean text: NFKC (full-width -> ASCII), trimmed, no inner line breaks."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return format_decimal(to_decimal_exact(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    text = str(value)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if _WS_RUN.search(text):
+        text = _WS.sub(" ", text)
+    return text.strip()
+
+
+_WS = re.compile(r"\s+")
+_WS_RUN = re.compile(r"\s\s|[^\S ]")
+
+
+def compact(value: Any) -> str:
+    """Text with all whitespace removed, for label matching (标签匹配用)."""
+    text = normalize_text(value)
+    return _WS.sub("", text) if " " in text else text
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def to_decimal_exact(value: float | int) -> Decimal:
+    """A cell's number as the Decimal it displays (shortest repr of the float, not its binary)."""
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(value))
+
+
+def format_decimal(d: Decimal) -> str:
+    """Plain text of a Decimal without exponent or trailing zeros."""
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    return format(d.normalize(), "f")
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A plain number: 2.8, "1,330", "９８", " 12 " -> Decimal; blank -> None; else CellError."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise _bad_number(value)
+    if isinstance(value, (int, float)):
+        return to_decimal_exact(value)
+    text = normalize_text(value).replace(" ", "")
+    if re.fullmatch(_NUM, text):
+        return Decimal(text.replace(",", ""))
+    raise _bad_number(value)
+
+
+def _bad_number(value: Any) -> CellError:
+    return CellError(
+        "unparseable_value",
+        "数字 / a number",
+        f"「{value}」不是数字",
+        f"'{value}' is not a number",
+    )
+
+
+def parse_rate(value: Any) -> Decimal | None:
+    """A rate as a fraction: "98.84%" -> 0.9884, 0.9884 -> 0.9884, "98.84" (>1) -> 0.9884."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        d = to_decimal_exact(value)
+        return d / 100 if d > 1 else d
+    text = normalize_text(value).replace(" ", "")
+    pct = text.endswith("%")
+    num = parse_decimal(text.rstrip("%"))
+    if num is None:
+        raise _bad_number(value)
+    return num / 100 if pct or num > 1 else num
+
+
+def parse_measure(value: Any) -> Measure | None:
+    """A target/actual such as "≥95%", "≤4小时", "是", "逐步提升" (指标值解析); blank -> None."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Measure("quantitative", "=", to_decimal_exact(value), None, normalize_text(value))
+    original = str(value).strip() if not isinstance(value, bool) else normalize_text(value)
+    text = normalize_text(value).replace(" ", "")
+    if text.lower() in _YES or text.lower() in _NO:
+        return Measure("yes_no", "=", Decimal(1 if text.lower() in _YES else 0), None, original)
+    direction = "="
+    rest = text
+    for prefix, d in _DIRECTIONS:
+        if rest.startswith(prefix):
+            direction, rest = d, rest[len(prefix) :]
+            break
+    for suffix, d in _SUFFIX_DIRECTIONS:
+        if rest.endswith(suffix) and direction == "=":
+            direction, rest = d, rest[: -len(suffix)]
+            break
+    m = _MEASURE_RE.match(rest)
+    if not m:
+        return Measure("qualitative", None, None, None, original)
+    unit = m.group("unit").strip() or None
+    return Measure(
+        "quantitative", direction, Decimal(m.group("num").replace(",", "")), unit, original
+    )
+
+
+def parse_unit(text: Any) -> str:
+    """A money unit ("万元", "元", "（万元）", "yuan") -> '元' | '万元', else CellError."""
+    t = compact(text).strip("()（）:：").lower()
+    t = re.sub(r"^(金额单位|单位|unit)[:：]?", "", t)
+    if t in _UNIT_ALIASES:
+        return _UNIT_ALIASES[t]
+    raise CellError(
+        "unknown_unit",
+        "元 或 万元 / 元 or 万元",
+        f"无法识别的金额单位「{text}」，应为 元 或 万元",
+        f"unknown money unit '{text}'; expected 元 (yuan) or 万元 (10,000 yuan)",
+    )
+
+
+def unit_from_label(label: Any) -> str | None:
+    """The unit in a header's parentheses: "金额（万元）" -> '万元'; no parentheses -> None.
+
+    A parenthesised unit that is not a money unit raises ``CellError('unknown_unit')``.
+    """
+    t = compact(label)
+    m = re.search(r"\(([^()]*)\)\s*$", t)
+    if not m:
+        if t.lower().endswith("_yuan") or t.lower().endswith("yuan"):
+            return "元"
+        return None
+    inner = m.group(1)
+    if inner in ("%", "个", "件", "次"):
+        return None
+    return parse_unit(inner)
+
+
+def parse_amount(value: Any, unit: str) -> tuple[Decimal, str] | None:
+    """An amount in ``unit`` (or the unit written in the cell) -> (exact yuan, unit used).
+
+    "1,330" 万元 -> 13300000.00; "30000元" -> 30000.00; blank -> None. More precision than one
+    fen (0.01 元) after conversion is rejected, never rounded.
+    """
+    if is_blank(value):
+        return None
+    used = unit
+    if isinstance(value, str):
+        text = normalize_text(value).replace(" ", "")
+        m = re.fullmatch(rf"({_NUM})(.*)", text)
+        if not m:
+            raise CellError(
+                "unparseable_value",
+                "金额数字 / an amount",
+                f"「{value}」不是金额",
+                f"'{value}' is not an amount",
+            )
+        number = Decimal(m.group(1).replace(",", ""))
+        if m.group(2):
+            used = parse_unit(m.group(2))
+    else:
+        number = parse_decimal(value)  # type: ignore[assignment]
+    if used not in UNIT_FACTORS:
+        used = parse_unit(used)
+    yuan = number * UNIT_FACTORS[used]
+    if yuan != yuan.quantize(FEN):
+        raise CellError(
+            "sub_fen_precision",
+            "精确到分（0.01 元）/ at most 0.01 yuan precision",
+            f"金额「{value}」{used} 精确到分以下",
+            f"amount '{value}' {used} is finer than one fen",
+        )
+    return yuan.quantize(FEN), used
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date from an Excel date, a serial number or text (2023-05-01, 2023/5/1, 2023年5月1日)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_serial(value)
+    text = normalize_text(value).replace(" ", "")
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    if not m:
+        m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            pass
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return _from_serial(float(text))
+    raise CellError(
+        "unparseable_value",
+        "日期，如 2023-05-01 / a date such as 2023-05-01",
+        f"「{value}」不是日期",
+        f"'{value}' is not a date",
+    )
+
+
+def _from_serial(serial: float) -> dt.date:
+    if not 1 <= serial < 2958466:
+        raise CellError(
+            "unparseable_value",
+            "Excel 日期序号 / an Excel date serial",
+            f"「{serial}」不是有效的 Excel 日期",
+            f"'{serial}' is not a valid Excel date",
+        )
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def parse_year(value: Any) -> int | None:
+    """A fiscal year: 2023, "2023年", "2023年度", "（2023年度）" -> 2023; blank -> None."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.year
+    text = normalize_text(value).replace(" ", "")
+    m = re.fullmatch(r"[(]?(\d{4})(?:\.0+)?(?:年度?|年)?[)]?", text)
+    if m and 1990 <= int(m.group(1)) <= 2100:
+        return int(m.group(1))
+    raise CellError(
+        "unparseable_value",
+        "年度，如 2023 / a year such as 2023",
+        f"「{value}」不是年度",
+        f"'{value}' is not a year",
+    )
+
+
+def parse_period(value: Any) -> tuple[int, int] | None:
+    """An evaluation period: "2023" -> (2023, 2023); "2019-2021" / "2019—2021年" -> (2019, 2021)."""
+    if is_blank(value):
+        return None
+    text = normalize_text(value).replace(" ", "")
+    m = re.fullmatch(r"(\d{4})年?(?:度)?[-~—–至到](\d{4})年?(?:度)?", text)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        if a <= b:
+            return a, b
+    y = parse_year(value)
+    return (y, y) if y is not None else None
+
+
+def parse_int(value: Any) -> int | None:
+    """A whole count ("96", 96.0, "９６") -> int; fractions are rejected."""
+    d = parse_decimal(value)
+    if d is None:
+        return None
+    if d != d.to_integral_value():
+        raise CellError(
+            "unparseable_value",
+            "整数 / a whole number",
+            f"「{value}」不是整数",
+            f"'{value}' is not a whole number",
+        )
+    return int(d)

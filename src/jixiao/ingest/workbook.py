@@ -1,0 +1,123 @@
+"""Reading a checked workbook with python-calamine (用 calamine 读取工作簿).
+
+calamine gives cached values for formula cells (formulas lacking a cached value were already
+rejected by :func:`jixiao.ingest.security.inspect_package`, which parses the sheet XML with
+defusedxml only when the sheet holds a formula), merged ranges and sheet visibility.
+Hidden sheets are skipped and reported. Merged ranges are filled with their anchor value so
+that the merged 一级/二级指标 columns read like plain columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from jixiao.ingest.errors import FileRejected
+from jixiao.ingest.security import _col_letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Excel reference from 0-based indices: (0, 0) -> 'A1' (单元格地址)."""
+    return f"{_col_letters(col + 1)}{row + 1}"
+
+
+@dataclass
+class Sheet:
+    """One visible worksheet: a grid from A1, merged ranges filled (工作表)."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    def get(self, row: int, col: int) -> Any:
+        """Value at 0-based (row, col), '' outside the grid."""
+        if 0 <= row < len(self.rows):
+            r = self.rows[row]
+            if 0 <= col < len(r):
+                return r[col]
+        return ""
+
+    def iter_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        yield from enumerate(self.rows)
+
+
+@dataclass
+class Workbook:
+    """Visible sheets plus what was ignored and why (工作簿)."""
+
+    name: str
+    sheets: list[Sheet]
+    ignored: list[dict[str, str]] = field(default_factory=list)
+
+
+def read_workbook(path: Path, *, display_name: str | None = None) -> Workbook:
+    """Read every visible worksheet of ``path`` (already checked by security.check_file)."""
+    name = display_name or path.name
+    try:
+        with CalamineWorkbook.from_path(str(path)) as wb:
+            sheets: list[Sheet] = []
+            ignored: list[dict[str, str]] = []
+            for meta in wb.sheets_metadata:
+                if meta.visible != SheetVisibleEnum.Visible:
+                    ignored.append(
+                        {
+                            "sheet": meta.name,
+                            "why": "hidden",
+                            "message_zh": "隐藏工作表，已忽略",
+                            "message_en": "hidden sheet, ignored",
+                        }
+                    )
+                    continue
+                if meta.typ != SheetTypeEnum.WorkSheet:
+                    ignored.append(
+                        {
+                            "sheet": meta.name,
+                            "why": "not_a_worksheet",
+                            "message_zh": "非数据工作表（图表/对话框），已忽略",
+                            "message_en": "not a worksheet (chart/dialog), ignored",
+                        }
+                    )
+                    continue
+                sheets.append(_read_sheet(wb, meta.name))
+    except CalamineError as exc:
+        raise FileRejected(
+            "unreadable",
+            f"工作簿无法读取：{exc}",
+            f"the workbook cannot be read: {exc}",
+            expected="可由 Excel 正常打开的 .xlsx / an .xlsx that Excel opens",
+            file=name,
+        ) from exc
+    return Workbook(name=name, sheets=sheets, ignored=ignored)
+
+
+def _read_sheet(wb: CalamineWorkbook, name: str) -> Sheet:
+    cs = wb.get_sheet_by_name(name)
+    rows: list[list[Any]] = cs.to_python(skip_empty_area=False)
+    merged = list(cs.merged_cell_ranges or [])
+    if merged:
+        _fill_merged(rows, merged)
+    return Sheet(name=name, rows=rows, merged=merged)
+
+
+def _fill_merged(
+    rows: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> None:
+    """Copy each merged range's anchor value into every cell of the range (padding the grid)."""
+    for (r0, c0), (r1, c1) in merged:
+        while len(rows) <= r1:
+            rows.append([])
+        anchor = rows[r0][c0] if c0 < len(rows[r0]) else ""
+        for r in range(r0, r1 + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = anchor

@@ -1,0 +1,46 @@
+"""Start-up assertion and content sniffing (安全检查)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from jixiao.ingest.errors import FileRejected
+from jixiao.ingest.security import OLE2_MAGIC, assert_defusedxml, sniff
+
+
+def test_defusedxml_is_active_for_openpyxl():
+    assert openpyxl.DEFUSEDXML is True
+    assert_defusedxml()
+
+
+def test_startup_fails_loudly_without_defusedxml(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    with pytest.raises(RuntimeError, match="defusedxml"):
+        assert_defusedxml()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"%PDF-1.7 ...", "not_xlsx"),
+        (b"", "not_xlsx"),
+        (OLE2_MAGIC + b"\x00" * 600 + "Workbook".encode("utf-16-le"), "legacy_xls"),
+        (OLE2_MAGIC + b"\x00" * 600 + "EncryptionInfo".encode("utf-16-le"), "encrypted"),
+    ],
+)
+def test_sniff_by_content_not_extension(tmp_path: Path, content: bytes, reason: str):
+    path = tmp_path / "looks-fine.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(FileRejected) as err:
+        sniff(path)
+    assert err.value.reason_code == reason
+    assert err.value.rejection.message_zh and err.value.rejection.message_en
+
+
+def test_zip_named_xls_is_accepted_by_content(tmp_path: Path):
+    path = tmp_path / "really-an-xlsx.xls"
+    openpyxl.Workbook().save(path)
+    assert sniff(path) == "zip"
