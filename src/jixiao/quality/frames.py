@@ -1,0 +1,285 @@
+"""Validation frames (校验数据帧): the DuckDB query behind each GX suite.
+
+Each suite ``<layer>__<name>`` in ``expectations/expectations/`` validates one pandas frame
+pulled from DuckDB (GX's SQL datasource fails on DuckDB, see docs/quality.md). Most frames
+are a table as it is; a few are computed for a cross-row or cross-table rule (group
+weights, payment reconciliation, budget coverage) so that each rule stays a real GX
+expectation over columns. The rules themselves (and their severity) live in the suites.
+
+Raw frames only see *current* submissions: raw is append-only, so a superseded file's rows
+stay in ``raw.*`` forever and must not block every later night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GATES = ("raw", "marts")
+
+CURRENT = """
+current_submissions as (
+    select submission_id
+    from (
+        select
+            submission_id,
+            loaded_at,
+            max(loaded_at) over (
+                partition by department_name, project_key, fiscal_year
+            ) as latest_loaded_at
+        from raw.submissions
+    )
+    where loaded_at = latest_loaded_at
+)"""
+
+
+def _current(table: str, extra: str = "*") -> str:
+    """Rows of ``raw.<table>`` that belong to a current submission (当前版本)."""
+    return f"""
+with {CURRENT}
+select {extra}
+from raw.{table} as t
+where (t.submission_id is null
+       or t.submission_id in (select submission_id from current_submissions))
+  {{year_filter}}"""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The query behind one suite (一个校验数据帧).
+
+    ``sql`` may contain ``{year_filter}``: replaced by ``and <year_predicate>`` for a
+    per-year gate run (that bounds the batch size on large warehouses), else by nothing.
+    ``tables`` are the relations the query needs; a missing one fails the gate.
+    """
+
+    suite: str
+    sql: str
+    tables: tuple[str, ...]
+    year_predicate: str = "fiscal_year = {year}"
+
+    @property
+    def gate(self) -> str:
+        return self.suite.split("__", 1)[0]
+
+    def render(self, year: int | None) -> str:
+        year_filter = ""
+        if year is not None:
+            year_filter = "and " + self.year_predicate.format(year=int(year))
+        return self.sql.replace("{year_filter}", year_filter)
+
+
+RAW_FRAMES = [
+    Frame("raw__load_log", "select * from raw.load_log", ("raw.load_log",)),
+    Frame("raw__rejected_rows", "select * from raw.rejected_rows", ("raw.rejected_rows",)),
+    Frame(
+        "raw__submissions",
+        f"""
+with {CURRENT}
+select s.*
+from raw.submissions as s
+where s.submission_id in (select submission_id from current_submissions)
+  {{year_filter}}""",
+        ("raw.submissions",),
+    ),
+    Frame(
+        "raw__projects",
+        _current("projects"),
+        ("raw.projects", "raw.submissions"),
+        # a project has a period, not a fiscal year: keep the projects running in that year
+        year_predicate="coalesce(period_start_year, {year}) <= {year}"
+        " and {year} <= coalesce(period_end_year, {year})",
+    ),
+    Frame("raw__budget_lines", _current("budget_lines"), ("raw.budget_lines", "raw.submissions")),
+    Frame("raw__payments", _current("payments"), ("raw.payments", "raw.submissions")),
+    Frame(
+        "raw__indicators",
+        _current("indicators", "t.*, t.reported_score - t.weight as reported_over_weight"),
+        ("raw.indicators", "raw.submissions"),
+    ),
+    Frame(
+        "raw__indicator_groups",
+        f"""
+with {CURRENT},
+current_rows as (
+    select t.*
+    from raw.indicators as t
+    where (t.submission_id is null
+           or t.submission_id in (select submission_id from current_submissions))
+      {{year_filter}}
+)
+select
+    submission_id,
+    project_key,
+    fiscal_year,
+    level1_name,
+    count(*) as indicator_count,
+    count(distinct level1_weight) as level1_weight_variants,
+    max(level1_weight) as level1_weight,
+    sum(weight) as weight_sum,
+    sum(weight) - max(level1_weight) as weight_gap
+from current_rows
+where level1_weight is not null
+group by submission_id, project_key, fiscal_year, level1_name
+-- blank weights are split equally later (各项指标权重=40/指标总数): nothing to compare
+having count(weight) = count(*)""",
+        ("raw.indicators", "raw.submissions"),
+    ),
+    Frame(
+        "raw__funding_reported",
+        _current("funding_reported"),
+        ("raw.funding_reported", "raw.submissions"),
+    ),
+    Frame(
+        "raw__evaluations",
+        _current("evaluations", "t.*, t.score - t.max_score as score_over_max"),
+        ("raw.evaluations", "raw.submissions"),
+    ),
+]
+
+MART_FRAMES = [
+    Frame("marts__dim_project", "select * from marts.dim_project", ("marts.dim_project",)),
+    Frame(
+        "marts__fct_budget",
+        """
+select
+    *,
+    final_yuan - (initial_yuan + coalesce(additions_yuan, 0) - coalesce(cuts_yuan, 0))
+        as budget_gap_yuan
+from marts.fct_budget
+where true {year_filter}""",
+        ("marts.fct_budget",),
+    ),
+    Frame(
+        "marts__fct_payments",
+        "select * from marts.fct_payments where true {year_filter}",
+        ("marts.fct_payments",),
+    ),
+    Frame(
+        "marts__payment_reconciliation",
+        f"""
+with {CURRENT},
+ledger as (
+    select project_key, fiscal_year, sum(amount_yuan) as ledger_yuan
+    from raw.payments as t
+    where (t.submission_id is null
+           or t.submission_id in (select submission_id from current_submissions))
+    group by project_key, fiscal_year
+),
+facts as (
+    select project_key, fiscal_year, sum(amount_yuan) as fct_yuan
+    from marts.fct_payments
+    group by project_key, fiscal_year
+),
+totals as (
+    select
+        coalesce(l.project_key, f.project_key) as project_key,
+        coalesce(l.fiscal_year, f.fiscal_year) as fiscal_year,
+        l.ledger_yuan,
+        f.fct_yuan
+    from ledger as l
+    full outer join facts as f
+        on l.project_key = f.project_key and l.fiscal_year = f.fiscal_year
+),
+final as (
+    select
+        t.*,
+        coalesce(t.fct_yuan, 0) - coalesce(t.ledger_yuan, 0) as ledger_gap_yuan,
+        p.spent_yuan as mart_spent_yuan,
+        p.spent_yuan - t.fct_yuan as mart_spent_gap_yuan
+    from totals as t
+    left join marts.mart_project_year as p
+        on p.project_key = t.project_key and p.fiscal_year = t.fiscal_year
+)
+select * from final where true {{year_filter}}""",
+        ("raw.payments", "raw.submissions", "marts.fct_payments", "marts.mart_project_year"),
+    ),
+    Frame(
+        "marts__fct_indicator_scores",
+        """
+select
+    *,
+    recomputed_score - weight as recomputed_over_weight,
+    reported_score - weight as reported_over_weight
+from marts.fct_indicator_scores
+where true {year_filter}""",
+        ("marts.fct_indicator_scores",),
+    ),
+    Frame(
+        "marts__mart_project_year",
+        "select * from marts.mart_project_year where true {year_filter}",
+        ("marts.mart_project_year",),
+    ),
+    Frame(
+        "marts__mart_level1_scores",
+        """
+select *, score - max_score as score_over_max
+from marts.mart_level1_scores
+where true {year_filter}""",
+        ("marts.mart_level1_scores",),
+    ),
+    Frame(
+        "marts__mart_department_year",
+        "select * from marts.mart_department_year where true {year_filter}",
+        ("marts.mart_department_year",),
+    ),
+    Frame(
+        "marts__mart_review_flags",
+        "select * from marts.mart_review_flags where true {year_filter}",
+        ("marts.mart_review_flags",),
+    ),
+    Frame(
+        "marts__budget_coverage",
+        """
+with budgeted as (
+    select project_key, fiscal_year, sum(final_yuan) as final_yuan
+    from marts.fct_budget
+    group by project_key, fiscal_year
+    having coalesce(sum(final_yuan), 0) > 0
+),
+evaluated as (
+    select distinct project_key, fiscal_year from marts.fct_indicator_scores
+    union
+    select distinct project_key, fiscal_year from marts.mart_level1_scores
+    union
+    select project_key, fiscal_year from marts.mart_project_year
+    where recomputed_score is not null or evaluator_score is not null
+),
+flagged as (
+    select distinct project_key, fiscal_year from marts.mart_review_flags
+),
+final as (
+    select
+        b.project_key,
+        b.fiscal_year,
+        b.final_yuan,
+        e.project_key is not null as has_evaluation,
+        f.project_key is not null as has_flag,
+        (e.project_key is not null or f.project_key is not null) as is_covered
+    from budgeted as b
+    left join evaluated as e
+        on e.project_key = b.project_key and e.fiscal_year = b.fiscal_year
+    left join flagged as f
+        on f.project_key = b.project_key and f.fiscal_year = b.fiscal_year
+)
+select * from final where true {year_filter}""",
+        (
+            "marts.fct_budget",
+            "marts.fct_indicator_scores",
+            "marts.mart_level1_scores",
+            "marts.mart_project_year",
+            "marts.mart_review_flags",
+        ),
+    ),
+]
+
+FRAMES: dict[str, Frame] = {f.suite: f for f in RAW_FRAMES + MART_FRAMES}
+
+
+def frames_for(gate: str) -> list[Frame]:
+    """Frames validated by ``gate`` (raw | marts), in checkpoint order."""
+    if gate not in GATES:
+        raise ValueError(
+            f"未知的质量闸门 {gate!r}，应为 raw 或 marts / "
+            f"unknown gate {gate!r}, expected raw or marts"
+        )
+    return [f for f in FRAMES.values() if f.gate == gate]

@@ -1,0 +1,393 @@
+"""Quality gates (质量闸门): a real GX checkpoint per gate over frames pulled from DuckDB.
+
+``run_gate("raw" | "marts", settings, year=None)`` exports one parquet frame per suite
+(see :mod:`jixiao.quality.frames`), runs the gate's checkpoint (``raw_gate`` /
+``marts_gate``, with ``UpdateDataDocsAction``), writes ``quality/gates/<gate>[_<year>].json``
+and raises :class:`QualityGateFailed` when a *critical* expectation fails. Severity is read
+from each expectation's ``meta.severity`` in the suite JSON; warnings never block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jixiao.config import Settings
+from jixiao.quality import context as gxctx
+from jixiao.quality.frames import Frame, frames_for
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 5
+MISSING_COLUMN = "__missing_relation__"
+
+
+class QualityGateFailed(RuntimeError):
+    """A critical expectation failed: nothing is published (关键校验未通过，禁止发布)."""
+
+    def __init__(self, result: GateResult) -> None:
+        self.result = result
+        super().__init__(result.failure_message())
+
+
+@dataclass
+class FailedExpectation:
+    """One failing expectation with sample rows (未通过的校验项及样例行)."""
+
+    suite: str
+    expectation_id: str | None
+    expectation_type: str
+    severity: str
+    column: str | None
+    kwargs: dict[str, Any]
+    notes_zh: str | None
+    notes_en: str | None
+    unexpected_count: int | None
+    element_count: int | None
+    sample_rows: list[dict[str, Any]] = field(default_factory=list)
+    exception: str | None = None
+
+    def describe(self) -> str:
+        what = self.notes_zh or self.expectation_type
+        what_en = self.notes_en or self.expectation_type
+        count = f"{self.unexpected_count} 行/rows" if self.unexpected_count is not None else ""
+        head = f"[{self.severity}] {self.suite}: {what} / {what_en} {count}".rstrip()
+        lines = [head]
+        if self.exception:
+            lines.append(f"    error: {self.exception}")
+        lines += [f"    e.g. {json.dumps(r, ensure_ascii=False)}" for r in self.sample_rows]
+        return "\n".join(lines)
+
+
+@dataclass
+class SuiteResult:
+    """GX result for one suite (单个校验套件的结果)."""
+
+    suite: str
+    success: bool
+    critical_success: bool
+    evaluated: int
+    failed: int
+    row_count: int | None
+    missing_relations: list[str]
+    failures: list[FailedExpectation]
+
+
+@dataclass
+class GateResult:
+    """Outcome of one gate run (一次闸门运行结果), serialised to ``gates/<gate>.json``."""
+
+    gate: str
+    year: int | None
+    success: bool
+    gx_success: bool
+    run_at: str
+    duration_seconds: float
+    data_docs: str
+    suites: list[SuiteResult]
+
+    @property
+    def critical_failures(self) -> list[FailedExpectation]:
+        return [f for s in self.suites for f in s.failures if f.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[FailedExpectation]:
+        return [f for s in self.suites for f in s.failures if f.severity != "critical"]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["critical_failure_count"] = len(self.critical_failures)
+        d["warning_count"] = len(self.warnings)
+        return d
+
+    def failure_message(self) -> str:
+        scope = f"{self.gate}" + (f" ({self.year})" if self.year is not None else "")
+        lines = [
+            f"质量闸门 {scope} 未通过：{len(self.critical_failures)} 项关键校验失败 / "
+            f"quality gate {scope} failed: {len(self.critical_failures)} critical expectation(s)"
+        ]
+        lines += [f.describe() for f in self.critical_failures]
+        return "\n".join(lines)
+
+
+def result_path(settings: Settings, gate: str, year: int | None = None) -> Path:
+    """``quality/gates/<gate>[_<year>].json``."""
+    suffix = f"_{int(year)}" if year is not None else ""
+    return settings.quality / "gates" / f"{gate}{suffix}.json"
+
+
+def history_path(settings: Settings) -> Path:
+    """Append-only run history used by the report's trend chart (运行历史)."""
+    return settings.quality / "history" / "gate_runs.jsonl"
+
+
+def run_gate(gate: str, settings: Settings, year: int | None = None) -> GateResult:
+    """Run the ``raw`` or ``marts`` gate; raise :class:`QualityGateFailed` on critical failures."""
+    frames = frames_for(gate)
+    started = time.monotonic()
+    run_at = dt.datetime.now(dt.UTC)
+    with gxctx.locked(settings):
+        root = gxctx.prepare(settings)
+        missing = _export_frames(settings, frames, year)
+        checkpoint_result = _run_checkpoint(root, gate, year, run_at)
+        suites = [
+            _suite_result(frame, checkpoint_result, missing.get(frame.suite, []), settings)
+            for frame in frames
+        ]
+    result = GateResult(
+        gate=gate,
+        year=year,
+        success=all(s.critical_success for s in suites),
+        gx_success=bool(checkpoint_result.success),
+        run_at=run_at.isoformat(timespec="seconds"),
+        duration_seconds=round(time.monotonic() - started, 3),
+        data_docs=str(gxctx.data_docs_index(settings)),
+        suites=suites,
+    )
+    _write(settings, result)
+    for failure in result.warnings:
+        log.warning("%s", failure.describe())
+    if not result.success:
+        log.error("%s", result.failure_message())
+        raise QualityGateFailed(result)
+    log.info("quality gate %s passed (%d suites)", gate, len(suites))
+    return result
+
+
+def latest_result(
+    settings: Settings, gate: str = "marts", year: int | None = None
+) -> dict[str, Any] | None:
+    """The latest run of ``gate`` covering ``year`` (per-year or all-years file), or None."""
+    candidates = [result_path(settings, gate, None)]
+    if year is not None:
+        candidates.insert(0, result_path(settings, gate, year))
+    latest: dict[str, Any] | None = None
+    for path in candidates:
+        if not path.is_file():
+            continue
+        data = load_result(path)
+        if latest is None or data["run_at"] > latest["run_at"]:
+            latest = data
+    return latest
+
+
+def gate_passed(settings: Settings, gate: str = "marts", year: int | None = None) -> bool:
+    """Did the latest run of ``gate`` (for ``year``, or over all years) pass? (闸门是否通过)."""
+    latest = latest_result(settings, gate, year)
+    return bool(latest and latest["success"])
+
+
+def gate_summary(settings: Settings, gate: str = "marts", year: int | None = None) -> str:
+    """Human-readable state of the latest gate run, listing critical failures (闸门摘要)."""
+    latest = latest_result(settings, gate, year)
+    if latest is None:
+        return f"质量闸门 {gate} 尚未运行 / quality gate {gate} has not run yet"
+    state = "通过 passed" if latest["success"] else "未通过 failed"
+    lines = [f"质量闸门 {gate} ({latest['run_at']}): {state}"]
+    for suite in latest["suites"]:
+        for f in suite["failures"]:
+            if f["severity"] == "critical":
+                lines.append(
+                    f"[critical] {f['suite']}: {f.get('notes_zh') or f['expectation_type']}"
+                    f" / {f.get('notes_en') or ''} ({f.get('unexpected_count')} rows)"
+                )
+                lines += [f"    e.g. {json.dumps(r, ensure_ascii=False)}" for r in f["sample_rows"]]
+    return "\n".join(lines)
+
+
+def load_result(path: Path) -> dict[str, Any]:
+    """Read a gate result JSON written by :func:`run_gate`."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+# --- frames -------------------------------------------------------------------------------
+
+
+def _existing_relations(con: Any) -> set[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _export_frames(
+    settings: Settings, frames: list[Frame], year: int | None
+) -> dict[str, list[str]]:
+    """Write one parquet per suite; return the relations each frame was missing."""
+    import duckdb
+
+    out = gxctx.frames_dir(settings)
+    missing: dict[str, list[str]] = {}
+    if not settings.warehouse.is_file():
+        raise FileNotFoundError(
+            f"找不到数据仓库文件 {settings.warehouse} / warehouse file not found: "
+            f"{settings.warehouse} (run ingest first)"
+        )
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        existing = _existing_relations(con)
+        for frame in frames:
+            target = str(out / f"{frame.suite}.parquet").replace("'", "''")
+            absent = [t for t in frame.tables if t not in existing]
+            if absent:
+                missing[frame.suite] = absent
+                con.execute(f"copy (select 1 as {MISSING_COLUMN}) to '{target}' (format parquet)")
+                continue
+            con.execute(f"copy ({frame.render(year)}) to '{target}' (format parquet)")
+    finally:
+        con.close()
+    return missing
+
+
+# --- checkpoint ---------------------------------------------------------------------------
+
+
+def _run_checkpoint(root: Path, gate: str, year: int | None, run_at: dt.datetime) -> Any:
+    context = gxctx.open_context(root)
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    checkpoint = context.checkpoints.get(f"{gate}_gate")
+    run_name = f"{gate}_{year if year is not None else 'all'}"
+    return checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=run_at))
+
+
+def _suite_result(
+    frame: Frame, checkpoint_result: Any, missing: list[str], settings: Settings
+) -> SuiteResult:
+    validation = next(
+        v for v in checkpoint_result.run_results.values() if v.suite_name == frame.suite
+    )
+    parquet = gxctx.frames_dir(settings) / f"{frame.suite}.parquet"
+    failures: list[FailedExpectation] = []
+    if missing:
+        failures.append(_missing_failure(frame, missing))
+    else:
+        failures = [_failure(frame.suite, r, parquet) for r in validation.results if not r.success]
+    row_count = None if missing else _row_count(parquet)
+    return SuiteResult(
+        suite=frame.suite,
+        success=bool(validation.success) and not missing,
+        critical_success=not any(f.severity == "critical" for f in failures),
+        evaluated=len(validation.results),
+        failed=len(failures),
+        row_count=row_count,
+        missing_relations=missing,
+        failures=failures,
+    )
+
+
+def _missing_failure(frame: Frame, missing: list[str]) -> FailedExpectation:
+    names = ", ".join(missing)
+    return FailedExpectation(
+        suite=frame.suite,
+        expectation_id=None,
+        expectation_type="relation_exists",
+        severity="critical",
+        column=None,
+        kwargs={"relations": missing},
+        notes_zh=f"缺少数据表 {names}（dbt 是否已构建？）",
+        notes_en=f"missing relation(s) {names} (has dbt built them?)",
+        unexpected_count=None,
+        element_count=None,
+    )
+
+
+def _failure(suite: str, r: Any, parquet: Path) -> FailedExpectation:
+    config = r.expectation_config
+    meta = dict(config.meta or {})
+    severity = str(meta.get("severity") or "critical")
+    kwargs = {k: _jsonable(v) for k, v in dict(config.kwargs).items() if k != "batch_id"}
+    result = dict(r.result or {})
+    exception = None
+    if r.exception_info and r.exception_info.get("raised_exception"):
+        exception = str(r.exception_info.get("exception_message"))
+    return FailedExpectation(
+        suite=suite,
+        expectation_id=str(config.id) if config.id else None,
+        expectation_type=config.type,
+        severity=severity,
+        column=kwargs.get("column"),
+        kwargs=kwargs,
+        notes_zh=meta.get("notes_zh"),
+        notes_en=meta.get("notes_en"),
+        unexpected_count=result.get("unexpected_count"),
+        element_count=result.get("element_count"),
+        sample_rows=_sample_rows(parquet, result.get("partial_unexpected_index_list") or []),
+        exception=exception,
+    )
+
+
+def _sample_rows(parquet: Path, index: list[Any]) -> list[dict[str, Any]]:
+    """Rows of the frame behind the first failing indexes (样例行)."""
+    if not index:
+        return []
+    import pandas as pd
+
+    positions = [int(i) for i in index[:SAMPLE_ROWS] if isinstance(i, int | float)]
+    if not positions:
+        return []
+    df = pd.read_parquet(parquet)
+    rows = df.iloc[[p for p in positions if p < len(df)]].to_dict(orient="records")
+    return [{str(k): _jsonable(v) for k, v in row.items()} for row in rows]
+
+
+def _row_count(parquet: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(parquet).metadata.num_rows)
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON-safe value: Decimal and dates as text, NaN as null (money stays exact)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, str | int | bool):
+        return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return str(value)
+
+
+def _write(settings: Settings, result: GateResult) -> None:
+    path = result_path(settings, result.gate, result.year)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    history = history_path(settings)
+    history.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "gate": result.gate,
+        "year": result.year,
+        "run_at": result.run_at,
+        "success": result.success,
+        "critical_failures": len(result.critical_failures),
+        "warnings": len(result.warnings),
+    }
+    with history.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
