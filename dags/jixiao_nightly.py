@@ -21,7 +21,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from jixiao.assets import MARTS_BUILT_URI, PUBLISHED_MARTS_URI, RAW_LOADED_URI
+from jixiao.assets import MARTS_BUILT_URI, PUBLISHED_MARTS_URI, RAW_LOADED_URI, RETRY_DELAY_SECONDS
 from jixiao.orchestration import WAREHOUSE_POOL
 
 RAW_LOADED = Asset(RAW_LOADED_URI)
@@ -35,6 +35,12 @@ def _alert(context: Any) -> None:
     record_failure(context)
 
 
+def _retrying(context: Any) -> None:
+    from jixiao.alerts import record_retry
+
+    record_retry(context)
+
+
 @dag(
     dag_id="jixiao_nightly",
     schedule="0 2 * * *",
@@ -46,10 +52,11 @@ def _alert(context: Any) -> None:
     default_args={
         "owner": "jixiao",
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(seconds=RETRY_DELAY_SECONDS),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": _alert,
+        "on_retry_callback": _retrying,
     },
 )
 def jixiao_nightly() -> None:

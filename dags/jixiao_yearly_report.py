@@ -17,7 +17,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from jixiao.assets import PUBLISHED_MARTS_URI, YEARLY_REPORTS_URI
+from jixiao.assets import PUBLISHED_MARTS_URI, RETRY_DELAY_SECONDS, YEARLY_REPORTS_URI
 
 PUBLISHED_MARTS = Asset(PUBLISHED_MARTS_URI)
 YEARLY_REPORTS = Asset(YEARLY_REPORTS_URI)
@@ -27,6 +27,12 @@ def _alert(context: Any) -> None:
     from jixiao.alerts import record_failure
 
     record_failure(context)
+
+
+def _retrying(context: Any) -> None:
+    from jixiao.alerts import record_retry
+
+    record_retry(context)
 
 
 @dag(
@@ -53,9 +59,10 @@ def _alert(context: Any) -> None:
     default_args={
         "owner": "jixiao",
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(seconds=RETRY_DELAY_SECONDS),
         "retry_exponential_backoff": True,
         "on_failure_callback": _alert,
+        "on_retry_callback": _retrying,
     },
 )
 def jixiao_yearly_report() -> None:

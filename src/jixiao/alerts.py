@@ -1,6 +1,6 @@
 """Failure alerts (告警): always recorded to a file, optionally posted to a webhook.
 
-``$JIXIAO_HOME/alerts/alerts.jsonl`` gets one JSON line per failed task. When
+``$JIXIAO_HOME/alerts/alerts.jsonl`` gets one JSON line per failed or retried task. When
 ``JIXIAO_ALERT_WEBHOOK`` is set, the same JSON is POSTed there (a short timeout; an
 unreachable webhook never masks the original failure).
 """
@@ -17,9 +17,20 @@ from jixiao.config import get_settings
 
 
 def record_failure(context: Any) -> dict[str, Any]:
+    """A task failed for good (任务失败): record it and post to the webhook."""
+    return _record(context, "failure", notify=True)
+
+
+def record_retry(context: Any) -> dict[str, Any]:
+    """A task failed and will be retried (任务重试): record it, no webhook."""
+    return _record(context, "retry", notify=False)
+
+
+def _record(context: Any, kind: str, notify: bool) -> dict[str, Any]:
     ti = context.get("ti") or context.get("task_instance")
     exc = context.get("exception")
     alert = {
+        "kind": kind,
         "at": datetime.now(UTC).isoformat(),
         "dag_id": getattr(ti, "dag_id", None),
         "task_id": getattr(ti, "task_id", None),
@@ -31,7 +42,7 @@ def record_failure(context: Any) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(alert, ensure_ascii=False) + "\n")
-    url = os.environ.get("JIXIAO_ALERT_WEBHOOK", "")
+    url = os.environ.get("JIXIAO_ALERT_WEBHOOK", "") if notify else ""
     if url.startswith(("http://", "https://")):
         req = urllib.request.Request(  # noqa: S310 - scheme checked above
             url,

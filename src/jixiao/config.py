@@ -62,8 +62,14 @@ class Settings:
         return PROJECT_ROOT / "expectations"
 
     def ensure(self) -> Settings:
-        for p in (self.inbox, self.quarantine, self.warehouse.parent, self.published_dir,
-                  self.reports, self.quality):
+        for p in (
+            self.inbox,
+            self.quarantine,
+            self.warehouse.parent,
+            self.published_dir,
+            self.reports,
+            self.quality,
+        ):
             p.mkdir(parents=True, exist_ok=True)
         return self
 

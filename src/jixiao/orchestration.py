@@ -32,6 +32,8 @@ def airflow_env(settings: Settings, airflow_home: Path | None = None) -> dict[st
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
             "JIXIAO_HOME": str(settings.home),
+            # `airflow standalone` starts its components as `airflow ...` from PATH
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         }
     )
     return env

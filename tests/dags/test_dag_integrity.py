@@ -17,8 +17,16 @@ from jixiao.config import PROJECT_ROOT
 
 DAGS_DIR = PROJECT_ROOT / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
-HEAVY = ["pandas", "duckdb", "great_expectations", "dbt", "openpyxl", "python_calamine",
-         "pyarrow", "matplotlib"]
+HEAVY = [
+    "pandas",
+    "duckdb",
+    "great_expectations",
+    "dbt",
+    "openpyxl",
+    "python_calamine",
+    "pyarrow",
+    "matplotlib",
+]
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +128,14 @@ print(json.dumps({"opened": opened, "new_modules": new}))
 def test_parsing_does_no_io_and_no_heavy_imports(path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(path)],
-        capture_output=True, text=True, check=True,
-        env={"AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin",
-             "HOME": str(Path.home())},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+        },
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     heavy = [m for m in result["new_modules"] if m.split(".")[0] in HEAVY]

@@ -21,7 +21,7 @@ def _print_summary(data: dict[str, object]) -> None:
     typer.secho("== jixiao 运行摘要 / summary ==", bold=True)
     typer.echo(f"文件 files: {files}")
     typer.echo("集市行数 rows per mart:")
-    for name, count in (marts.items() if isinstance(marts, dict) else []):
+    for name, count in marts.items() if isinstance(marts, dict) else []:
         typer.echo(f"  {name:40s} {count:>8}")
     typer.echo(f"工作库 warehouse:      {data['warehouse']}")
     typer.echo(f"发布库 published (BI): {data['published']}")
