@@ -1,0 +1,292 @@
+"""Reading one fiscal year from the marts (读取集市数据).
+
+Reports read ONLY the ``marts`` schema (see docs/architecture.md, mart contract), from the
+published DuckDB when it exists, else the working warehouse, always read-only. Everything for
+one year is small (hundreds of projects), so it is loaded once into plain dicts and the
+report builders never touch the database again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jixiao.config import Settings
+from jixiao.errors import DataError
+
+Row = dict[str, Any]
+
+REQUIRED_TABLES: tuple[str, ...] = (
+    "dim_project",
+    "fct_budget",
+    "fct_payments",
+    "mart_project_year",
+    "mart_level1_scores",
+    "mart_department_year",
+    "mart_region_year",
+    "mart_category_year",
+    "mart_spending_rate_distribution",
+    "mart_execution_monthly",
+    "mart_review_flags",
+)
+INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
+LEVEL1_ORDER = (
+    "case level1_name when '决策' then 1 when '投入' then 2 when '资金' then 2 "
+    "when '预算执行率' then 2 when '过程' then 3 when '产出' then 4 when '效益' then 5 "
+    "when '满意度' then 6 else 9 end"
+)
+"""Customary order of first-level indicators (一级指标的惯常顺序)."""
+FUND_SOURCES: tuple[str, ...] = ("current_appropriation", "carryover", "other")
+
+
+class ReportDataError(DataError):
+    """The marts cannot feed a report (集市数据不足以生成报告)."""
+
+
+@dataclass
+class YearData:
+    """Everything the yearly reports need for one fiscal year (某年度的集市数据)."""
+
+    year: int
+    source: Path
+    projects: list[Row]
+    departments: list[Row]
+    regions: list[Row]
+    budget_total: dict[str, Row]
+    budget_by_source: dict[str, dict[str, Row]]
+    spent_by_source: dict[str, dict[str, Decimal]]
+    indicators: dict[str, list[Row]] = field(default_factory=dict)
+    level1: dict[str, list[Row]] = field(default_factory=dict)
+    categories: list[Row] = field(default_factory=list)
+    spending_buckets: list[Row] = field(default_factory=list)
+    monthly: dict[str, list[Row]] = field(default_factory=dict)
+    flags: dict[str, list[Row]] = field(default_factory=dict)
+
+    def project(self, key: str) -> Row:
+        """One project's mart_project_year row (项目年度汇总)."""
+        for p in self.projects:
+            if p["project_key"] == key:
+                return p
+        raise KeyError(key)
+
+
+def default_source(settings: Settings) -> Path:
+    """Published marts if they exist, else the working warehouse (默认数据源)."""
+    return settings.published if settings.published.exists() else settings.warehouse
+
+
+def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _tables(con: Any) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+
+
+def _columns(con: Any, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+
+
+def _group(rows: list[Row], key: str = "project_key") -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return dict(out)
+
+
+def _budget(con: Any, year: int) -> tuple[dict[str, Row], dict[str, dict[str, Row]]]:
+    """Budget per project: the 'total' fund-source line if present, else the sum of sources."""
+    rows = _rows(
+        con,
+        "select project_key, fund_source, sum(initial_yuan) as initial_yuan, "
+        "sum(additions_yuan) as additions_yuan, sum(cuts_yuan) as cuts_yuan, "
+        "sum(final_yuan) as final_yuan, sum(allocated_yuan) as allocated_yuan "
+        "from marts.fct_budget where fiscal_year = ? group by all order by all",
+        [year],
+    )
+    by_source: dict[str, dict[str, Row]] = defaultdict(dict)
+    for r in rows:
+        by_source[r["project_key"]][r["fund_source"] or "total"] = r
+    totals: dict[str, Row] = {}
+    amounts = ("initial_yuan", "additions_yuan", "cuts_yuan", "final_yuan", "allocated_yuan")
+    for key, sources in by_source.items():
+        if "total" in sources:
+            totals[key] = sources["total"]
+            continue
+        totals[key] = {
+            "project_key": key,
+            "fund_source": "total",
+            **{a: sum((s[a] or Decimal(0) for s in sources.values()), Decimal(0)) for a in amounts},
+        }
+    return totals, dict(by_source)
+
+
+def _spent_by_source(con: Any, year: int) -> dict[str, dict[str, Decimal]]:
+    """Executed amount per fund source: fct_budget.executed_yuan (the form's 全年执行数)
+    where the mart has it, else the sum of fct_payments."""
+    if "executed_yuan" in _columns(con, "fct_budget"):
+        executed = _rows(
+            con,
+            "select project_key, fund_source, sum(executed_yuan) as amount_yuan "
+            "from marts.fct_budget where fiscal_year = ? and executed_yuan is not null "
+            "group by all order by all",
+            [year],
+        )
+        if executed:
+            out_b: dict[str, dict[str, Decimal]] = defaultdict(dict)
+            for r in executed:
+                out_b[r["project_key"]][r["fund_source"] or "total"] = r["amount_yuan"]
+            return dict(out_b)
+    rows = _rows(
+        con,
+        "select project_key, coalesce(fund_source, 'total') as fund_source, "
+        "sum(amount_yuan) as amount_yuan from marts.fct_payments "
+        "where fiscal_year = ? group by all order by all",
+        [year],
+    )
+    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for r in rows:
+        out[r["project_key"]][r["fund_source"]] = r["amount_yuan"]
+    return dict(out)
+
+
+def _projects(con: Any, year: int) -> list[Row]:
+    """mart_project_year plus optional dim_project extras (实施单位, 项目编码, 级次)."""
+    dim_cols = _columns(con, "dim_project")
+    mart_cols = _columns(con, "mart_project_year")
+    extras = [
+        c
+        for c in ("project_code", "implementing_unit", "project_level", "parent_project_key")
+        if c in dim_cols and c not in mart_cols
+    ]
+    select_extra = "".join(f", d.{c}" for c in extras)
+    return _rows(
+        con,
+        f"select p.*{select_extra} from marts.mart_project_year as p "
+        "left join marts.dim_project as d on d.project_key = p.project_key "
+        "where p.fiscal_year = ? order by p.department_name, p.project_name, p.project_key",
+        [year],
+    )
+
+
+def _indicators(con: Any, year: int, tables: set[str]) -> list[Row]:
+    table = next((t for t in INDICATOR_TABLES if t in tables), None)
+    if table is None:
+        raise ReportDataError(
+            "集市缺少指标表 marts.mart_indicator_results / marts.fct_indicator_scores。"
+            " / The marts lack an indicator table (mart_indicator_results or"
+            " fct_indicator_scores)."
+        )
+    cols = _columns(con, table)
+    order = "row_number, indicator_id" if "row_number" in cols else "indicator_id"
+    return _rows(
+        con,
+        f"select * from marts.{table} where fiscal_year = ? order by project_key, {order}",
+        [year],
+    )
+
+
+def load_year(source: Path, year: int) -> YearData:
+    """Load one fiscal year from the marts in ``source`` (read-only)."""
+    import duckdb
+
+    if not source.exists():
+        raise ReportDataError(
+            f"找不到集市数据库 {source}：请先运行 dbt 构建和发布。"
+            f" / Mart database {source} not found: run the dbt build and publish first."
+        )
+    con = duckdb.connect(str(source), read_only=True)
+    try:
+        tables = _tables(con)
+        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        if missing:
+            raise ReportDataError(
+                f"{source} 的 marts 模式缺少表：{', '.join(missing)}。"
+                f" / Schema marts in {source} lacks tables: {', '.join(missing)}."
+            )
+        projects = _projects(con, year)
+        if not projects:
+            raise ReportDataError(
+                f"{source} 的 marts.mart_project_year 中没有 {year} 年度的项目。"
+                f" / marts.mart_project_year in {source} has no projects for {year}."
+            )
+        totals, by_source = _budget(con, year)
+        return YearData(
+            year=year,
+            source=source,
+            projects=projects,
+            departments=_rows(
+                con,
+                "select * from marts.mart_department_year where fiscal_year = ? "
+                "order by department_name",
+                [year],
+            ),
+            regions=_rows(
+                con,
+                "select * from marts.mart_region_year where fiscal_year = ? "
+                "order by province nulls first, city nulls first, county nulls first",
+                [year],
+            ),
+            budget_total=totals,
+            budget_by_source=by_source,
+            spent_by_source=_spent_by_source(con, year),
+            indicators=_group(_indicators(con, year, tables)),
+            level1=_group(
+                _rows(
+                    con,
+                    "select * from marts.mart_level1_scores where fiscal_year = ? "
+                    f"order by project_key, evaluation_type, {LEVEL1_ORDER}, level1_name",
+                    [year],
+                )
+            ),
+            categories=_rows(
+                con,
+                "select * from marts.mart_category_year "
+                "where fiscal_year = ? or fiscal_year is null "
+                "order by parent_project_key nulls first, fiscal_year nulls last, "
+                "amount_yuan desc, category",
+                [year],
+            ),
+            spending_buckets=_rows(
+                con,
+                "select * from marts.mart_spending_rate_distribution "
+                "where fiscal_year = ? or fiscal_year is null "
+                "order by parent_project_key nulls first, fiscal_year nulls last, sort_order",
+                [year],
+            ),
+            monthly=_group(
+                _rows(
+                    con,
+                    "select * from marts.mart_execution_monthly where fiscal_year = ? "
+                    "order by project_key, month",
+                    [year],
+                )
+            ),
+            flags=_group(
+                _rows(
+                    con,
+                    "select * from marts.mart_review_flags where fiscal_year = ? "
+                    "order by project_key, severity, flag_code, flag_id",
+                    [year],
+                )
+            ),
+        )
+    finally:
+        con.close()

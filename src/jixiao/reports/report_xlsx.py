@@ -1,0 +1,111 @@
+"""The department/region report as a workbook (年度报告 xlsx).
+
+One sheet per section; each table is a bordered block with a bold title and a shaded
+header, and carries a workbook-level defined name ``t_<table key>`` covering header, rows
+and total, so readers (and tests) can find a table without guessing rows. Charts are PNG
+images on the 图表 sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from jixiao.reports.model import Report, Section, Table
+from jixiao.reports.xlsx_common import (
+    BOLD,
+    HIGHLIGHT,
+    TITLE,
+    header,
+    print_a4,
+    put,
+    save_workbook,
+    title,
+)
+
+
+def _sheet_name(section: Section) -> str:
+    name = section.title.split("、", 1)[-1]
+    for ch in "[]:*?/\\":
+        name = name.replace(ch, "_")
+    return name[:31]
+
+
+def write_table(wb: Workbook, ws: Worksheet, row: int, table: Table) -> int:
+    """Write ``table`` at ``row``; return the next free row (写表格)."""
+    put(ws, row, 1, table.title, bold=True, border=False)
+    row += 1
+    first = row
+    for c, col in enumerate(table.columns, start=1):
+        header(ws, row, c, col.header)
+    for i, values in enumerate(table.rows):
+        row += 1
+        for c, (col, value) in enumerate(zip(table.columns, values, strict=True), start=1):
+            fill = HIGHLIGHT if (i, c - 1) in table.highlight else None
+            put(ws, row, c, value, col.kind, fill=fill)
+    if table.total is not None:
+        row += 1
+        for c, (col, value) in enumerate(zip(table.columns, table.total, strict=True), start=1):
+            put(ws, row, c, value, col.kind, bold=True)
+    ref = (f"{quote_sheetname(ws.title)}!$A${first}:"
+           f"${get_column_letter(len(table.columns))}${row}")
+    wb.defined_names[f"t_{table.key}"] = DefinedName(f"t_{table.key}", attr_text=ref)
+    if table.note:
+        row += 1
+        put(ws, row, 1, table.note, border=False)
+    return row + 2
+
+
+def _widths(ws: Worksheet, tables: list[Table]) -> None:
+    widths: dict[int, int] = {}
+    for t in tables:
+        for c, col in enumerate(t.columns, start=1):
+            widths[c] = max(widths.get(c, 0), col.width)
+    for c, w in widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = w + 2
+
+
+def write_section(wb: Workbook, ws: Worksheet, section: Section) -> None:
+    """One section on its own sheet: heading, paragraphs, tables, charts."""
+    ncols = max((len(t.columns) for t in section.tables), default=6)
+    title(ws, 1, section.title, ncols, font=BOLD)
+    row = 2
+    for para in section.paragraphs:
+        put(ws, row, 1, para, border=False)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+        ws.row_dimensions[row].height = 15 * (1 + len(para) // (8 * ncols))
+        row += 1
+    row += 1
+    for table in section.tables:
+        row = write_table(wb, ws, row, table)
+    for chart in section.charts:
+        put(ws, row, 1, chart.title, bold=True, border=False)
+        img = Image(io.BytesIO(chart.png))
+        ws.add_image(img, f"A{row + 1}")
+        row += 1 + int(img.height / 20) + 2
+    _widths(ws, section.tables)
+    print_a4(ws, landscape=ncols > 6)
+
+
+def write_report_xlsx(report: Report, path: Path, generated_at: datetime) -> Path:
+    """Write the whole report as one workbook (写出年度报告工作簿)."""
+    wb = Workbook()
+    cover = wb.active
+    assert cover is not None
+    cover.title = "封面"
+    title(cover, 2, report.title, 6, font=TITLE)
+    title(cover, 3, report.subtitle, 6, font=BOLD)
+    for i, section in enumerate(report.sections, start=5):
+        put(cover, i, 1, section.title, border=False)
+    cover.column_dimensions["A"].width = 30
+    print_a4(cover)
+    for section in report.sections:
+        write_section(wb, wb.create_sheet(_sheet_name(section)), section)
+    return save_workbook(wb, path, report.title, generated_at)

@@ -1,0 +1,116 @@
+"""Shared openpyxl styling for report workbooks (工作簿样式): fonts, borders, A4 printing.
+
+Every cell a report writes goes through :func:`put`, which neutralises formula-like text and
+applies the number format of its kind, so no writer can forget either.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+from jixiao.reports.model import Kind, as_decimal
+from jixiao.reports.safety import neutralise
+
+FONT_NAME = "宋体"
+"""Chinese font name set on every cell (SimSun, present on Chinese Office installs)."""
+
+NUMBER_FORMATS: dict[str, str] = {
+    "yuan": "#,##0.00",
+    "wan": "#,##0.00####",
+    "rate": "0.00%",
+    "score": "0.00",
+    "int": "0",
+    "text": "@",
+}
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HIGHLIGHT = PatternFill("solid", fgColor="FFF2A8")
+HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
+BODY = Font(name=FONT_NAME, size=10)
+BOLD = Font(name=FONT_NAME, size=10, bold=True)
+TITLE = Font(name=FONT_NAME, size=16, bold=True)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="center")
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: Kind = "text", *,
+        bold: bool = False, border: bool = True, fill: PatternFill | None = None,
+        align: Alignment | None = None) -> Any:
+    """Write one cell: neutralised text or a Decimal number, styled (写单元格)."""
+    cell = ws.cell(row=row, column=col)
+    if kind != "text" and value is not None and value != "":
+        cell.value = as_decimal(value)
+        cell.number_format = NUMBER_FORMATS[kind]
+        cell.alignment = align or RIGHT
+    else:
+        cell.value = neutralise(value) if value is not None else None
+        cell.alignment = align or LEFT
+    cell.font = BOLD if bold else BODY
+    if border:
+        cell.border = BORDER
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def header(ws: Worksheet, row: int, col: int, text: str) -> Any:
+    """A bold, centred, shaded header cell (表头)."""
+    return put(ws, row, col, text, bold=True, fill=HEADER_FILL, align=CENTER)
+
+
+def merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+    """Merge a range and keep the border on every cell of it (合并单元格)."""
+    if (r1, c1) != (r2, c2):
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            ws.cell(row=r, column=c).border = BORDER
+
+
+def title(ws: Worksheet, row: int, text: str, ncols: int, font: Font = TITLE) -> None:
+    """A merged, centred title row (标题行)."""
+    cell = ws.cell(row=row, column=1, value=neutralise(text))
+    cell.font = font
+    cell.alignment = CENTER
+    if ncols > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+
+
+def print_a4(ws: Worksheet, landscape: bool = False, title_rows: str | None = None) -> None:
+    """Print setup: A4, fit all columns to one page width (A4 打印，按页宽缩放)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def save_workbook(wb: Workbook, path: Path, title_text: str, generated_at: datetime) -> Path:
+    """Save atomically; the generation time goes into document metadata only (元数据)."""
+    wb.properties.title = title_text
+    wb.properties.creator = "jixiao"
+    wb.properties.created = generated_at
+    wb.properties.modified = generated_at
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

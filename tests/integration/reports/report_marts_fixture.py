@@ -1,0 +1,253 @@
+"""A small marts database following the mart contract (集市测试数据), for report tests.
+
+Figures are copied from the seed documents: seed 002 (Jiangmen 2023, 9150 万元 budget,
+9044.14 万元 paid, self-score 98, 开放数据集 1330 → 5453), seed 004 (Xinfeng, 99,000 元 budget,
+57,790 元 spent, self-score 100), seed 001 (score table 20/20/30/30 → 77.20) and seed 000
+(six categories whose amounts sum to 50,418.98 万元). One project carries hostile text to
+prove formula neutralisation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+JM_DEPT = "江门市政务服务和数据管理局"
+XF_DEPT = "新丰县政务服务数据管理局"
+EVIL_NAME = '=HYPERLINK("http://evil.example","点我")'
+EVIL_REASON = "+cmd|' /C calc'!A0"
+EVIL_FLAG = "@SUM(1+1)"
+YEAR = 2023
+
+DDL = """
+create schema marts;
+create table marts.dim_project (project_key varchar, project_code varchar, project_name varchar,
+  category varchar, department_name varchar, province varchar, city varchar, county varchar,
+  project_level varchar, period_start_year integer, period_end_year integer,
+  parent_project_key varchar, implementing_unit varchar);
+create table marts.dim_department (department_name varchar, province varchar, city varchar,
+  county varchar, region_level varchar);
+create table marts.fct_budget (project_key varchar, fiscal_year integer, fund_source varchar,
+  initial_yuan decimal(18,2), additions_yuan decimal(18,2), cuts_yuan decimal(18,2),
+  final_yuan decimal(18,2), allocated_local_yuan decimal(18,2),
+  allocated_transfer_yuan decimal(18,2), allocated_yuan decimal(18,2));
+create table marts.fct_payments (payment_id varchar, project_key varchar, fiscal_year integer,
+  payment_date date, amount_yuan decimal(18,2), fund_source varchar, payee varchar,
+  voucher_no varchar, category varchar, file_name varchar, sheet_name varchar,
+  row_number integer);
+create table marts.mart_indicator_results (indicator_id varchar, project_key varchar,
+  fiscal_year integer, level1_name varchar, level2_name varchar, level3_name varchar,
+  kind varchar, direction varchar, target_value decimal(20,6), actual_value decimal(20,6),
+  unit varchar, weight decimal(12,4), reported_score decimal(12,4),
+  recomputed_score decimal(12,4), rule_applied varchar, deviation_reason varchar,
+  file_name varchar, sheet_name varchar, row_number integer, project_name varchar,
+  department_name varchar);
+create table marts.mart_project_year (project_key varchar, fiscal_year integer,
+  project_name varchar, department_name varchar, category varchar, province varchar,
+  city varchar, county varchar, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
+  spent_yuan decimal(18,2), balance_yuan decimal(18,2), allocation_rate decimal(12,6),
+  execution_rate decimal(12,6), recomputed_score decimal(12,2), reported_score decimal(12,2),
+  evaluator_score decimal(12,2), grade varchar, reported_grade varchar,
+  output_completion_grade varchar, flag_count integer);
+create table marts.mart_level1_scores (project_key varchar, fiscal_year integer,
+  evaluation_type varchar, level1_name varchar, max_score decimal(12,2), score decimal(12,2),
+  score_rate decimal(12,6));
+create table marts.mart_department_year (department_name varchar, fiscal_year integer,
+  project_count integer, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
+  spent_yuan decimal(18,2), execution_rate decimal(12,6), avg_recomputed_score decimal(12,2),
+  flag_count integer);
+create table marts.mart_region_year (province varchar, city varchar, county varchar,
+  fiscal_year integer, project_count integer, final_budget_yuan decimal(18,2),
+  spent_yuan decimal(18,2), execution_rate decimal(12,6));
+create table marts.mart_category_year (category varchar, fiscal_year integer,
+  parent_project_key varchar, project_count integer, amount_yuan decimal(18,2),
+  share decimal(12,6));
+create table marts.mart_spending_rate_distribution (parent_project_key varchar,
+  fiscal_year integer, bucket_code varchar, bucket_label varchar, project_count integer,
+  sort_order integer);
+create table marts.mart_execution_monthly (project_key varchar, fiscal_year integer,
+  month integer, cumulative_spent_yuan decimal(18,2), cumulative_execution_rate decimal(12,6),
+  time_schedule_rate decimal(12,6), is_lagging boolean);
+create table marts.mart_review_flags (flag_id varchar, project_key varchar, fiscal_year integer,
+  flag_code varchar, severity varchar, message_zh varchar, message_en varchar, detail varchar);
+"""
+
+# key, name, dept, category, province, city, county, final, allocated, spent,
+# recomputed, reported, evaluator, grade, reported_grade, output grade, flags
+PROJECTS = [
+    ("JM-2023-01", "“数字政府”建设专项资金", JM_DEPT, "政务服务", "广东省", "江门市", None,
+     "91500000.00", "91500000.00", "90441400.00", "97.86", "98.00", None, "优", "优",
+     "全部完成", 1),
+    ("JM-2023-02", "政务外网运维", JM_DEPT, "基础设施", "广东省", "江门市", None,
+     "3000000.00", "3000000.00", "3000000.00", "100.00", "100.00", None, "优", "优",
+     "全部完成", 0),
+    ("XF-2023-01", "政务服务建设推广", XF_DEPT, "政务服务", "广东省", "韶关市", "新丰县",
+     "99000.00", "99000.00", "57790.00", "82.50", "100.00", "77.20", "良", "优",
+     "大部分完成", 2),
+    ("JM-2023-01-S1", "子项目：政务云扩容", JM_DEPT, "基础设施", "广东省", "江门市", None,
+     "500000.00", "500000.00", "450000.00", "95.00", "95.00", None, "优", "优", "全部完成", 0),
+    ("XF-2023-02", EVIL_NAME, XF_DEPT, "民生保障", "广东省", "韶关市", "新丰县",
+     "30000.00", "0.00", "0.00", "55.00", "90.00", None, "差", "优", "不太明显", 1),
+]
+
+# seed 000: six categories under the Jiangmen special fund, amounts in yuan, shares of paid
+CATEGORIES = [
+    ("基础设施", 38, "72281900.00", "0.143400"), ("营商环境", 31, "53502700.00", "0.106100"),
+    ("政务服务", 20, "34517200.00", "0.068500"), ("民生保障", 37, "28317800.00", "0.056200"),
+    ("社会治理", 55, "147771500.00", "0.293100"),
+    ("政府协同和部门管理", 84, "167798700.00", "0.332800"),
+]
+
+
+def _budget_rows() -> list[tuple[object, ...]]:
+    return [
+        ("JM-2023-01", YEAR, "current_appropriation", "91500000.00", "0", "0", "91500000.00",
+         "90730000.00", "770000.00", "91500000.00"),
+        ("JM-2023-02", YEAR, "current_appropriation", "2000000.00", "1000000.00", "0",
+         "3000000.00", "3000000.00", "0", "3000000.00"),
+        ("XF-2023-01", YEAR, "current_appropriation", "100000.00", "0", "1000.00", "99000.00",
+         "99000.00", "0", "99000.00"),
+        ("XF-2023-02", YEAR, "current_appropriation", "30000.00", "0", "0", "30000.00", "0", "0",
+         "0"),
+    ]
+
+
+def _indicator_rows() -> list[tuple[object, ...]]:
+    jm = "JM-2023-01"
+    rows = [
+        # id, key, l1, l2, l3, kind, dir, target, actual, unit, weight, reported, recomputed,
+        # rule, reason
+        ("i1", jm, "决策", "资金管理", "资金支出率", "budget_rate", ">=", "1", "0.988431",
+         "", "12", "12", "11.86", "budget_execution_rate", None),
+        ("i2", jm, "决策", "事项管理", "监管有效性", "qualitative", None, None, None, None,
+         "8", "6", "6", "qualitative_tier", "年度进行了二次资金调整"),
+        ("i3", jm, "产出", "数量指标", "公共数据资源社会开放数据集", "quantitative", ">=",
+         "1330", "5453", "个", "20", "20", "20", "higher_is_better", None),
+        ("i4", jm, "产出", "时效指标", "共享数据平均审核时长", "quantitative", "<=", "4",
+         "1.58", "小时", "20", "20", "20", "lower_is_better", None),
+        ("i5", jm, "效益", "满意度指标", "政务服务用户满意度", "quantitative", ">=", "85",
+         "100", "%", "40", "40", "40", "higher_is_better", None),
+        ("i6", "XF-2023-01", "产出", "数量指标", "网办事项数", "quantitative", ">=", "200",
+         "150", "项", "50", "50", "37.50", "higher_is_better", "部分事项未上线"),
+        ("i7", "XF-2023-01", "效益", "社会效益指标", "群众办事便利度", "yes_no", "=", "1", "1",
+         None, "50", "50", "45.00", "yes_no", None),
+        ("i8", "XF-2023-02", "产出", "数量指标", "惠民事项", "quantitative", ">=", "10", "5",
+         "项", "100", "90", "55.00", "higher_is_better", EVIL_REASON),
+    ]
+    names = {p[0]: (p[1], p[2]) for p in PROJECTS}
+    return [
+        (*r[:15], "form.xlsx", "Sheet1", n + 5, *names[r[1]]) for n, r in enumerate(rows)
+    ]
+
+
+def _monthly_rows() -> list[tuple[object, ...]]:
+    out = []
+    for key, spent in (("JM-2023-01", "90441400.00"), ("XF-2023-01", "57790.00")):
+        final = {"JM-2023-01": 91500000, "XF-2023-01": 99000}[key]
+        total = float(spent)
+        for m in range(1, 13):
+            cum = f"{round(total * min(m, 10) / 10, 2):.2f}" if m >= 3 else "0.00"
+            rate = f"{float(cum) / final:.6f}"
+            sched = f"{m / 12:.6f}"
+            out.append((key, YEAR, m, cum, rate, sched, float(rate) < m / 12))
+    return out
+
+
+def make_marts(path: Path) -> Path:
+    """Create the marts database at ``path`` and return it."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(DDL)
+        for p in PROJECTS:
+            key, name, dept, cat, prov, city, county = p[:7]
+            final, alloc, spent = p[7:10]
+            con.execute(
+                "insert into marts.dim_project values (?,?,?,?,?,?,?,?,'一级专项资金',?,?,?,?)",
+                [key, key, name, cat, dept, prov, city, county, YEAR, YEAR,
+                 key.rsplit("-S", 1)[0] if "-S" in key else None, dept],
+            )
+            balance = f"{float(final) - float(spent):.2f}"
+            alloc_rate = f"{float(alloc) / float(final):.6f}"
+            exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
+            con.execute(
+                "insert into marts.mart_project_year values "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [key, YEAR, name, dept, cat, prov, city, county, final, alloc, spent, balance,
+                 alloc_rate, exec_rate, *p[10:]],
+            )
+        con.executemany("insert into marts.fct_budget values (?,?,?,?,?,?,?,?,?,?)",
+                        _budget_rows())
+        con.executemany(
+            "insert into marts.fct_payments values (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [("pay1", "JM-2023-01", YEAR, "2023-06-30", "60000000.00", "current_appropriation",
+              "数字广东", "V001", None, "ledger.xlsx", "支付", 3),
+             ("pay2", "JM-2023-01", YEAR, "2023-12-20", "30441400.00", "current_appropriation",
+              "数字广东", "V002", None, "ledger.xlsx", "支付", 4),
+             ("pay3", "JM-2023-02", YEAR, "2023-11-01", "3000000.00", "current_appropriation",
+              "电信", "V003", None, "ledger.xlsx", "支付", 5),
+             ("pay4", "XF-2023-01", YEAR, "2023-09-01", "57790.00", "current_appropriation",
+              "某公司", "V004", None, "xf.xlsx", "支付", 3)],
+        )
+        con.executemany(
+            f"insert into marts.mart_indicator_results values ({','.join('?' * 21)})",
+            [(r[0], r[1], YEAR, *r[2:]) for r in _indicator_rows()],
+        )
+        con.executemany(
+            "insert into marts.mart_level1_scores values (?,?,?,?,?,?,?)",
+            [("JM-2023-01", YEAR, "self", "决策", "20", "17.86", "0.893000"),
+             ("JM-2023-01", YEAR, "self", "产出", "40", "40", "1.000000"),
+             ("JM-2023-01", YEAR, "self", "效益", "40", "40", "1.000000"),
+             ("XF-2023-01", YEAR, "third_party", "决策", "20", "14.00", "0.700000"),
+             ("XF-2023-01", YEAR, "third_party", "过程", "20", "15.92", "0.796000"),
+             ("XF-2023-01", YEAR, "third_party", "产出", "30", "23.88", "0.796000"),
+             ("XF-2023-01", YEAR, "third_party", "效益", "30", "23.40", "0.780000")],
+        )
+        con.execute("""
+            insert into marts.mart_department_year
+            select department_name, fiscal_year, count(*), sum(final_budget_yuan),
+                   sum(allocated_yuan), sum(spent_yuan),
+                   round(sum(spent_yuan) / nullif(sum(allocated_yuan), 0), 6),
+                   round(avg(recomputed_score), 2), sum(flag_count)
+            from marts.mart_project_year
+            where project_key in (select project_key from marts.dim_project
+                                  where parent_project_key is null)
+            group by all
+        """)
+        con.execute("""
+            insert into marts.mart_region_year
+            select province, city, county, fiscal_year, count(*), sum(final_budget_yuan),
+                   sum(spent_yuan), round(sum(spent_yuan) / nullif(sum(allocated_yuan), 0), 6)
+            from marts.mart_project_year
+            where project_key in (select project_key from marts.dim_project
+                                  where parent_project_key is null)
+            group by all
+        """)
+        con.executemany(
+            "insert into marts.mart_category_year values (?,?,?,?,?,?)",
+            [(c[0], YEAR, "JM-2023-01", c[1], c[2], c[3]) for c in CATEGORIES],
+        )
+        con.executemany(
+            "insert into marts.mart_spending_rate_distribution values (?,?,?,?,?,?)",
+            [("JM-2023-01", YEAR, code, label, n, i) for i, (code, label, n) in enumerate([
+                ("eq_100", "100%", 0), ("90_100", "90%-100%", 0), ("80_90", "80%-90%", 30),
+                ("60_80", "60%-80%", 8), ("lt_60", "低于60%", 35),
+                ("no_funds", "暂未下达资金", 2)])],
+        )
+        con.executemany("insert into marts.mart_execution_monthly values (?,?,?,?,?,?,?)",
+                        _monthly_rows())
+        con.executemany(
+            "insert into marts.mart_review_flags values (?,?,?,?,?,?,?,?)",
+            [("f1", "JM-2023-01", YEAR, "low_target", "warning",
+              "开放数据集实际 5453，远超目标 1330，目标偏低",
+              "Target far exceeded: target set too low", None),
+             ("f2", "XF-2023-01", YEAR, "score_inflation", "error",
+              "自评 100 分，复核 82.50 分", "Self-score 100 vs recomputed 82.50", None),
+             ("f3", "XF-2023-01", YEAR, "lagging_execution", "warning",
+              "执行率 58.37%，落后于序时进度", "Execution lags the time schedule", None),
+             ("f4", "XF-2023-02", YEAR, "missing_deviation_reason", "warning", EVIL_FLAG,
+              "-1+2", None)],
+        )
+    finally:
+        con.close()
+    return path
