@@ -1,0 +1,9 @@
+{#- Schemas are exactly raw / staging / intermediate / marts (no target-name prefix).
+    模式名固定为 raw / staging / intermediate / marts，不加目标前缀。 -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,229 @@
+-- Materialized as a table: several models and tests read it, and as a view DuckDB would rerun
+-- its whole upstream chain at each reference (物化为表以免重复计算).
+{{ config(materialized='table') }}
+
+-- 复核标记 (review findings for evaluators), one row per finding. Thresholds and severities are
+-- seeds (review_thresholds, review_flag_types).
+{%- set s = dbt.type_string() %}
+with
+
+indicator_scores as (
+    select * from {{ ref('int_indicators_scored') }}
+),
+
+project_scores as (
+    select * from {{ ref('int_project_scores_graded') }}
+),
+
+evaluations as (
+    select * from {{ ref('int_evaluations_summarized') }}
+),
+
+period_financials as (
+    select * from {{ ref('int_evaluation_periods_financials') }}
+),
+
+monthly as (
+    select * from {{ ref('int_payments_monthly_cumulated') }}
+),
+
+flag_types as (
+    select * from {{ ref('review_flag_types') }}
+),
+
+thresholds_raw as (
+    select * from {{ ref('review_thresholds') }}
+),
+
+thresholds as (
+    select
+        max(case when threshold_code = 'over_achievement_ratio' then threshold_value end) as over_achievement_ratio,
+        max(case when threshold_code = 'rate_gap_tolerance' then threshold_value end) as rate_gap_tolerance,
+        max(case when threshold_code = 'score_tolerance' then threshold_value end) as score_tolerance,
+        max(case when threshold_code = 'weight_sum_tolerance' then threshold_value end) as weight_sum_tolerance,
+        max(case when threshold_code = 'lagging_tolerance' then threshold_value end) as lagging_tolerance
+    from thresholds_raw
+),
+
+indicator_score_above as (
+    select
+        'reported_score_above_recomputed' as flag_code,
+        indicator_scores.project_key,
+        indicator_scores.fiscal_year,
+        indicator_scores.indicator_id,
+        indicator_scores.level3_name as detail,
+        {{ dbt.concat(["'指标「'", 'level3_name', "'」自评得分 '", fmt_num('reported_score'), "' 高于按规则（'", 'rule_applied', "'）重算的 '", fmt_num('recomputed_score'), "'，分值 '", fmt_num('weight')]) }} as message_zh,
+        {{ dbt.concat(["'Indicator \"'", 'level3_name', "'\": reported score '", fmt_num('reported_score'), "' is above the recomputed '", fmt_num('recomputed_score'), "' (rule '", 'rule_applied', "', weight '", fmt_num('weight'), "')'"]) }} as message_en
+    from indicator_scores
+    cross join thresholds
+    where indicator_scores.reported_score > indicator_scores.recomputed_score + thresholds.score_tolerance
+),
+
+total_score_above as (
+    select
+        'reported_score_above_recomputed' as flag_code,
+        project_scores.project_key,
+        project_scores.fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        '总分/total' as detail,
+        {{ dbt.concat(["'自评总分 '", fmt_num('coalesce(evaluations.self_score, project_scores.reported_indicator_score)'), "' 高于重算总分 '", fmt_num('project_scores.recomputed_score')]) }} as message_zh,
+        {{ dbt.concat(["'Reported total '", fmt_num('coalesce(evaluations.self_score, project_scores.reported_indicator_score)'), "' is above the recomputed total '", fmt_num('project_scores.recomputed_score')]) }} as message_en
+    from project_scores
+    left join evaluations
+        on project_scores.project_key = evaluations.project_key
+        and project_scores.fiscal_year = evaluations.fiscal_year
+    cross join thresholds
+    where coalesce(evaluations.self_score, project_scores.reported_indicator_score)
+        > project_scores.recomputed_score + thresholds.score_tolerance
+),
+
+indicator_rate_gap as (
+    select
+        'reported_rate_mismatch' as flag_code,
+        indicator_scores.project_key,
+        indicator_scores.fiscal_year,
+        indicator_scores.indicator_id,
+        indicator_scores.level3_name as detail,
+        {{ dbt.concat(["'「'", 'level3_name', "'」报告执行率 '", fmt_pct('reported_rate'), "'，按金额重算为 '", fmt_pct('rate_value')]) }} as message_zh,
+        {{ dbt.concat(["'\"'", 'level3_name', "'\": reported rate '", fmt_pct('reported_rate'), "', recomputed from amounts '", fmt_pct('rate_value')]) }} as message_en
+    from indicator_scores
+    cross join thresholds
+    where indicator_scores.reported_rate is not null
+        and indicator_scores.rate_value is not null
+        and abs(indicator_scores.reported_rate - indicator_scores.rate_value) > thresholds.rate_gap_tolerance
+),
+
+period_rate_gap as (
+    select
+        'reported_rate_mismatch' as flag_code,
+        period_financials.project_key,
+        period_financials.fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        {{ dbt.concat(["cast(period_start_year as " ~ s ~ ")", "'-'", "cast(fiscal_year as " ~ s ~ ")"]) }} as detail,
+        {{ dbt.concat(["'评价期间报告支出率 '", fmt_pct('reported_rate'), "'，按 '", fmt_num('period_spent_yuan'), "' / '", fmt_num('period_final_yuan'), "' 元重算为 '", fmt_pct('period_execution_rate')]) }} as message_zh,
+        {{ dbt.concat(["'Reported spending rate '", fmt_pct('reported_rate'), "' for the period; '", fmt_num('period_spent_yuan'), "' / '", fmt_num('period_final_yuan'), "' yuan recomputes to '", fmt_pct('period_execution_rate')]) }} as message_en
+    from period_financials
+    cross join thresholds
+    where period_financials.reported_rate is not null
+        and period_financials.period_execution_rate is not null
+        and abs(period_financials.reported_rate - period_financials.period_execution_rate) > thresholds.rate_gap_tolerance
+),
+
+qualitative_outside as (
+    select
+        'qualitative_score_outside_tier' as flag_code,
+        project_key,
+        fiscal_year,
+        indicator_id,
+        level3_name as detail,
+        {{ dbt.concat(["'定性指标「'", 'level3_name', "'」得分 '", fmt_num('reported_score'), "' 不在档次「'", 'tier_code', "'」区间 '", fmt_num('weight * tier_min_rate'), "'-'", fmt_num('weight * tier_max_rate'), "' 内'"]) }} as message_zh,
+        {{ dbt.concat(["'Qualitative indicator \"'", 'level3_name', "'\": score '", fmt_num('reported_score'), "' is outside tier '", 'tier_code', "' range '", fmt_num('weight * tier_min_rate'), "'-'", fmt_num('weight * tier_max_rate')]) }} as message_en
+    from indicator_scores
+    where kind = 'qualitative'
+        and tier_code is not null
+        and reported_score is not null
+        and (reported_score < weight * tier_min_rate or reported_score > weight * tier_max_rate)
+),
+
+target_too_low as (
+    select
+        'target_too_low' as flag_code,
+        project_key,
+        fiscal_year,
+        indicator_id,
+        level3_name as detail,
+        {{ dbt.concat(["'指标「'", 'level3_name', "'」实际完成 '", fmt_num('actual_value', 4), "'，目标 '", fmt_num('target_value', 4), "'，为目标的 '", fmt_num(divide('actual_value', 'target_value')), "' 倍，目标可能设置偏低'"]) }} as message_zh,
+        {{ dbt.concat(["'Indicator \"'", 'level3_name', "'\": actual '", fmt_num('actual_value', 4), "' is '", fmt_num(divide('actual_value', 'target_value')), "' times the target '", fmt_num('target_value', 4), "'; the target may be set too low'"]) }} as message_en
+    from indicator_scores
+    cross join thresholds
+    where kind = 'quantitative'
+        and direction = '>='
+        and target_value > 0
+        and actual_value >= target_value * thresholds.over_achievement_ratio
+),
+
+first_lagging_month as (
+    select
+        project_key,
+        fiscal_year,
+        min(month) as month
+    from monthly
+    where is_lagging
+    group by project_key, fiscal_year
+),
+
+lagging as (
+    select
+        'lagging_execution' as flag_code,
+        monthly.project_key,
+        monthly.fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        {{ dbt.concat(["cast(monthly.month as " ~ s ~ ")", "'月'"]) }} as detail,
+        {{ dbt.concat(["cast(monthly.month as " ~ s ~ ")", "'月末累计执行率 '", fmt_pct('monthly.cumulative_execution_rate'), "'，低于序时进度 '", fmt_pct('monthly.time_schedule_rate')]) }} as message_zh,
+        {{ dbt.concat(["'End of month '", "cast(monthly.month as " ~ s ~ ")", "': cumulative execution '", fmt_pct('monthly.cumulative_execution_rate'), "' is behind the time schedule '", fmt_pct('monthly.time_schedule_rate')]) }} as message_en
+    from monthly
+    inner join first_lagging_month
+        on monthly.project_key = first_lagging_month.project_key
+        and monthly.fiscal_year = first_lagging_month.fiscal_year
+        and monthly.month = first_lagging_month.month
+),
+
+weights_not_100 as (
+    select
+        'weights_not_100' as flag_code,
+        project_key,
+        fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        cast(weight_total as {{ s }}) as detail,
+        {{ dbt.concat(["'指标权重合计为 '", fmt_num('weight_total'), "'，应为 100'"]) }} as message_zh,
+        {{ dbt.concat(["'Indicator weights sum to '", fmt_num('weight_total'), "'; expected 100'"]) }} as message_en
+    from project_scores
+    cross join thresholds
+    where abs(weight_total - 100) > thresholds.weight_sum_tolerance
+),
+
+missing_reason as (
+    select
+        'missing_deviation_reason' as flag_code,
+        project_key,
+        fiscal_year,
+        indicator_id,
+        level3_name as detail,
+        {{ dbt.concat(["'指标「'", 'level3_name', "'」得分 '", fmt_num('reported_score'), "' 低于分值 '", fmt_num('weight'), "'，但未填写偏差原因分析'"]) }} as message_zh,
+        {{ dbt.concat(["'Indicator \"'", 'level3_name', "'\": score '", fmt_num('reported_score'), "' is below its weight '", fmt_num('weight'), "' but no deviation reason is given'"]) }} as message_en
+    from indicator_scores
+    cross join thresholds
+    where reported_score < weight - thresholds.score_tolerance
+        and deviation_reason is null
+        and level1_name <> '预算执行率'
+),
+
+unioned as (
+    select * from indicator_score_above
+    union all select * from total_score_above
+    union all select * from indicator_rate_gap
+    union all select * from period_rate_gap
+    union all select * from qualitative_outside
+    union all select * from target_too_low
+    union all select * from lagging
+    union all select * from weights_not_100
+    union all select * from missing_reason
+),
+
+final as (
+    select
+        {{ surrogate_key(['unioned.flag_code', 'unioned.project_key', 'unioned.fiscal_year', 'unioned.indicator_id', 'unioned.detail']) }} as flag_id,
+        unioned.project_key,
+        unioned.fiscal_year,
+        unioned.flag_code,
+        flag_types.severity,
+        unioned.indicator_id,
+        unioned.detail,
+        unioned.message_zh,
+        unioned.message_en
+    from unioned
+    left join flag_types
+        on unioned.flag_code = flag_types.flag_code
+)
+
+select * from final

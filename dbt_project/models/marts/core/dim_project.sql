@@ -1,0 +1,78 @@
+-- 项目维度 (project dimension): the register, plus projects only known from submissions.
+with
+
+projects as (
+    select * from {{ ref('int_projects_deduplicated') }}
+),
+
+submissions as (
+    select * from {{ ref('int_submissions_ranked') }}
+),
+
+unregistered as (
+    select
+        submissions.project_key,
+        max(submissions.project_name) as project_name,
+        max(submissions.department_name) as department_name,
+        min(submissions.fiscal_year) as period_start_year,
+        max(submissions.fiscal_year) as period_end_year
+    from submissions
+    left join projects
+        on submissions.project_key = projects.project_key
+    where projects.project_key is null
+    group by submissions.project_key
+),
+
+unioned as (
+    select
+        project_key,
+        project_code,
+        project_name,
+        category,
+        department_name,
+        implementing_unit,
+        province,
+        city,
+        county,
+        project_level,
+        period_start_year,
+        period_end_year,
+        parent_project_key
+    from projects
+    union all
+    select
+        project_key,
+        cast(null as {{ dbt.type_string() }}) as project_code,
+        coalesce(project_name, project_key) as project_name,
+        cast(null as {{ dbt.type_string() }}) as category,
+        department_name,
+        cast(null as {{ dbt.type_string() }}) as implementing_unit,
+        cast(null as {{ dbt.type_string() }}) as province,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_string() }}) as county,
+        cast(null as {{ dbt.type_string() }}) as project_level,
+        period_start_year,
+        period_end_year,
+        cast(null as {{ dbt.type_string() }}) as parent_project_key
+    from unregistered
+),
+
+final as (
+    select
+        cast(project_key as {{ dbt.type_string() }}) as project_key,
+        cast(project_code as {{ dbt.type_string() }}) as project_code,
+        cast(project_name as {{ dbt.type_string() }}) as project_name,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(department_name as {{ dbt.type_string() }}) as department_name,
+        cast(implementing_unit as {{ dbt.type_string() }}) as implementing_unit,
+        cast(province as {{ dbt.type_string() }}) as province,
+        cast(city as {{ dbt.type_string() }}) as city,
+        cast(county as {{ dbt.type_string() }}) as county,
+        cast(project_level as {{ dbt.type_string() }}) as project_level,
+        cast(period_start_year as integer) as period_start_year,
+        cast(period_end_year as integer) as period_end_year,
+        cast(parent_project_key as {{ dbt.type_string() }}) as parent_project_key
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,26 @@
+-- 预算明细事实 (budget lines of the latest submissions, with lineage).
+with
+
+budget_lines as (
+    select * from {{ ref('int_budget_lines_deduplicated') }}
+),
+
+final as (
+    select
+        cast(budget_line_id as {{ dbt.type_string() }}) as budget_line_id,
+        cast(project_key as {{ dbt.type_string() }}) as project_key,
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(line_type as {{ dbt.type_string() }}) as line_type,
+        cast(fund_source as {{ dbt.type_string() }}) as fund_source,
+        cast(amount_yuan as decimal(18, 2)) as amount_yuan,
+        cast(original_text as {{ dbt.type_string() }}) as original_text,
+        cast(original_unit as {{ dbt.type_string() }}) as original_unit,
+        cast(line_date as date) as line_date,
+        cast(reason as {{ dbt.type_string() }}) as reason,
+        cast(file_name as {{ dbt.type_string() }}) as file_name,
+        cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
+        cast(row_number as integer) as row_number
+    from budget_lines
+)
+
+select * from final

@@ -1,0 +1,45 @@
+-- 部门年度汇总 (department and year): projects, funds, execution rate, average score, flags.
+with
+
+project_years_all as (
+    select * from {{ ref('mart_project_year') }}
+),
+
+-- sub-projects are already inside their parent's rolled-up figures: leave them out
+project_years as (
+    select project_years_all.*
+    from project_years_all
+    left join (select distinct project_key from project_years_all) as parents
+        on project_years_all.parent_project_key = parents.project_key
+    where parents.project_key is null
+),
+
+summed as (
+    select
+        department_name,
+        fiscal_year,
+        count(*) as project_count,
+        sum(final_budget_yuan) as final_budget_yuan,
+        sum(allocated_yuan) as allocated_yuan,
+        sum(spent_yuan) as spent_yuan,
+        avg(recomputed_score) as avg_recomputed_score,
+        sum(flag_count) as flag_count
+    from project_years
+    group by department_name, fiscal_year
+),
+
+final as (
+    select
+        cast(department_name as {{ dbt.type_string() }}) as department_name,
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(project_count as integer) as project_count,
+        cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,
+        cast(allocated_yuan as decimal(18, 2)) as allocated_yuan,
+        cast(spent_yuan as decimal(18, 2)) as spent_yuan,
+        cast({{ divide('spent_yuan', 'final_budget_yuan') }} as decimal(12, 6)) as execution_rate,
+        cast(round(avg_recomputed_score, 2) as decimal(12, 2)) as avg_recomputed_score,
+        cast(flag_count as integer) as flag_count
+    from summed
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- 地区年度汇总 (region and year: province > city > county).
+with
+
+project_years_all as (
+    select * from {{ ref('mart_project_year') }}
+),
+
+-- sub-projects are already inside their parent's rolled-up figures: leave them out
+project_years as (
+    select project_years_all.*
+    from project_years_all
+    left join (select distinct project_key from project_years_all) as parents
+        on project_years_all.parent_project_key = parents.project_key
+    where parents.project_key is null
+),
+
+summed as (
+    select
+        province,
+        city,
+        county,
+        fiscal_year,
+        count(*) as project_count,
+        sum(final_budget_yuan) as final_budget_yuan,
+        sum(spent_yuan) as spent_yuan
+    from project_years
+    group by province, city, county, fiscal_year
+),
+
+final as (
+    select
+        {{ surrogate_key(['province', 'city', 'county', 'fiscal_year']) }} as region_year_id,
+        cast(province as {{ dbt.type_string() }}) as province,
+        cast(city as {{ dbt.type_string() }}) as city,
+        cast(county as {{ dbt.type_string() }}) as county,
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(project_count as integer) as project_count,
+        cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,
+        cast(spent_yuan as decimal(18, 2)) as spent_yuan,
+        cast({{ divide('spent_yuan', 'final_budget_yuan') }} as decimal(12, 6)) as execution_rate
+    from summed
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- 复核清单 (review flags for evaluators), one row per finding.
+with
+
+flags as (
+    select * from {{ ref('int_review_flags_unioned') }}
+),
+
+final as (
+    select
+        cast(flag_id as {{ dbt.type_string() }}) as flag_id,
+        cast(project_key as {{ dbt.type_string() }}) as project_key,
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(flag_code as {{ dbt.type_string() }}) as flag_code,
+        cast(severity as {{ dbt.type_string() }}) as severity,
+        cast(indicator_id as {{ dbt.type_string() }}) as indicator_id,
+        cast(message_zh as {{ dbt.type_string() }}) as message_zh,
+        cast(message_en as {{ dbt.type_string() }}) as message_en,
+        cast(detail as {{ dbt.type_string() }}) as detail
+    from flags
+)
+
+select * from final

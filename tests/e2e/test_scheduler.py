@@ -1,0 +1,114 @@
+"""The real scheduler: `airflow standalone` (scheduler, dag-processor, triggerer, api-server with
+the LocalExecutor) on 127.0.0.1; the nightly DAG is triggered through the REST API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from jixiao.samples.demo import build_demo_inbox
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    req = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
+        return json.loads(resp.read() or b"null")
+
+
+def _wait(what: str, fn: Any, timeout: float, proc: subprocess.Popen[bytes], log: Path) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"airflow standalone exited: {log.read_text()[-5000:]}")
+        try:
+            value = fn()
+            if value:
+                return value
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
+            last = exc
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what} ({last}): {log.read_text()[-5000:]}")
+
+
+def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    build_demo_inbox(rig.settings.inbox)
+    port = _free_port()
+    env = rig.env(
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
+    )
+    log = tmp_path / "standalone.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["airflow", "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait("api-server", lambda: _call(base, "GET", "/api/v2/monitor/health"), 240, proc, log)
+        _wait("DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240,
+              proc, log)
+        _call(base, "PATCH", "/api/v2/dags/jixiao_nightly", {"is_paused": False})
+        run = _call(base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns",
+                    {"logical_date": None, "conf": {}})
+        run_id = run["dag_run_id"]
+
+        def finished() -> Any:
+            state = _call(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}")["state"]
+            return state if state in ("success", "failed") else None
+
+        state = _wait("the DAG run", finished, 900, proc, log)
+        if state != "success":
+            tis = _call(base, "GET",
+                        f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances")
+            raise AssertionError(f"run {state}: {json.dumps(tis, ensure_ascii=False)[:3000]}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    con = duckdb.connect(str(rig.settings.published), read_only=True)
+    try:
+        rows = con.execute("select count(*) from marts.mart_project_year").fetchone()
+        info = con.execute("select count(*) from marts._publish_info").fetchone()
+    finally:
+        con.close()
+    assert rows is not None and rows[0] > 0
+    assert info is not None and info[0] >= 1

@@ -1,0 +1,231 @@
+"""Integration: build the real dbt warehouse on a realistic raw dataset (真实构建数据仓库).
+
+The raw rows come from the seed documents' published figures (raw_fixtures.py); the
+assertions are those documents' figures, recomputed by the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from jixiao.config import Settings, get_settings
+from jixiao.warehouse.dbt import DbtBuildFailed, DbtRunResult, build, docs_generate
+
+from .raw_fixtures import JM_CATEGORIES, RawData, RawFile, realistic_raw_data, wan
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DbtRunResult]:
+    settings = get_settings(tmp_path_factory.mktemp("jixiao_home"))
+    realistic_raw_data().write(settings.warehouse)
+    return settings, build(settings)
+
+
+@pytest.fixture
+def con(built: tuple[Settings, DbtRunResult]) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(built[0].warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    result = con.execute(sql, list(params))
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> dict[str, Any]:
+    found = rows(con, sql, *params)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_build_runs_unit_tests_and_keeps_repo_clean(built: tuple[Settings, DbtRunResult]) -> None:
+    settings, result = built
+    unit_tests = [n for n in result.nodes if n.unique_id.startswith("unit_test.")]
+    assert len(unit_tests) >= 6 and all(n.status == "pass" for n in unit_tests)
+    assert (settings.home / "dbt" / "target" / "run_results.json").exists()
+    schemas = {r[0] for r in duckdb.connect(str(settings.warehouse), read_only=True).execute(
+        "select distinct schema_name from information_schema.schemata").fetchall()}
+    assert {"raw", "staging", "intermediate", "marts"} <= schemas
+
+
+def test_seed_004_execution_rates_and_generous_self_scores(con: duckdb.DuckDBPyConnection) -> None:
+    got = {r["project_key"]: r for r in rows(con, """
+        select project_key, final_budget_yuan, spent_yuan, balance_yuan, execution_rate_pct,
+               recomputed_score, reported_score, grade
+        from marts.mart_project_year where project_key like 'XF-%'""")}
+    assert got["XF-2023-01"]["execution_rate_pct"] == Decimal("83.39")
+    assert got["XF-2023-02"]["execution_rate_pct"] == Decimal("58.37")
+    assert got["XF-2023-03"]["execution_rate_pct"] == Decimal("99.52")
+    # the earlier draft (spent 20000) is superseded by the later file (22516)
+    assert got["XF-2023-01"]["spent_yuan"] == Decimal("22516.00")
+    assert got["XF-2023-02"]["balance_yuan"] == Decimal("41210.00")
+    # reported 100 each; 预算执行率 10 x rate gives 8.34 / 5.84 / 9.95
+    assert [got[k]["recomputed_score"] for k in sorted(got)] == [
+        Decimal("98.34"), Decimal("95.84"), Decimal("99.95")]
+    assert all(r["reported_score"] == Decimal("100.00") for r in got.values())
+
+
+def test_resubmission_history_stays_queryable(con: duckdb.DuckDBPyConnection) -> None:
+    versions = rows(con, """
+        select file_name, version_rank, is_latest from intermediate.int_submissions_ranked
+        where project_key = 'XF-2023-01' order by version_rank""")
+    assert [(v["file_name"], v["is_latest"]) for v in versions] == [
+        ("新丰县2023自评表.xlsx", True), ("新丰县2023自评表_初稿.xlsx", False)]
+
+
+def test_seed_002_scoring_table(con: duckdb.DuckDBPyConnection) -> None:
+    rate = one(con, """
+        select weight, reported_score, recomputed_score_2dp, rule_applied, rate_value
+        from marts.fct_indicator_scores
+        where project_key = 'JM-SZZF-2023' and level3_name = '资金支出率'""")
+    assert rate["rate_value"] == Decimal("0.988431")
+    assert rate["recomputed_score_2dp"] == Decimal("11.86")
+    assert rate["reported_score"] == Decimal("12.0000")
+    outputs = rows(con, """
+        select weight from marts.fct_indicator_scores
+        where project_key = 'JM-SZZF-2023' and level1_name = '产出'""")
+    assert len(outputs) == 17
+    assert {o["weight"] for o in outputs} == {Decimal("2.3529")}
+    project = one(con, """
+        select weight_total, recomputed_score, reported_score, grade
+        from marts.mart_project_year where project_key = 'JM-SZZF-2023'""")
+    assert project == {"weight_total": Decimal("100.0000"), "recomputed_score": Decimal("97.86"),
+                       "reported_score": Decimal("98.00"), "grade": "优"}
+
+
+def test_seed_002_review_flags(con: duckdb.DuckDBPyConnection) -> None:
+    flags = rows(con, """
+        select flag_code, detail, message_zh, message_en from marts.mart_review_flags
+        where project_key = 'JM-SZZF-2023' order by flag_code, detail""")
+    too_low = {f["detail"] for f in flags if f["flag_code"] == "target_too_low"}
+    assert "公共数据资源社会开放数据集（个）" in too_low
+    assert "政务云资源算力规模（万核）" not in too_low  # 4.577 / 3.9 < 1.5
+    above = [f for f in flags if f["flag_code"] == "reported_score_above_recomputed"]
+    assert {f["detail"] for f in above} == {"资金支出率", "总分/total"}
+    assert any("11.86" in f["message_zh"] and "11.86" in f["message_en"] for f in above)
+    # 监管有效性 scored 6 of 8 but gives its reason: no missing-reason flag
+    assert not [f for f in flags if f["flag_code"] == "missing_deviation_reason"]
+
+
+def test_seed_000_reported_rate_gap_is_flagged(con: duckdb.DuckDBPyConnection) -> None:
+    flag = one(con, """
+        select message_zh, message_en, severity from marts.mart_review_flags
+        where project_key = 'JM-SZZF-2019' and flag_code = 'reported_rate_mismatch'""")
+    assert "97.61%" in flag["message_zh"] and "98.86%" in flag["message_zh"]
+    assert "97.61%" in flag["message_en"] and "98.86%" in flag["message_en"]
+
+
+def test_seed_000_category_table(con: duckdb.DuckDBPyConnection) -> None:
+    got = rows(con, """
+        select category, project_count, amount_yuan, share_pct from marts.mart_category_year
+        where parent_project_key = 'JM-SZZF-2019' and fiscal_year is null""")
+    by_category = {g["category"]: g for g in got}
+    expected_pct = ["14.34", "10.61", "6.85", "5.62", "29.31", "33.28"]
+    for (category, count, amount), pct in zip(JM_CATEGORIES, expected_pct, strict=True):
+        assert by_category[category]["project_count"] == count
+        assert by_category[category]["amount_yuan"] == wan(amount)
+        assert by_category[category]["share_pct"] == Decimal(pct)
+    assert sum(g["project_count"] for g in got) == 265
+    assert sum(g["amount_yuan"] for g in got) == wan("50418.98")
+
+
+def test_seed_001_scores_and_spending_buckets(con: duckdb.DuckDBPyConnection) -> None:
+    level1 = rows(con, """
+        select level1_name, max_score, score from marts.mart_level1_scores
+        where project_key = 'DG-SZZF-2019' and evaluation_type = 'third_party'""")
+    assert sum(r["score"] for r in level1) == Decimal("77.20")
+    project = one(con, """
+        select evaluator_type, evaluator_score, grade, grade_basis from marts.mart_project_year
+        where project_key = 'DG-SZZF-2019'""")
+    assert project == {"evaluator_type": "third_party", "evaluator_score": Decimal("77.20"),
+                       "grade": "中", "grade_basis": "evaluator"}
+    buckets = {r["bucket_code"]: r["project_count"] for r in rows(con, """
+        select bucket_code, project_count from marts.mart_spending_rate_distribution
+        where parent_project_key = 'DG-SZZF-2019' and fiscal_year is null""")}
+    assert buckets == {"rate_100": 0, "rate_90_100": 0, "rate_80_90": 30, "rate_60_80": 8,
+                       "rate_below_60": 35, "no_funds": 2}
+
+
+def test_seed_003_department_framework(con: duckdb.DuckDBPyConnection) -> None:
+    project = one(con, """
+        select allocation_rate, spent_to_allocated_rate, recomputed_score, grade
+        from marts.mart_project_year where project_key = 'YC-DZZW-2022'""")
+    assert project == {"allocation_rate": Decimal("1.000000"),
+                       "spent_to_allocated_rate": Decimal("1.000000"),
+                       "recomputed_score": Decimal("100.00"), "grade": "优"}
+
+
+def test_lagging_execution_is_flagged(con: duckdb.DuckDBPyConnection) -> None:
+    months = rows(con, """
+        select month, cumulative_spent_yuan, is_lagging from marts.mart_execution_monthly
+        where project_key = 'XF-2023-02' order by month""")
+    assert len(months) == 12 and months[-1]["cumulative_spent_yuan"] == Decimal("57790.00")
+    # nothing paid before November; even December ends at 58.37% of the budget
+    assert all(m["is_lagging"] for m in months)
+    flag = one(con, """select detail from marts.mart_review_flags
+                       where project_key = 'XF-2023-02' and flag_code = 'lagging_execution'""")
+    assert flag["detail"] == "1月"
+    # XF-2023-01 has no dated payments, so nothing to compare against the schedule
+    assert not rows(con, "select * from marts.mart_execution_monthly "
+                         "where project_key = 'XF-2023-01'")
+
+
+def test_review_cases_are_flagged(con: duckdb.DuckDBPyConnection) -> None:
+    flags = {(f["flag_code"], f["detail"]): f for f in rows(con, """
+        select flag_code, detail, severity, message_zh, message_en from marts.mart_review_flags
+        where project_key = 'REVIEW-2023'""")}
+    assert set(flags) == {
+        ("weights_not_100", "95.0000"),
+        ("qualitative_score_outside_tier", "群众办事便利度"),
+        ("missing_deviation_reason", "培训场次"),
+        ("reported_score_above_recomputed", "培训场次"),
+        ("reported_score_above_recomputed", "总分/total"),
+    }
+    assert flags[("weights_not_100", "95.0000")]["severity"] == "error"
+    tier = flags[("qualitative_score_outside_tier", "群众办事便利度")]
+    assert "6.00-8.00" in tier["message_zh"] and "6.00-8.00" in tier["message_en"]
+    # 8 of 10 training sessions: 45 x 8 / 10 = 36, below the reported 40
+    score = one(con, """select recomputed_score_2dp, rule_applied from marts.fct_indicator_scores
+                        where project_key = 'REVIEW-2023' and level3_name = '培训场次'""")
+    assert score == {"recomputed_score_2dp": Decimal("36.00"),
+                     "rule_applied": "higher_is_better_proportional"}
+
+
+def test_department_totals_do_not_double_count_subprojects(con: duckdb.DuckDBPyConnection) -> None:
+    dg = one(con, """select project_count, allocated_yuan from marts.mart_department_year
+                     where department_name = '东莞市政务服务数据管理局'""")
+    assert dg == {"project_count": 1, "allocated_yuan": wan("100") * 73}
+
+
+def test_docs_generate(built: tuple[Settings, DbtRunResult]) -> None:
+    target = docs_generate(built[0])
+    assert (target / "index.html").exists() and (target / "catalog.json").exists()
+
+
+def test_inconsistent_budget_makes_build_fail(tmp_path: Path) -> None:
+    """初始 100 万、压减 10 万、调整后却写 95 万：对账测试失败，build() 抛错。"""
+    settings = get_settings(tmp_path)
+    data = RawData()
+    f = RawFile("坏数据.xlsx", "ledger", datetime(2024, 5, 1))
+    sid = data.submission(f, "预算", "测试局", "BAD-1", "坏数据项目", 2023)
+    for line_type, amount in [("initial", "100"), ("cut", "10"), ("final", "95")]:
+        data.row("budget_lines", f, "预算", sid, project_key="BAD-1", fiscal_year=2023,
+                 line_type=line_type, fund_source="total", amount_yuan=wan(amount),
+                 original_text=amount, original_unit="万元", line_date=None, reason=None)
+    data.write(settings.warehouse)
+    with pytest.raises(DbtBuildFailed) as failure:
+        build(settings)
+    failed = [n.unique_id for n in failure.value.result.failed if n.status != "skipped"]
+    assert failed == ["test.jixiao.assert_budget_reconciles"]
+    assert "assert_budget_reconciles" in str(failure.value)
