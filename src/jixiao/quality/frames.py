@@ -75,10 +75,21 @@ RAW_FRAMES = [
         "raw__submissions",
         f"""
 with {CURRENT}
-select s.*
+-- one row per (key, file): a ledger file delivers one submission per sheet, and all of them
+-- together are that file's version of the key; two current files for one key are ambiguous
+select
+    s.department_name,
+    s.project_key,
+    s.fiscal_year,
+    s.file_hash,
+    min(s.file_name) as file_name,
+    min(s.layout) as layout,
+    max(s.loaded_at) as loaded_at,
+    count(*) as sheet_submissions
 from raw.submissions as s
 where s.submission_id in (select submission_id from current_submissions)
-  {{year_filter}}""",
+  {{year_filter}}
+group by s.department_name, s.project_key, s.fiscal_year, s.file_hash""",
         ("raw.submissions",),
     ),
     Frame(
