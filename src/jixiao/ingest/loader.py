@@ -44,8 +44,11 @@ DATA_TABLES = (
     "funding_reported",
     "evaluations",
     "milestones",
+    "project_goals",
 )
 _IGNORED_NAMES = (".", "~$")
+_EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 @dataclass
@@ -412,12 +415,31 @@ def to_arrow(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> pa.T
     for name, duck_type in columns:
         typ = _arrow_type(duck_type)
         values = [r.get(name) for r in rows]
-        if pa.types.is_decimal(typ):
-            q = Decimal(1).scaleb(-typ.scale)
-            values = [
-                v.quantize(q, rounding=ROUND_HALF_EVEN) if isinstance(v, Decimal) else v
-                for v in values
-            ]
-        arrays.append(pa.array(values, type=typ))
+        arrays.append(_array(values, typ))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _array(values: list[Any], typ: pa.DataType) -> pa.Array:
+    """One Arrow column; Decimals finer than the column's scale are rounded half-even.
+
+    pyarrow refuses (ArrowInvalid) a Decimal it cannot hold exactly, so the rounding pass only
+    runs for columns that need it; values that fit are stored unchanged either way.
+    """
+    if pa.types.is_timestamp(typ):
+        # via integer microseconds: pyarrow's datetime conversion imports pandas (~0.4 s)
+        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+        return pa.array(micros, type=pa.int64()).cast(typ)
+    if not pa.types.is_decimal(typ):
+        return pa.array(values, type=typ)
+    try:
+        return pa.array(values, type=typ)
+    except pa.ArrowInvalid:
+        q = Decimal(1).scaleb(-typ.scale)
+        return pa.array(
+            [
+                v.quantize(q, rounding=ROUND_HALF_EVEN) if isinstance(v, Decimal) else v
+                for v in values
+            ],
+            type=typ,
+        )

@@ -180,3 +180,14 @@ create table if not exists raw.milestones (
     planned_count      integer not null,
     actual_count       integer not null
 );
+
+-- Yearly overall goal of a self-evaluation form (年度总体目标): free text as written.
+-- Added after the first release (additive): one row per form sheet that has the block.
+create table if not exists raw.project_goals (
+    file_hash varchar not null, file_name varchar not null, sheet_name varchar not null,
+    row_number integer not null, loaded_at timestamp not null, submission_id varchar,
+    project_key        varchar not null,
+    fiscal_year        integer not null,
+    expected_goal      varchar,               -- 预期目标
+    actual_outcome     varchar                -- 实际完成情况
+);

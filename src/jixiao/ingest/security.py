@@ -20,6 +20,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from defusedxml import ElementTree as DefusedET
 
@@ -35,12 +36,6 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_CELL_COL_RE = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})[0-9]")
-_ROW_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
-_DIM_RE = re.compile(
-    rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})\""
-)
-_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _MACRO_CT_RE = re.compile(rb"macroEnabled|vbaProject|vnd\.ms-excel\.macro|ms-office\.vba", re.I)
 
 
@@ -277,17 +272,33 @@ def _scan_entry(
     report: PackageReport,
     limits: Limits,
 ) -> None:
-    """Stream one entry: real size, DTDs, and for worksheets the used area and formulas."""
-    is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
-    if not is_xml and sheet is None:
-        return
-    max_row = max_col = dim_row = dim_col = 0
-    has_formula = False
-    tail = b""
-    read = 0
+    """Stream one entry: prolog (DTD), real size, and for worksheets the used area and formulas.
+
+    Every entry's first chunk is checked for a DTD in its XML prolog (a DOCTYPE, and so any
+    ENTITY, can only appear before the root element). Entries that are XML are then streamed to
+    the end, so zipfile's CRC check proves they decompress to their declared size; worksheets
+    are scanned for their largest cell/row reference, ``<dimension>`` and formulas on the way.
+    """
+    scan = _SheetScan() if sheet is not None else None
     try:
         with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
+            chunk = fh.read(_CHUNK)
+            is_xml = _check_prolog(chunk, fh, info.filename)
+            if not is_xml and sheet is None:
+                return
+            if sheet is not None and _utf16(chunk):
+                raise FileRejected(
+                    "unreadable",
+                    f"工作表「{sheet}」的 XML 是 UTF-16 编码（Excel 只写 UTF-8）；"
+                    "请在 Excel 中另存后报送",
+                    f"sheet '{sheet}' XML is UTF-16 encoded (Excel writes UTF-8); re-save it "
+                    "in Excel and resubmit",
+                    sheet=sheet,
+                    expected="UTF-8 编码的 OOXML / UTF-8 OOXML",
+                )
+            tail = b""
+            read = 0
+            while chunk:
                 read += len(chunk)
                 if read > info.file_size or read > limits.max_total_uncompressed:
                     raise FileRejected(
@@ -296,19 +307,10 @@ def _scan_entry(
                         f"entry {info.filename} decompresses beyond its declared size",
                         expected="声明大小与实际一致 / declared size matches",
                     )
-                window = tail + chunk
-                _reject_dtd(window, info.filename)
-                if sheet is not None:
-                    letters = set(_CELL_COL_RE.findall(window))
-                    if letters:
-                        max_col = max(max_col, _col_index(max(letters, key=lambda x: (len(x), x))))
-                    rows_seen = _ROW_RE.findall(window)
-                    if rows_seen:
-                        max_row = max(max_row, max(map(int, rows_seen)))
-                    for col, row in _DIM_RE.findall(window):
-                        dim_col, dim_row = max(dim_col, _col_index(col)), max(dim_row, int(row))
-                    has_formula = has_formula or bool(_FORMULA_RE.search(window))
+                if scan is not None:
+                    scan.feed(tail + chunk)
                 tail = chunk[-_OVERLAP:]
+                chunk = fh.read(_CHUNK)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise FileRejected(
             "corrupt_zip",
@@ -316,9 +318,9 @@ def _scan_entry(
             f"entry {info.filename} is corrupt: {exc}",
             expected="完整的 .xlsx / a complete .xlsx",
         ) from exc
-    if sheet is None:
+    if sheet is None or scan is None:
         return
-    rows, cols = max(max_row, dim_row), max(max_col, dim_col)
+    rows, cols = scan.extent()
     if rows > limits.max_rows or cols > limits.max_cols or rows * cols > limits.max_cells:
         ref = f"{_col_letters(cols)}{rows}"
         raise FileRejected(
@@ -330,9 +332,106 @@ def _scan_entry(
             expected=f"<= {limits.max_rows} 行/rows, <= {limits.max_cols} 列/columns, "
             f"<= {limits.max_cells} 单元格/cells",
         )
-    report.dimensions[sheet] = (max_row, max_col)
-    if has_formula:
+    report.dimensions[sheet] = (scan.max_row, scan.max_col)
+    if scan.has_formula:
         _check_formula_cache(zf, info, sheet)
+
+
+#: Any ``r="..."`` attribute (cells ``<c r="B7">`` and rows ``<row r="7">``, either quote,
+#: optional spaces around ``=``). It starts with a literal so the regex engine skips ahead
+#: fast; other attributes ending in ``r`` (``header="0.3"``) can only raise the estimate.
+_REF_RE = re.compile(rb"r\s*=\s*[\"']([A-Z]{0,3})([0-9]{0,7})")
+_DIM_RE = re.compile(
+    rb"dimension\b[^>]*?\bref\s*=\s*[\"'](?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"
+)
+_FORMULA_RES = (re.compile(rb"<f[\s>/]"), re.compile(rb":f[\s>/]"))
+_PROLOG_MAX = 64 * 1024
+
+
+class _SheetScan:
+    """Largest row/column referenced by a worksheet's XML, its dimension, formulas (工作表预扫)."""
+
+    def __init__(self) -> None:
+        self.max_row = self.max_col = self.dim_row = self.dim_col = 0
+        self.has_formula = False
+
+    def feed(self, window: bytes) -> None:
+        refs = _REF_RE.findall(window)
+        if refs:
+            letters, digits = zip(*refs, strict=True)
+            top = max(set(letters), key=lambda x: (len(x), x))
+            self.max_col = max(self.max_col, _col_index(top) if top else 0)
+            self.max_row = max(self.max_row, max(map(int, filter(None, digits)), default=0))
+        for col, row in _DIM_RE.findall(window):
+            self.dim_col = max(self.dim_col, _col_index(col))
+            self.dim_row = max(self.dim_row, int(row))
+        if not self.has_formula:
+            self.has_formula = any(r.search(window) for r in _FORMULA_RES)
+
+    def extent(self) -> tuple[int, int]:
+        return max(self.max_row, self.dim_row), max(self.max_col, self.dim_col)
+
+
+def _check_prolog(first: bytes, fh: Any, part: str) -> bool:
+    """Reject a DTD in the XML prolog of ``part``; True when the part is XML (XML 序言检查).
+
+    The prolog is what precedes the root element: an XML declaration, processing
+    instructions, comments and whitespace, and (refused here) a ``<!DOCTYPE``, the only place
+    entities can be declared. A prolog longer than 64 KiB is refused as suspicious.
+    """
+    data = first
+    while True:
+        verdict = _walk_prolog(_as_text_bytes(data))
+        if verdict is not None:
+            break
+        more = fh.read(_CHUNK) if len(data) < _PROLOG_MAX else b""
+        if not more:
+            verdict = "dtd" if len(data) >= _PROLOG_MAX else "xml"  # truncated: parser fails
+            break
+        data += more
+    if verdict == "dtd":
+        _reject_dtd(b"<!DOCTYPE", part)
+    return verdict == "xml"
+
+
+def _walk_prolog(data: bytes) -> str | None:
+    """'xml' (root element reached), 'dtd', 'other' (not XML) or None (need more bytes)."""
+    pos = 0
+    while True:
+        while pos < len(data) and data[pos] in b" \t\r\n":
+            pos += 1
+        if data.startswith(b"<?", pos):
+            end, close = data.find(b"?>", pos + 2), 2
+        elif data.startswith(b"<!--", pos):
+            end, close = data.find(b"-->", pos + 4), 3
+        elif data.startswith(b"<!", pos):
+            return "dtd"
+        elif pos >= len(data) or data[pos:] in (b"<", b"<!", b"<!-"):
+            return None
+        else:
+            return "xml" if data.startswith(b"<", pos) else "other"
+        if end == -1:
+            return None
+        pos = end + close
+
+
+def _utf16(data: bytes) -> str | None:
+    """'utf-16' / 'utf-16-le' / 'utf-16-be' when ``data`` looks like UTF-16 XML, else None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if data.startswith(b"<\x00"):
+        return "utf-16-le"
+    if data.startswith(b"\x00<"):
+        return "utf-16-be"
+    return None
+
+
+def _as_text_bytes(data: bytes) -> bytes:
+    """Bytes of the prolog as ASCII-compatible text (UTF-16 parts decoded, BOM dropped)."""
+    enc = _utf16(data)
+    if enc:
+        return data[: len(data) - len(data) % 2].decode(enc, errors="replace").encode("utf-8")
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
 def _check_formula_cache(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str) -> None:

@@ -1,8 +1,10 @@
 """The canonical submission workbook (标准报送模板): ``jixiao template`` writes it.
 
-One instructions sheet (填写说明) and one sheet per ledger kind, each with its header row,
-drop-down data validation for codes (categories, line types, fund sources, evaluation types,
-stages, units/directions in the indicator sheet) and one example row from the seed figures.
+One instructions sheet (填写说明) and one sheet per ledger kind (项目登记, 预算, 支付, 评价结果,
+里程碑, 绩效指标), each with its header row, one example row from the seed figures and
+drop-down data validation: categories, line types, fund sources, evaluation types, grades,
+stages, the money unit (元/万元, in a "金额单位：" caption above the budget and payment
+tables), and indicator directions (≥/≤/=) and kinds (定量/定性/是否).
 The headers are the first alias of each column in :data:`jixiao.ingest.layouts.ledger.LEDGERS`,
 so a filled template always reads back through the ledger reader.
 """
@@ -25,6 +27,8 @@ FUND_SOURCES = ("合计", "当年财政拨款", "上年结转资金", "其他资
 EVALUATION_TYPES = ("单位自评", "部门评价", "第三方评价")
 GRADES = ("优", "良", "中", "差")
 UNITS = ("万元", "元")
+DIRECTIONS = ("≥", "≤", "=")
+KINDS = ("定量", "定性", "是否")
 
 #: sheet name -> (header, example row, {column letter: choices})
 SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
@@ -60,7 +64,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
         {3: CATEGORIES},
     ),
     "预算": (
-        ["项目编码", "年度", "类型", "资金来源", "金额（万元）", "日期", "原因"],
+        ["项目编码", "年度", "类型", "资金来源", "金额", "日期", "原因"],
         ["JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
         {3: LINE_TYPES, 4: FUND_SOURCES},
     ),
@@ -69,7 +73,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
             "项目编码",
             "年度",
             "支付日期",
-            "支付金额（万元）",
+            "支付金额",
             "资金来源",
             "收款单位",
             "凭证号",
@@ -121,16 +125,54 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
         ["DG-SZZF", 2021, "立项", 75, 69],
         {3: STAGES},
     ),
+    "绩效指标": (
+        [
+            "项目编码",
+            "年度",
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "分值",
+            "指标方向",
+            "年度指标值",
+            "计量单位",
+            "指标性质",
+            "实际完成值",
+            "得分",
+            "偏差原因分析及改进措施",
+        ],
+        [
+            "JM-SZZF",
+            2023,
+            "产出指标",
+            "数量指标",
+            "公共数据资源社会开放数据集",
+            "",
+            "≥",
+            1330,
+            "个",
+            "定量",
+            5453,
+            "",
+            "完成值高于指标值较多，指标值设置偏低",
+        ],
+        {7: DIRECTIONS, 10: KINDS},
+    ),
 }
+
+#: sheets whose money unit is chosen in a "金额单位：" caption above the header (下拉选择)
+UNIT_CAPTION_SHEETS = ("预算", "支付")
 
 INSTRUCTIONS = [
     "填写说明 / Instructions",
     "1. 每张工作表是一类台账；表头请勿修改，可增加行。Each sheet is one ledger; keep the header row.",  # noqa: E501
-    "2. 金额单位见表头（万元 或 元）；如改为元，请把表头改成“金额（元）”。"
-    "The unit is in the header (万元 or 元).",
+    "2. 预算、支付表第 1 行的“金额单位”请从下拉框选 万元 或 元。"
+    "Pick the money unit (万元 or 元) in row 1 of the budget and payment sheets.",
     "3. 带下拉框的列请从列表中选择。Pick coded columns from their drop-down lists.",
-    "4. 第 2 行是示例，提交前请删除或覆盖。Row 2 is an example: overwrite or delete it.",
-    "5. 自评表、指标评分表另有版式，见 docs/input-formats.md。"
+    "4. 表头下第一行是示例，提交前请删除或覆盖。The row under the header is an example.",
+    "5. 绩效指标：指标方向选 ≥/≤/=，指标性质选 定量/定性/是否；年度指标值可写“≥95%”。"
+    "Indicators: pick a direction and a kind; targets may be written like '≥95%'.",
+    "6. 自评表、指标评分表另有版式，见 docs/input-formats.md。"
     "Self-evaluation forms and scoring tables have their own layouts.",
     "可用单位 Units: " + " / ".join(UNITS),
 ]
@@ -147,26 +189,23 @@ def write_template(path: Path) -> Path:
     info.column_dimensions["A"].width = 100
     for name, (header, example, choices) in SHEETS.items():
         ws = wb.create_sheet(name)
+        top = 1
+        if name in UNIT_CAPTION_SHEETS:
+            ws.append(["金额单位：", "万元"])
+            ws["A1"].font = Font(bold=True)
+            _drop_down(ws, "B1:B1", UNITS)
+            top = 2
         ws.append(header)
         ws.append(example)
         for c in range(1, len(header) + 1):
-            cell = ws.cell(1, c)
+            cell = ws.cell(top, c)
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             ws.column_dimensions[get_column_letter(c)].width = max(12, 2 * len(header[c - 1]) + 2)
         for col, values in choices.items():
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(values) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle="无效值 / invalid value",
-                error="请从下拉列表中选择 / pick a value from the list",
-            )
             letter = get_column_letter(col)
-            dv.add(f"{letter}2:{letter}5000")
-            ws.add_data_validation(dv)
-        ws.freeze_panes = "A2"
+            _drop_down(ws, f"{letter}{top + 1}:{letter}5000", values)
+        ws.freeze_panes = f"A{top + 1}"
     lists = wb.create_sheet("代码表")
     for c, (title, values) in enumerate(
         (
@@ -176,7 +215,8 @@ def write_template(path: Path) -> Path:
             ("评价类型", EVALUATION_TYPES),
             ("阶段", STAGES),
             ("单位", UNITS),
-            ("方向", ("≥", "≤", "=")),
+            ("方向", DIRECTIONS),
+            ("指标性质", KINDS),
         ),
         start=1,
     ):
@@ -187,3 +227,17 @@ def write_template(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _drop_down(ws: Any, ref: str, values: tuple[str, ...]) -> None:
+    """A list data validation (下拉框) on ``ref`` that refuses other values."""
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(values) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="无效值 / invalid value",
+        error="请从下拉列表中选择 / pick a value from the list",
+    )
+    dv.add(ref)
+    ws.add_data_validation(dv)

@@ -18,6 +18,7 @@ from jixiao.ingest.errors import CellError
 
 FEN = Decimal("0.01")
 WAN = Decimal(10000)
+MAX_YUAN = Decimal(10) ** 16  # DECIMAL(18,2) holds 16 digits before the point
 UNIT_FACTORS: dict[str, Decimal] = {"元": Decimal(1), "万元": WAN}
 _UNIT_ALIASES = {
     "元": "元",
@@ -122,8 +123,9 @@ def to_decimal_exact(value: float | int) -> Decimal:
 
 def format_decimal(d: Decimal) -> str:
     """Plain text of a Decimal without exponent or trailing zeros."""
-    if d == d.to_integral_value():
-        return str(d.quantize(Decimal(1)))
+    whole = d.to_integral_value()
+    if d == whole:  # also infinities and huge numbers, which quantize() cannot take
+        return format(whole, "f")
     return format(d.normalize(), "f")
 
 
@@ -252,6 +254,13 @@ def parse_amount(value: Any, unit: str) -> tuple[Decimal, str] | None:
     if used not in UNIT_FACTORS:
         used = parse_unit(used)
     yuan = number * UNIT_FACTORS[used]
+    if not yuan.is_finite() or abs(yuan) >= MAX_YUAN:
+        raise CellError(
+            "unparseable_value",
+            f"小于 {MAX_YUAN} 元的金额 / an amount below {MAX_YUAN} yuan",
+            f"金额「{value}」{used} 超出范围",
+            f"amount '{value}' {used} is out of range",
+        )
     if yuan != yuan.quantize(FEN):
         raise CellError(
             "sub_fen_precision",

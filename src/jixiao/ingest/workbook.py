@@ -32,6 +32,8 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    #: results of detection done once per sheet (layout readers' memo; not part of equality)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def height(self) -> int:

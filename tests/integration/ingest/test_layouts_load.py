@@ -7,10 +7,11 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from tests.integration.ingest import ingest_workbooks as wbk
 
-from jixiao.ingest.loader import discover, ingest_files
+from jixiao.ingest.loader import DATA_TABLES, discover, ingest_files
 
 
 def _reconciles(query, file_name: str) -> tuple[int, int, int]:
@@ -22,16 +23,7 @@ def _reconciles(query, file_name: str) -> tuple[int, int, int]:
     )
     assert read == loaded + rejected
     union = " union ".join(
-        f"select sheet_name, row_number from raw.{t} where file_name = $1"
-        for t in (
-            "projects",
-            "budget_lines",
-            "payments",
-            "indicators",
-            "funding_reported",
-            "evaluations",
-            "milestones",
-        )
+        f"select sheet_name, row_number from raw.{t} where file_name = $1" for t in DATA_TABLES
     )
     ((distinct_rows,),) = query(f"select count(*) from ({union})", [file_name])
     assert distinct_rows == loaded
@@ -97,7 +89,8 @@ def test_selfeval_form_two_projects_in_yuan(settings, query, label_column):
     assert query("select province, city, county from raw.projects limit 1") == [
         ("广东省", "韶关市", "新丰县")
     ]
-    assert _reconciles(query, path.name) == (2 * (1 + 4 + 6 + 1), 24, 0)
+    # per sheet: project, 4 funding rows, 6 indicators, 总分, 年度总体目标
+    assert _reconciles(query, path.name) == (2 * (1 + 4 + 6 + 1 + 1), 26, 0)
 
 
 @pytest.mark.parametrize("split_header", [False, True])
@@ -329,3 +322,35 @@ def test_discover_lists_only_new(settings):
     ingest_files(settings)
     assert discover(settings) == []
     assert isinstance(Path(a), Path)
+
+
+def test_selfeval_yearly_goal_text_is_kept(settings, query):
+    """年度总体目标: 预期目标 and 实际完成情况 land in raw.project_goals with lineage."""
+    wbk.selfeval_workbook(settings.inbox / "新丰自评.xlsx")
+    ingest_files(settings)
+    assert query(
+        "select sheet_name, row_number, expected_goal, actual_outcome, submission_id is not null "
+        "from raw.project_goals order by sheet_name"
+    ) == [
+        ("政务服务建设推广", 12, "保障政务系统稳定运行", "系统全年稳定运行", True),
+        ("政务系统管理", 12, "保障政务系统稳定运行", "系统全年稳定运行", True),
+    ]
+
+
+def test_selfeval_goal_written_beside_its_labels(settings, query):
+    """A variant: 预期目标 | text | 实际完成情况 | text on one row."""
+    path = wbk.selfeval_workbook(settings.inbox / "自评.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for rng in [str(r) for r in ws.merged_cells.ranges if r.min_row in (11, 12)]:
+        ws.unmerge_cells(rng)
+    for ref in ("A11", "B11", "C11", "D11", "E11", "F11", "G11", "H11", "A12", "B12", "F12"):
+        ws[ref] = None
+    ws["A11"], ws["B11"], ws["C11"] = "年度总体目标", "预期目标", "完成 3 个系统迁移"
+    ws["E11"], ws["F11"] = "实际完成情况", "完成 2 个，1 个延期"
+    wb.save(path)
+    ingest_files(settings)
+    assert query(
+        "select expected_goal, actual_outcome from raw.project_goals where sheet_name = ?",
+        [ws.title],
+    ) == [("完成 3 个系统迁移", "完成 2 个,1 个延期")]

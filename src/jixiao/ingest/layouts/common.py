@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jixiao.ingest.errors import CellError, FileRejected, RowRejection
@@ -28,6 +29,7 @@ class Extracted:
     rejections: list[RowRejection] = field(default_factory=list)
     submissions: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[dict[str, str]] = field(default_factory=list)
+    _submission_index: dict[tuple[str, str, int], int] = field(default_factory=dict, repr=False)
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.tables.setdefault(table, []).append(row)
@@ -44,9 +46,10 @@ class Extracted:
     ) -> int:
         """Index of the submission for this key in this sheet, created on first use."""
         key = (sheet, project_key, year)
-        for i, s in enumerate(self.submissions):
-            if (s["sheet_name"], s["project_key"], s["fiscal_year"]) == key:
-                return i
+        found = self._submission_index.get(key)
+        if found is not None:
+            return found
+        self._submission_index[key] = len(self.submissions)
         self.submissions.append(
             {
                 "sheet_name": sheet,
@@ -88,6 +91,16 @@ class Extracted:
 
 def label_key(value: Any) -> str:
     """Normalised label: no spaces, lower case, no '*', colon, or trailing (unit) (标签规范化)."""
+    return _label_key_text(value) if isinstance(value, str) else _label_key(value)
+
+
+@lru_cache(maxsize=8192)
+def _label_key_text(value: str) -> str:
+    """label_key for text, memoised: layout detection asks for the same labels many times."""
+    return _label_key(value)
+
+
+def _label_key(value: Any) -> str:
     t = compact(value).lower().lstrip("*").rstrip(":")
     t = re.sub(r"\([^()]*\)$", "", t)
     return t.rstrip(":")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jixiao.ingest.errors import CellError, FileRejected
+from jixiao.ingest.layouts import columnar
 from jixiao.ingest.layouts.common import (
     Extracted,
     label_key,
@@ -26,6 +27,7 @@ from jixiao.ingest.values import (
     parse_date,
     parse_decimal,
     parse_int,
+    parse_measure,
     parse_period,
     parse_rate,
     parse_year,
@@ -114,6 +116,23 @@ LEDGERS: dict[str, tuple[Col, ...]] = {
         Col("grade", ("等级", "评价等级", "grade")),
         Col("reported_rate", ("报告比率", "报告支付率", "reported_rate")),
     ),
+    "indicators": (
+        _CODE,
+        _YEAR,
+        _DEPT,
+        Col("level1_name", ("一级指标", "level1", "level1_name"), True),
+        Col("level2_name", ("二级指标", "level2", "level2_name")),
+        Col("level3_name", ("三级指标", "指标名称", "level3", "level3_name"), True),
+        Col("weight", ("分值", "权重", "指标分值", "weight")),
+        Col("direction", ("指标方向", "方向", "direction")),
+        Col("target", ("年度指标值", "指标值", "目标值", "target")),
+        Col("unit", ("计量单位", "单位", "unit")),
+        Col("kind", ("指标性质", "指标类型", "kind")),
+        Col("actual", ("实际完成值", "实际值", "完成值", "actual")),
+        Col("score", ("得分", "自评得分", "score")),
+        Col("reason", ("偏差原因分析及改进措施", "偏差原因", "未达标原因分析", "reason")),
+        Col("rule", ("评分标准", "scoring_rule")),
+    ),
     "milestones": (
         _CODE,
         _YEAR,
@@ -131,6 +150,7 @@ SIGNATURES: dict[str, set[str]] = {
     "payments": {"payment_date", "payee", "voucher_no"},
     "evaluations": {"evaluation_type", "score"},
     "milestones": {"stage", "planned_count"},
+    "indicators": {"level3_name"},
 }
 _AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出"}
 _PAYMENT_DATE_SIGNATURE = {"支付日期", "付款日期", "payment_date"}
@@ -199,20 +219,40 @@ EVALUATION_TYPES = {
     "third_party": "third_party",
 }
 STAGES = ("启动", "可研", "初步设计", "立项", "入场实施", "初验", "终验")
+DIRECTIONS = {"≥": ">=", ">=": ">=", "≤": "<=", "<=": "<=", "=": "="}
+INDICATOR_KINDS = {
+    "定量": "quantitative",
+    "quantitative": "quantitative",
+    "是否": "yes_no",
+    "是/否": "yes_no",
+    "yes_no": "yes_no",
+    "定性": "qualitative",
+    "qualitative": "qualitative",
+}
+
+
+#: lower-cased aliases per ledger kind, computed once: kind -> [(field, (alias, ...))]
+_ALIASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    kind: [(col.field, tuple(a.lower() for a in col.aliases)) for col in cols]
+    for kind, cols in LEDGERS.items()
+}
 
 
 def match_header(row: list[Any]) -> dict[str, dict[str, tuple[int, Any]]]:
     """For each ledger kind, the fields found in ``row``: field -> (column, header text)."""
-    keys = [label_key(v) if isinstance(v, str) else "" for v in row]
+    first: dict[str, int] = {}
+    for i, v in enumerate(row):
+        first.setdefault(label_key(v) if isinstance(v, str) else "", i)
     found: dict[str, dict[str, tuple[int, Any]]] = {}
-    for kind, cols in LEDGERS.items():
+    for kind, cols in _ALIASES.items():
         hits: dict[str, tuple[int, Any]] = {}
-        for col in cols:
-            for alias in col.aliases:
-                a = alias.lower()
-                idx = next((i for i, k in enumerate(keys) if k == a), None)
-                if idx is not None and all(idx != h[0] for h in hits.values()):
-                    hits[col.field] = (idx, row[idx])
+        used: set[int] = set()
+        for field_name, aliases in cols:
+            for a in aliases:
+                idx = first.get(a)
+                if idx is not None and idx not in used:
+                    hits[field_name] = (idx, row[idx])
+                    used.add(idx)
                     break
         found[kind] = hits
     return found
@@ -220,6 +260,12 @@ def match_header(row: list[Any]) -> dict[str, dict[str, tuple[int, Any]]]:
 
 def detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     """(kind, header row, columns) of the best-matching ledger header, or None (识别台账)."""
+    if "ledger.detect" not in sheet.cache:
+        sheet.cache["ledger.detect"] = _detect(sheet)
+    return sheet.cache["ledger.detect"]  # type: ignore[no-any-return]
+
+
+def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     best: tuple[int, str, int, dict[str, tuple[int, Any]]] | None = None
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
         if sum(1 for v in row if isinstance(v, str) and v.strip()) < 2:
@@ -256,19 +302,39 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, 
     _check_required(sheet, kind, header_row, hits)
     unit = _amount_unit(sheet, header_row, hits) if "amount" in hits else None
     out.layouts.add("ledger")
-    reader = _READERS[kind]
+    fast = _FAST_READERS.get(kind) if FAST_PATH else None
+    if fast is not None:
+        fast(sheet, header_row + 1, hits, unit, out, context)
+        return True
     for r in range(header_row + 1, sheet.height):
-        row = sheet.rows[r]
-        cells = {f: row[c] if c < len(row) else "" for f, (c, _h) in hits.items()}
-        if all(is_blank(v) for v in cells.values()):
-            continue
-        if _is_note(row):
-            continue
-        try:
-            reader(sheet, r, cells, hits, unit, out, context)
-        except CellError as err:
-            out.reject(sheet, r, getattr(err, "col", None), err)
+        read_row(sheet, r, kind, hits, unit, out, context)
     return True
+
+
+#: Use the column-wise fast path where one exists (tests switch it off to compare).
+FAST_PATH = True
+
+
+def read_row(
+    sheet: Sheet,
+    r: int,
+    kind: str,
+    hits: dict[str, tuple[int, Any]],
+    unit: str | None,
+    out: Extracted,
+    context: dict[str, Any],
+) -> None:
+    """The reference row reader: skip blank and note rows, read or reject one row (逐行读取)."""
+    row = sheet.rows[r]
+    cells = {f: row[c] if c < len(row) else "" for f, (c, _h) in hits.items()}
+    if all(is_blank(v) for v in cells.values()):
+        return
+    if _is_note(row):
+        return
+    try:
+        _READERS[kind](sheet, r, cells, hits, unit, out, context)
+    except CellError as err:
+        out.reject(sheet, r, getattr(err, "col", None), err)
 
 
 def _is_note(row: list[Any]) -> bool:
@@ -535,8 +601,7 @@ def _read_payment(
         )
     raw_amount = _required("amount", hits, cells.get("amount"), "支付金额")
     yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit or "元"), raw_amount)
-    raw_fund = _text(cells.get("fund_source"))
-    fund = FUND_SOURCES.get(compact(raw_fund).lower(), raw_fund) if raw_fund else None
+    fund = _fund(cells.get("fund_source"))
     out.add(
         "payments",
         {
@@ -655,12 +720,173 @@ def _read_milestone(
     )
 
 
+def _read_indicator(
+    sheet: Sheet,
+    r: int,
+    cells: dict[str, Any],
+    hits: dict[str, tuple[int, Any]],
+    unit: str | None,
+    out: Extracted,
+    context: dict[str, Any],
+) -> None:
+    """One 三级指标 row of an indicator ledger (绩效指标台账, the template's 绩效指标 sheet)."""
+    code = _project(cells, hits)
+    year = _at(
+        "fiscal_year",
+        hits,
+        parse_year,
+        _required("fiscal_year", hits, cells.get("fiscal_year"), "年度"),
+    )
+    level1 = normalize_text(_required("level1_name", hits, cells.get("level1_name"), "一级指标"))
+    level3 = normalize_text(_required("level3_name", hits, cells.get("level3_name"), "三级指标"))
+    direction = (
+        _code("direction", hits, DIRECTIONS, cells.get("direction"), "指标方向")
+        if not is_blank(cells.get("direction"))
+        else None
+    )
+    kind = (
+        _code("kind", hits, INDICATOR_KINDS, cells.get("kind"), "指标性质")
+        if not is_blank(cells.get("kind"))
+        else None
+    )
+    unit_text = _text(cells.get("unit"))
+    target = _at("target", hits, parse_measure, cells.get("target"))
+    actual = _at("actual", hits, parse_measure, cells.get("actual"))
+    if kind is not None:
+        for name, m in (("target", target), ("actual", actual)):
+            if m is not None and m.kind != kind:
+                err = CellError(
+                    "unparseable_value",
+                    f"{name} 与指标性质「{cells.get('kind')}」一致 / a {kind} value",
+                    f"「{m.text}」与指标性质「{cells.get('kind')}」不符",
+                    f"'{m.text}' does not fit the indicator kind '{kind}'",
+                )
+                err.col = hits[name][0]  # type: ignore[attr-defined]
+                raise err
+    t_dir = direction if (direction and target and target.kind == "quantitative") else None
+    out.add(
+        "indicators",
+        {
+            "sheet_name": sheet.name,
+            "row_number": r + 1,
+            "_submission": _submit(out, sheet, cells, code, year, context),
+            "project_key": code,
+            "fiscal_year": year,
+            "scheme_code": None,
+            "level1_name": level1,
+            "level1_weight": None,
+            "level2_name": _text(cells.get("level2_name")),
+            "level2_weight": None,
+            "level3_name": level3,
+            "weight": _at("weight", hits, parse_decimal, cells.get("weight"))
+            if "weight" in hits
+            else None,
+            "weight_rule_text": None,
+            "target_text": target.text if target else None,
+            "target_kind": target.kind if target else None,
+            "target_direction": (t_dir or target.direction) if target else None,
+            "target_value": target.value if target else None,
+            "target_unit": (target.unit or unit_text) if target else None,
+            "actual_text": actual.text if actual else None,
+            "actual_kind": actual.kind if actual else None,
+            "actual_value": actual.value if actual else None,
+            "actual_unit": (actual.unit or unit_text) if actual else None,
+            "reported_score": _at("score", hits, parse_decimal, cells.get("score"))
+            if "score" in hits
+            else None,
+            "deviation_reason": _text(cells.get("reason")),
+            "scoring_rule_text": _text(cells.get("rule")),
+        },
+    )
+
+
+def _fund(value: Any) -> str | None:
+    """Fund source code for a payment (资金来源): a known label's code, else the text."""
+    raw = _text(value)
+    return FUND_SOURCES.get(compact(raw).lower(), raw) if raw else None
+
+
+def _fast_payments(
+    sheet: Sheet,
+    start: int,
+    hits: dict[str, tuple[int, Any]],
+    unit: str | None,
+    out: Extracted,
+    context: dict[str, Any],
+) -> None:
+    """Payments, column by column; rows the fast path cannot take go to :func:`read_row`."""
+    rows = sheet.rows[start:]
+
+    def col(name: str) -> list[Any]:
+        return columnar.column(rows, hits[name][0] if name in hits else None)
+
+    n = len(rows)
+    plain = columnar.plain_row_flags(rows)
+    codes = columnar.texts(col("project_code"))
+    pay_dates = columnar.dates(col("payment_date")) if "payment_date" in hits else [None] * n
+    years = columnar.years(col("fiscal_year")) if "fiscal_year" in hits else [None] * n
+    amounts = columnar.amounts(col("amount"), unit or "元")
+    funds = columnar.memo_map(_fund, col("fund_source"))
+    depts = columnar.texts(col("department_name"))
+    extra = {f: columnar.texts(col(f)) for f in ("payee", "voucher_no", "summary", "category")}
+    fail = columnar.FAIL
+    departments = context.get("departments", {})
+    names = context.get("names", {})
+    for i in range(n):
+        code, pay_date, year, amount = codes[i], pay_dates[i], years[i], amounts[i]
+        if (
+            not plain[i]
+            or code is None
+            or code is fail
+            or pay_date is fail
+            or year is fail
+            or amount is None
+            or amount is fail
+            or funds[i] is fail
+            or not (year or pay_date)
+        ):
+            read_row(sheet, start + i, "payments", hits, unit, out, context)
+            continue
+        year = year or pay_date.year
+        sub = out.submission(
+            sheet=sheet.name,
+            layout="ledger",
+            department=depts[i] or departments.get(code) or "未登记部门",
+            project_key=code,
+            project_name=names.get(code),
+            year=year,
+        )
+        yuan, used, text = amount
+        out.add(
+            "payments",
+            {
+                "sheet_name": sheet.name,
+                "row_number": start + i + 1,
+                "_submission": sub,
+                "project_key": code,
+                "fiscal_year": year,
+                "payment_date": pay_date,
+                "amount_yuan": yuan,
+                "original_text": text,
+                "original_unit": used,
+                "fund_source": funds[i],
+                "payee": extra["payee"][i],
+                "voucher_no": extra["voucher_no"][i],
+                "summary": extra["summary"][i],
+                "category": extra["category"][i],
+            },
+        )
+
+
+_FAST_READERS = {"payments": _fast_payments}
+
 _READERS = {
     "projects": _read_project,
     "budget_lines": _read_budget,
     "payments": _read_payment,
     "evaluations": _read_evaluation,
     "milestones": _read_milestone,
+    "indicators": _read_indicator,
 }
 
 

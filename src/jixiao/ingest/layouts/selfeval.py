@@ -16,12 +16,14 @@ from jixiao.ingest.layouts.common import (
     find_columns,
     first_text,
     is_note_text,
+    label_key,
     labelled_value,
     missing_field,
     project_key,
     unit_caption,
     unit_in_name,
     unit_or_reject,
+    value_right_of,
 )
 from jixiao.ingest.values import (
     compact,
@@ -121,7 +123,64 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted) -> None:
         },
     )
     _funding(sheet, out, base, year)
+    _goals(sheet, out, base, year)
     _indicators(sheet, out, base, year)
+
+
+def _goals(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
+    """年度总体目标: 预期目标 and 实际完成情况 (free text) -> raw.project_goals.
+
+    The two sub-labels sit on one row with their texts below them (the MoF layout), or each
+    has its text to its right. Without sub-labels, the text right of 年度总体目标 is the
+    expected goal. A form without the block simply has no goal row.
+    """
+    header = _indicator_header(sheet)
+    limit = header[0] if header else FORM_SCAN_ROWS
+    anchor = find_cells(sheet, lambda t: t.startswith("年度总体目标"), limit)
+    if not anchor:
+        return
+    r0, c0, _t = anchor[0]
+    texts: dict[str, tuple[str, int]] = {}
+    for key, labels in (("expected", ("预期目标",)), ("actual", ("实际完成情况", "实际完成"))):
+        hit = [
+            h for h in find_cells(sheet, lambda t, ls=labels: t.startswith(ls), limit) if h[0] >= r0
+        ]
+        if hit:
+            found = _text_near(sheet, hit[0][0], hit[0][1])
+            if found:
+                texts[key] = found
+    if not texts:
+        right = value_right_of(sheet, r0, c0)
+        if right is None:
+            return
+        texts["expected"] = (normalize_text(right[0]), r0)
+    out.add(
+        "project_goals",
+        {
+            **base,
+            "row_number": min(r for _t, r in texts.values()) + 1,
+            "fiscal_year": year,
+            "expected_goal": texts["expected"][0] if "expected" in texts else None,
+            "actual_outcome": texts["actual"][0] if "actual" in texts else None,
+        },
+    )
+
+
+def _text_near(sheet: Sheet, r: int, c: int) -> tuple[str, int] | None:
+    """Text under a sub-label (merged fill repeats it, so skip equal cells), else to its right."""
+    label = sheet.get(r, c)
+    below = sheet.get(r + 1, c)
+    if not is_blank(below) and below != label and not _is_label(below):
+        return normalize_text(below), r + 1
+    right = value_right_of(sheet, r, c)
+    if right is not None and not _is_label(right[0]):
+        return normalize_text(right[0]), r
+    return None
+
+
+def _is_label(value: Any) -> bool:
+    t = compact(value)
+    return t.startswith(("预期目标", "实际完成情况", "一级指标", "年度总体目标"))
 
 
 def _year(sheet: Sheet) -> int:
@@ -211,6 +270,8 @@ def _num(row: list[Any], col: int | None, fn: Any) -> Any:
 
 def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
+        if not any(isinstance(v, str) and label_key(v).startswith("一级指标") for v in row):
+            continue  # cheap pre-filter: the header row names 一级指标
         cols = find_columns(row, INDICATOR_COLUMNS)
         if {"level1", "level3"} <= cols.keys() and ({"target", "weight"} & cols.keys()):
             return r, cols

@@ -1,0 +1,163 @@
+"""The pre-parse package scan (解析前压缩包预检): prolog-only DTD check, extents, formulas.
+
+The scan reads each XML part's prolog for a DTD and streams worksheets for their largest
+reference; these tests pin the cases a faster scan could get wrong.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from jixiao.ingest.errors import FileRejected
+from jixiao.ingest.security import Limits, check_file
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _base(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "支付"
+    ws.append(["项目编码", "支付金额（元）", "收款单位"])
+    ws.append(["P1", 10, "甲"])
+    wb.save(path)
+    return path
+
+
+def _rewrite(src: Path, dst: Path, part: str, edit, add: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info.filename, edit(data) if info.filename == part else data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+def _body(data: bytes) -> bytes:
+    return data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+
+
+def _reason(path: Path, limits: Limits | None = None) -> str:
+    with pytest.raises(FileRejected) as err:
+        check_file(path, limits or Limits())
+    assert err.value.rejection.message_zh and err.value.rejection.message_en
+    return err.value.reason_code
+
+
+def test_clean_workbook_passes_with_its_extent(tmp_path: Path):
+    report = check_file(_base(tmp_path / "ok.xlsx"))
+    assert report.dimensions == {"支付": (2, 3)}
+    assert report.sheet_paths == {"支付": SHEET}
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>',
+        # a comment holding something that looks like a start tag must not end the prolog
+        b'<?xml version="1.0"?><!-- <worksheet> --><!DOCTYPE x [<!ENTITY a "b">]>',
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n  <!doctype x SYSTEM "file:///etc/passwd">',
+        b'<?xml version="1.0"?><?pi x?><!ENTITY a "b">',
+    ],
+)
+def test_dtd_in_prolog_is_refused(tmp_path: Path, prolog: bytes):
+    bad = _rewrite(
+        _base(tmp_path / "a.xlsx"), tmp_path / "b.xlsx", SHEET, lambda d: prolog + _body(d)
+    )
+    assert _reason(bad) == "xml_dtd"
+
+
+def test_dtd_in_any_part_is_refused_whatever_its_name(tmp_path: Path):
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><sst/>'
+    bad = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "",
+        lambda d: d,
+        add={"xl/strings.dat": bomb},
+    )
+    assert _reason(bad) == "xml_dtd"
+
+
+def test_dtd_in_utf16_part_is_refused(tmp_path: Path):
+    bomb = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><sst/>'
+    bad = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "",
+        lambda d: d,
+        add={"xl/sharedStrings2.xml": bomb.encode("utf-16")},
+    )
+    assert _reason(bad) == "xml_dtd"
+
+
+def test_entity_text_after_the_root_is_not_a_dtd(tmp_path: Path):
+    """'<!DOCTYPE' inside cell text (escaped in XML) is data, not a declaration."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["项目编码", "摘要"])
+    wb.active.append(["P1", "<!DOCTYPE x> <!ENTITY y>"])
+    path = tmp_path / "ok.xlsx"
+    wb.save(path)
+    assert check_file(path).dimensions
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [b'r="XFD1048576"', b"r='XFD1048576'", b'r = "XFD1048576"', b"r=\n'ZZZ999999'"],
+)
+def test_far_cell_reference_in_any_quoting_is_absurd(tmp_path: Path, ref: bytes):
+    cell = b"<c " + ref + b' t="n"><v>1</v></c>'
+    bad = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        SHEET,
+        lambda d: d.replace(
+            b"</row></sheetData>", b"</row><row r='3'>" + cell + b"</row></sheetData>"
+        ),
+    )
+    assert _reason(bad) == "absurd_dimensions"
+
+
+def test_far_row_or_lying_dimension_is_absurd(tmp_path: Path):
+    far_row = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "row.xlsx",
+        SHEET,
+        lambda d: d.replace(
+            b"</sheetData>", b'<row r="1048576"><c r="A1048576"><v>1</v></c></row></sheetData>'
+        ),
+    )
+    assert _reason(far_row, Limits(max_cells=1_000_000)) == "absurd_dimensions"
+    dim = _rewrite(
+        _base(tmp_path / "a2.xlsx"),
+        tmp_path / "dim.xlsx",
+        SHEET,
+        lambda d: d.replace(b'<dimension ref="A1:C2"', b'<dimension ref="A1:XFD1048576"'),
+    )
+    assert _reason(dim) == "absurd_dimensions"
+
+
+def test_utf16_worksheet_is_refused(tmp_path: Path):
+    def to_utf16(data: bytes) -> bytes:
+        text = data.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        return text.encode("utf-16")
+
+    bad = _rewrite(_base(tmp_path / "a.xlsx"), tmp_path / "b.xlsx", SHEET, to_utf16)
+    assert _reason(bad) == "unreadable"
+
+
+def test_formula_without_cache_found_in_a_namespaced_sheet(tmp_path: Path):
+    def prefixed(data: bytes) -> bytes:
+        return data.replace(b"<v>10</v>", b"<x:f>1+1</x:f>").replace(
+            b"<worksheet ",
+            b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ',
+        )
+
+    bad = _rewrite(_base(tmp_path / "a.xlsx"), tmp_path / "b.xlsx", SHEET, prefixed)
+    assert b"<x:f>" in zipfile.ZipFile(bad).read(SHEET)
+    assert _reason(bad) == "formula_no_cached_value"
