@@ -110,8 +110,18 @@ def compact(value: Any) -> str:
     return _WS.sub("", text) if " " in text else text
 
 
+PLACEHOLDERS = frozenset({"-", "--", "—", "——", "–", "/", "\\", "－", "／", "―"})
+"""Dashes and slashes that forms use for "not applicable" (不适用占位符): read as blank."""
+
+
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+    """Empty, whitespace, or a not-applicable placeholder such as "—" or "/" (空白或占位符)."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text == "" or text in PLACEHOLDERS
 
 
 def to_decimal_exact(value: float | int) -> Decimal:

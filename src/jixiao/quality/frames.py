@@ -254,6 +254,17 @@ evaluated as (
     union
     select project_key, fiscal_year from marts.mart_project_year
     where recomputed_score is not null or evaluator_score is not null
+        or reported_score is not null
+),
+-- a multi-year evaluation (e.g. 2019-2021, keyed by its last year) covers every year of the
+-- project's period up to that year
+evaluated_periods as (
+    select e.project_key, y.fiscal_year
+    from evaluated as e
+    left join marts.dim_project as p on p.project_key = e.project_key,
+        generate_series(
+            least(coalesce(p.period_start_year, e.fiscal_year), e.fiscal_year), e.fiscal_year
+        ) as y(fiscal_year)
 ),
 flagged as (
     select distinct project_key, fiscal_year from marts.mart_review_flags
@@ -267,7 +278,7 @@ final as (
         f.project_key is not null as has_flag,
         (e.project_key is not null or f.project_key is not null) as is_covered
     from budgeted as b
-    left join evaluated as e
+    left join (select distinct project_key, fiscal_year from evaluated_periods) as e
         on e.project_key = b.project_key and e.fiscal_year = b.fiscal_year
     left join flagged as f
         on f.project_key = b.project_key and f.fiscal_year = b.fiscal_year
@@ -275,6 +286,7 @@ final as (
 select * from final where true {year_filter}""",
         (
             "marts.fct_budget",
+            "marts.dim_project",
             "marts.fct_indicator_scores",
             "marts.mart_level1_scores",
             "marts.mart_project_year",

@@ -142,3 +142,14 @@ def test_date_text_and_serial_roundtrip(d):
     assert parse_date(serial) == d
     assert parse_date(f"{d.year}年{d.month}月{d.day}日") == d
     assert parse_date(d.isoformat()) == d
+
+
+@pytest.mark.parametrize("placeholder", ["—", "-", "/", "／", "－", "——", " — "])
+def test_not_applicable_placeholders_read_as_blank(placeholder: str) -> None:
+    """Forms write "—" or "/" in cells that do not apply (e.g. 分值 on 其中 rows)."""
+    assert parse_decimal(placeholder) is None
+    assert parse_rate(placeholder) is None
+
+
+def test_a_lone_minus_sign_is_not_a_number_but_a_negative_number_is() -> None:
+    assert parse_decimal("-12.5") == Decimal("-12.5")
