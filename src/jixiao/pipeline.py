@@ -146,7 +146,14 @@ def _file_outcomes(db: Path) -> dict[str, int]:
         rows = con.execute(
             "select status, count(*) from raw.load_log group by status order by status"
         ).fetchall()
-        return {str(k): int(v) for k, v in rows}
+        out = {f"files_{k}": int(v) for k, v in rows}
+        totals = con.execute(
+            "select coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
+            "from raw.load_log"
+        ).fetchone()
+        if totals:
+            out["rows_loaded"], out["rows_rejected"] = int(totals[0]), int(totals[1])
+        return out
     finally:
         con.close()
 

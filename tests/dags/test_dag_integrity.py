@@ -6,6 +6,7 @@ These import the real DAG files with Airflow's DagBag (no mocks).
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone.name) == "Asia/Shanghai"
     order = ["discover", "ingest", "gate_raw", "dbt_build", "gate_marts", "publish"]
-    for up, down in zip(order, order[1:], strict=False):
+    for up, down in itertools.pairwise(order):
         assert down in dag.get_task(up).downstream_task_ids, f"{up} -> {down} missing"
     publish = dag.get_task("publish")
     assert [o.uri for o in publish.outlets] == ["jixiao://published/marts"]

@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def _call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    req = urllib.request.Request(
+    req = urllib.request.Request(  # noqa: S310 - loopback test server
         base + path,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},

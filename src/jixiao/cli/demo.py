@@ -19,7 +19,9 @@ def _print_summary(data: dict[str, object]) -> None:
     marts = data.get("marts") or {}
     typer.echo("")
     typer.secho("== jixiao 运行摘要 / summary ==", bold=True)
-    typer.echo(f"文件 files: {files}")
+    typer.echo("文件与行 files and rows (载入 loaded / 未变跳过 skipped / 隔离 quarantined):")
+    for name, count in (files.items() if isinstance(files, dict) else []):
+        typer.echo(f"  {name:40s} {count:>8}")
     typer.echo("集市行数 rows per mart:")
     for name, count in marts.items() if isinstance(marts, dict) else []:
         typer.echo(f"  {name:40s} {count:>8}")

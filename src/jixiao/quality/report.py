@@ -190,6 +190,7 @@ def _workbooks(
     }
     totals: dict[str, int] = defaultdict(int)
     quarantined: list[dict[str, Any]] = []
+    counted: set[tuple[Any, ...]] = set()  # a file spanning several years counts once in totals
     for f in files:
         key = (f["department_name"] or UNKNOWN_DEPT, f["fiscal_year"])
         d = stats.setdefault(key, DeptYear(*key))
@@ -197,6 +198,11 @@ def _workbooks(
         name = field_of.get(f["status"])
         if name:
             setattr(d, name, getattr(d, name) + 1)
+        attempt = (f["file_hash"], f["status"], f["loaded_at"])
+        if attempt in counted:
+            continue
+        counted.add(attempt)
+        if name:
             totals[name] += 1
         totals["received"] += 1
         if f["status"] == "quarantined":

@@ -173,6 +173,16 @@ def budget_section(scope: Scope, data: YearData) -> Section:
                    [Table("budget", "预算安排与执行", cols, rows, total)])
 
 
+EVALUATION_TYPE_LABELS = {
+    "self": "单位自评",
+    "department": "部门评价",
+    "third_party": "第三方评价",
+    "recomputed": "复核重算",
+    "reported_indicators": "自评（按指标汇总）",
+}
+"""Chinese labels for the marts' evaluation_type codes (评价类型)."""
+
+
 def level1_section(scope: Scope, data: YearData) -> Section:
     """三、评价得分总表 by first-level indicator (seed 001: 指标分值, 评价得分, 得分率)."""
     cols = [
@@ -189,12 +199,17 @@ def level1_section(scope: Scope, data: YearData) -> Section:
         for r in data.level1.get(p["project_key"], []):
             by_type.setdefault(r["evaluation_type"] or "", []).append(r)
         for etype, items in by_type.items():
+            label = EVALUATION_TYPE_LABELS.get(etype, etype)
             for r in items:
-                rows.append([p["project_name"], etype, r["level1_name"], r["max_score"],
+                rows.append([p["project_name"], label, r["level1_name"], r["max_score"],
                              r["score"], r["score_rate"]])
             mx, sc = _sum(items, "max_score"), _sum(items, "score")
-            rows.append([p["project_name"], etype, "合计", mx, sc, ratio(sc, mx)])
-    note = "评价类型：self 单位自评，department 部门评价，third_party 第三方/财政评价。"
+            rows.append([p["project_name"], label, "合计", mx, sc, ratio(sc, mx)])
+    note = (
+        "评价类型：单位自评、部门评价、第三方评价为报送的得分；"
+        "复核重算为本系统按规则重算的得分；"
+        "自评（按指标汇总）为报送的三级指标得分按一级指标汇总。"
+    )
     return Section("level1", "三、评价得分总表", [],
                    [Table("level1", "评价得分总表", cols, rows, note=note)])
 

@@ -23,6 +23,18 @@ unregistered as (
     group by submissions.project_key
 ),
 
+-- a project known only from a form inherits its department's region (部门所在地区)
+department_regions as (
+    select
+        department_name,
+        max(province) as province,
+        max(city) as city,
+        max(county) as county
+    from projects
+    where province is not null
+    group by department_name
+),
+
 unioned as (
     select
         project_key,
@@ -41,20 +53,22 @@ unioned as (
     from projects
     union all
     select
-        project_key,
+        unregistered.project_key,
         cast(null as {{ dbt.type_string() }}) as project_code,
-        coalesce(project_name, project_key) as project_name,
+        coalesce(unregistered.project_name, unregistered.project_key) as project_name,
         cast(null as {{ dbt.type_string() }}) as category,
-        department_name,
+        unregistered.department_name,
         cast(null as {{ dbt.type_string() }}) as implementing_unit,
-        cast(null as {{ dbt.type_string() }}) as province,
-        cast(null as {{ dbt.type_string() }}) as city,
-        cast(null as {{ dbt.type_string() }}) as county,
+        department_regions.province,
+        department_regions.city,
+        department_regions.county,
         cast(null as {{ dbt.type_string() }}) as project_level,
-        period_start_year,
-        period_end_year,
+        unregistered.period_start_year,
+        unregistered.period_end_year,
         cast(null as {{ dbt.type_string() }}) as parent_project_key
     from unregistered
+    left join department_regions
+        on unregistered.department_name = department_regions.department_name
 ),
 
 final as (

@@ -189,6 +189,8 @@ def _money(
         texts: list[str] = []
         for v in sheet.rows[r][c + 1 :]:
             t = normalize_text(v)
+            if label_key(t) == label:  # the label's own merged cells repeat its text
+                continue
             if t and (not texts or texts[-1] != t):
                 texts.append(t)
         joined = " ".join(texts)
