@@ -27,11 +27,17 @@ $(CURDIR)/.tools/uv/bin/uv:
 
 install: .venv/.synced
 
+# DuckDB 1.4 in its own venv: the test that a BI driver's older DuckDB opens the published file
+OLD_DUCKDB := $(CURDIR)/.tools/duckdb14
+$(OLD_DUCKDB)/bin/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(OLD_DUCKDB)
+	$(UV) pip install --quiet --python $(OLD_DUCKDB)/bin/python "duckdb==1.4.4"
+
 demo: install
 	$(RUN) jixiao demo
 
-test: install
-	$(RUN) pytest
+test: install $(OLD_DUCKDB)/bin/python
+	JIXIAO_OLD_DUCKDB_PYTHON=$(OLD_DUCKDB)/bin/python $(RUN) pytest
 
 test-fast: install
 	$(RUN) pytest -m "not slow and not e2e and not browser"
