@@ -208,6 +208,100 @@ def test_department_totals_do_not_double_count_subprojects(con: duckdb.DuckDBPyC
     assert dg == {"project_count": 1, "allocated_yuan": wan("100") * 73}
 
 
+def test_date_dimension_covers_every_day_of_each_year(con: duckdb.DuckDBPyConnection) -> None:
+    """日期维度：每个年度的每一天，含序时进度 (every day of every fiscal year, 序时进度)."""
+    years = {r["fiscal_year"]: r["days"] for r in rows(con, """
+        select fiscal_year, count(*) as days from marts.dim_date group by fiscal_year""")}
+    fiscal_years = {r["fiscal_year"]
+                    for r in rows(con, "select fiscal_year from marts.dim_fiscal_year")}
+    assert fiscal_years and fiscal_years <= set(years)
+    assert {y: (366 if y % 4 == 0 else 365) for y in years} == years  # 2020 is a leap year
+    assert 2020 in years
+    day = one(con, """select month, quarter, year_month, day_of_month, day_of_year, days_in_year,
+                             day_of_week_iso, is_weekend, is_month_end, year_elapsed_rate,
+                             month_schedule_rate
+                      from marts.dim_date where calendar_date = date '2023-07-02'""")
+    assert day == {"month": 7, "quarter": 3, "year_month": 202307, "day_of_month": 2,
+                   "day_of_year": 183, "days_in_year": 365, "day_of_week_iso": 7,
+                   "is_weekend": True, "is_month_end": False,
+                   "year_elapsed_rate": Decimal("0.501370"),  # 183 / 365
+                   "month_schedule_rate": Decimal("0.583333")}  # 7 / 12
+    leap = one(con, """select day_of_year, is_month_end, year_elapsed_rate from marts.dim_date
+                       where calendar_date = date '2020-02-29'""")
+    assert leap == {"day_of_year": 60, "is_month_end": True,
+                    "year_elapsed_rate": Decimal("0.163934")}  # 60 / 366
+    ends = rows(con, """select fiscal_year, year_elapsed_rate from marts.dim_date
+                        where month = 12 and day_of_month = 31""")
+    assert len(ends) == len(years) and {e["year_elapsed_rate"] for e in ends} == {Decimal("1")}
+    # the monthly mart's 序时进度 is the dimension's month-end schedule
+    mismatched = rows(con, """
+        select m.project_key, m.month from marts.mart_execution_monthly as m
+        inner join marts.dim_date as d
+            on d.fiscal_year = m.fiscal_year and d.month = m.month and d.is_month_end
+        where d.month_schedule_rate <> m.time_schedule_rate""")
+    assert mismatched == []
+    orphans = rows(con, """select p.payment_id from marts.fct_payments as p
+                           left join marts.dim_date as d on p.payment_date = d.calendar_date
+                           where p.payment_date is not null and d.calendar_date is null""")
+    assert orphans == []
+
+
+def test_indicator_dimension_has_one_row_per_definition(con: duckdb.DuckDBPyConnection) -> None:
+    """指标维度：每个指标定义一行，事实表以 indicator_key 关联 (one row per definition)."""
+    definitions = one(con, """
+        select count(*) as n, count(distinct indicator_key) as keys from (
+            select distinct level1_name, level2_name, level3_name, kind, direction, unit,
+                   indicator_key
+            from marts.fct_indicator_scores)""")
+    assert definitions["n"] == definitions["keys"]
+    assert one(con, "select count(*) as n from marts.dim_indicator")["n"] == definitions["keys"]
+    open_data = one(con, """
+        select d.level1_name, d.level2_name, d.kind, d.direction, d.project_count
+        from marts.dim_indicator as d
+        inner join marts.fct_indicator_results as r on r.indicator_key = d.indicator_key
+        where r.project_key = 'JM-SZZF-2023'
+            and r.level3_name like '公共数据资源社会开放数据集%'""")
+    assert open_data == {"level1_name": "产出", "level2_name": "数量指标", "kind": "quantitative",
+                         "direction": ">=", "project_count": 1}
+    # the funding block of every self-evaluation form is the same definition (预算执行率)
+    budget_rate = one(con, """
+        select project_count, indicator_count from marts.dim_indicator
+        where level1_name = '预算执行率' and level3_name = '预算执行率'
+            and kind = 'budget_rate' and level2_name is null""")
+    assert budget_rate["project_count"] >= 3 and budget_rate["indicator_count"] >= 3
+
+
+def test_deviation_deduction_is_proposed_not_applied(con: duckdb.DuckDBPyConnection) -> None:
+    """偏离度扣分只作建议：开放数据集 1330 -> 5453 建议扣 20%，重算得分不变."""
+    open_data = one(con, """
+        select weight, recomputed_score, deviation_ratio, deviation_band_code,
+               proposed_deviation_deduction, proposed_score_after_deduction
+        from marts.fct_indicator_scores
+        where project_key = 'JM-SZZF-2023' and level3_name like '公共数据资源社会开放数据集%'""")
+    assert open_data == {"weight": Decimal("2.3529"), "recomputed_score": Decimal("2.3529"),
+                         "deviation_ratio": Decimal("4.100000"), "deviation_band_code": "over_2x",
+                         "proposed_deviation_deduction": Decimal("0.4706"),
+                         "proposed_score_after_deduction": Decimal("1.8824")}
+    cloud = one(con, """
+        select deviation_band_code, proposed_deviation_deduction, proposed_score_after_deduction,
+               recomputed_score
+        from marts.fct_indicator_scores
+        where project_key = 'JM-SZZF-2023' and level3_name like '政务云资源算力规模%'""")
+    assert cloud["deviation_band_code"] is None
+    assert cloud["proposed_deviation_deduction"] == Decimal("0")
+    assert cloud["proposed_score_after_deduction"] == cloud["recomputed_score"]
+    # every proposal matches a target_too_low review flag, and the totals are untouched
+    proposed = {r["indicator_id"] for r in rows(con, """
+        select indicator_id from marts.fct_indicator_scores
+        where proposed_deviation_deduction > 0""")}
+    flagged = {r["indicator_id"] for r in rows(con, """
+        select indicator_id from marts.mart_review_flags where flag_code = 'target_too_low'""")}
+    assert proposed and proposed == flagged
+    total = one(con, """select recomputed_score from marts.mart_project_year
+                        where project_key = 'JM-SZZF-2023'""")
+    assert total["recomputed_score"] == Decimal("97.86")
+
+
 def test_docs_generate(built: tuple[Settings, DbtRunResult]) -> None:
     target = docs_generate(built[0])
     assert (target / "index.html").exists() and (target / "catalog.json").exists()

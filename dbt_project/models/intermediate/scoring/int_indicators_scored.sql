@@ -144,6 +144,9 @@ scored as (
 final as (
     select
         indicator_id,
+        -- 指标定义键 (indicator definition key): the same three levels, kind, direction and unit
+        -- give the same key in every project and year (dim_indicator)
+        {{ surrogate_key(['level1_name', 'level2_name', 'level3_name', 'kind', 'direction', 'unit']) }} as indicator_key,
         file_hash,
         file_name,
         sheet_name,

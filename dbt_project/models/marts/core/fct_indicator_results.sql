@@ -27,7 +27,8 @@ final as (
         deviation_reason,
         file_name,
         sheet_name,
-        row_number
+        row_number,
+        indicator_key
     from scores
 )
 

@@ -1,8 +1,9 @@
--- 指标得分事实 (every indicator: target, actual, weight, reported and recomputed score, rule).
+-- 指标得分事实 (every indicator: target, actual, weight, reported and recomputed score, rule),
+-- with its indicator definition key and the proposed deviation deduction (never applied).
 with
 
 scores as (
-    select * from {{ ref('int_indicators_scored') }}
+    select * from {{ ref('int_indicators_deviation_proposed') }}
 ),
 
 final as (
@@ -33,7 +34,12 @@ final as (
         cast(deviation_reason as {{ dbt.type_string() }}) as deviation_reason,
         cast(file_name as {{ dbt.type_string() }}) as file_name,
         cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
-        cast(row_number as integer) as row_number
+        cast(row_number as integer) as row_number,
+        cast(indicator_key as {{ dbt.type_string() }}) as indicator_key,
+        cast(deviation_ratio as decimal(20, 6)) as deviation_ratio,
+        cast(deviation_band_code as {{ dbt.type_string() }}) as deviation_band_code,
+        cast(proposed_deviation_deduction as decimal(12, 4)) as proposed_deviation_deduction,
+        cast(proposed_score_after_deduction as decimal(12, 4)) as proposed_score_after_deduction
     from scores
 )
 

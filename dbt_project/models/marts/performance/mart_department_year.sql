@@ -22,7 +22,9 @@ summed as (
         sum(final_budget_yuan) as final_budget_yuan,
         sum(allocated_yuan) as allocated_yuan,
         sum(spent_yuan) as spent_yuan,
-        avg(recomputed_score) as avg_recomputed_score,
+        -- average as exact decimal division (DuckDB's avg() of a DECIMAL returns a DOUBLE)
+        sum(recomputed_score) as recomputed_score_sum,
+        count(recomputed_score) as scored_project_count,
         sum(flag_count) as flag_count
     from project_years
     group by department_name, fiscal_year
@@ -37,7 +39,7 @@ final as (
         cast(allocated_yuan as decimal(18, 2)) as allocated_yuan,
         cast(spent_yuan as decimal(18, 2)) as spent_yuan,
         cast({{ divide('spent_yuan', 'final_budget_yuan') }} as decimal(12, 6)) as execution_rate,
-        cast(round(avg_recomputed_score, 2) as decimal(12, 2)) as avg_recomputed_score,
+        cast({{ divide('recomputed_score_sum', 'scored_project_count', 2) }} as decimal(12, 2)) as avg_recomputed_score,
         cast(flag_count as integer) as flag_count
     from summed
 )
