@@ -28,3 +28,20 @@ def test_scoring_table_with_merged_money_labels_keeps_the_planned_budget(
     assert lines["final"] == Decimal("91500000.00")
     assert lines["allocated"] == Decimal("91500000.00")
     assert lines["executed"] == Decimal("90441400.00")  # 8967.19 + 76.95 万元
+
+
+def test_pool_rule_in_the_level2_column_is_not_a_level2_weight(
+    settings: Settings, query: Callable[..., list[tuple[Any, ...]]]
+) -> None:
+    """Seed 002 writes "各项指标权重=40/指标总数" in 二级 and 三级 weight cells of 产出: the 40 is
+    the 一级 pool for all 17 产出 indicators (40/17 each), so no 二级 weight may be read as 40."""
+    path = write_scoring_table(settings.inbox / "jm2023.xlsx", [jiangmen_2023_scoring_table()])
+    ingest_files(settings, [path])
+    rows = query(
+        "select level2_name, level2_weight, weight, weight_rule_text from raw.indicators "
+        "where level1_name = '产出'"
+    )
+    assert len(rows) == 17
+    assert {r[1] for r in rows} == {None}
+    assert {r[2] for r in rows} == {None}
+    assert all(r[3] == "各项指标权重=40/指标总数" for r in rows)

@@ -295,6 +295,10 @@ def _indicator(
     own, own_rule = _weight(row, cols.get("l3_weight"))
     if own_rule or _is_group_cell(sheet, r, cols.get("l3_weight")):
         own = None
+    if l2_rule and l2w is not None and l2w == l1w:
+        # "各项指标权重=40/指标总数" in the 二级 column names the 一级 pool (40 = the 一级 weight),
+        # shared by all of the 一级 group's indicators, not a weight of this 二级 group
+        l2w = None
     score_col = cols.get("score")
     score = None
     if not _is_group_cell(sheet, r, score_col):
