@@ -14,8 +14,9 @@ from jixiao.samples.demo import build_demo_inbox
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the demo inbox (演示数据).")
-    parser.add_argument("--dest", type=Path, default=None,
-                        help="target folder (default: $JIXIAO_HOME/inbox)")
+    parser.add_argument(
+        "--dest", type=Path, default=None, help="target folder (default: $JIXIAO_HOME/inbox)"
+    )
     args = parser.parse_args(argv)
     dest = args.dest or get_settings().inbox
     for path in build_demo_inbox(dest):

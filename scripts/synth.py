@@ -30,10 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     bad.add_argument("--dest", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "generate":
-        paths = generate(args.dest, departments=args.departments,
-                         projects_per_department=args.projects,
-                         indicators_per_project=args.indicators,
-                         payments_per_project=args.payments, seed=args.seed, broken=args.broken)
+        paths = generate(
+            args.dest,
+            departments=args.departments,
+            projects_per_department=args.projects,
+            indicators_per_project=args.indicators,
+            payments_per_project=args.payments,
+            seed=args.seed,
+            broken=args.broken,
+        )
         for path in paths:
             print(path)
     else:

@@ -25,10 +25,18 @@ def write_critical_defect(inbox: Path) -> Path:
         implementing_unit="测试县信息中心",
         unit="元",
         funding=[
-            FundingRow("年度资金总额", Decimal("100000"), Decimal("100000"), Decimal("95000"),
-                       10, "95%", Decimal("9.5")),
-            FundingRow("其中：当年财政拨款", Decimal("100000"), Decimal("100000"),
-                       Decimal("95000")),
+            FundingRow(
+                "年度资金总额",
+                Decimal("100000"),
+                Decimal("100000"),
+                Decimal("95000"),
+                10,
+                "95%",
+                Decimal("9.5"),
+            ),
+            FundingRow(
+                "其中：当年财政拨款", Decimal("100000"), Decimal("100000"), Decimal("95000")
+            ),
         ],
         indicators=[
             Indicator("产出指标", "数量指标", "云主机数量（台）", "≥40", "42", 150, 150),

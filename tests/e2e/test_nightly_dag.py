@@ -17,8 +17,15 @@ from tests.e2e.defects import write_critical_defect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-NIGHTLY_TASKS = {"discover", "ingest", "gate_raw", "dbt_build", "gate_marts", "publish",
-                 "quality_report"}
+NIGHTLY_TASKS = {
+    "discover",
+    "ingest",
+    "gate_raw",
+    "dbt_build",
+    "gate_marts",
+    "publish",
+    "quality_report",
+}
 
 
 def _sha(path: Path) -> str:
@@ -43,27 +50,38 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
     published = rig.settings.published
     assert published.exists()
     # rows in the marts BI reads
-    counts = dict(_query(published, """
+    counts = dict(
+        _query(
+            published,
+            """
         select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'
-    """))
+    """,
+        )
+    )
     assert counts, "no marts published"
     for table in ("mart_project_year", "fct_indicator_scores", "mart_category_year"):
         n = _query(published, f"select count(*) from marts.{table}")[0][0]
         assert n > 0, f"marts.{table} is empty"
 
     # one known score: seed 004's 政务服务建设推广 spent 22516 of 27000 yuan -> 83.39 %
-    rate = _query(published, """
+    rate = _query(
+        published,
+        """
         select execution_rate from marts.mart_project_year
         where project_name = '政务服务建设推广' and fiscal_year = 2023
-    """)
+    """,
+    )
     assert len(rate) == 1
     assert round(Decimal(str(rate[0][0])), 4) == Decimal("0.8339")
 
     # seed 002: 资金支出率 at 9044.14 / 9150 recomputes to 11.86 against a reported 12
-    fund = _query(published, """
+    fund = _query(
+        published,
+        """
         select recomputed_score, reported_score from marts.fct_indicator_scores
         where level3_name = '资金支出率' and fiscal_year = 2023
-    """)
+    """,
+    )
     assert len(fund) == 1
     assert round(Decimal(str(fund[0][0])), 2) == Decimal("11.86")
     assert Decimal(str(fund[0][1])) == Decimal("12")
@@ -75,8 +93,9 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
     before = _query(published, "select count(*), sum(spent_yuan) from marts.mart_project_year")
     again = rig.run("jixiao_nightly")
     assert again["state"] == "success", again["log"][-6000:]
-    after = _query(rig.settings.published,
-                   "select count(*), sum(spent_yuan) from marts.mart_project_year")
+    after = _query(
+        rig.settings.published, "select count(*), sum(spent_yuan) from marts.mart_project_year"
+    )
     assert before == after
 
 
@@ -99,8 +118,10 @@ def test_critical_defect_fails_the_gate_and_nothing_is_published(rig) -> None:  
     assert second["tasks"]["quality_report"] == "success"
     html = (rig.settings.quality / "index.html").read_text(encoding="utf-8")
     assert bad.name in html or "失败" in html
-    alerts = [json.loads(line) for line in
-              (rig.settings.home / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    alerts = [
+        json.loads(line)
+        for line in (rig.settings.home / "alerts" / "alerts.jsonl").read_text().splitlines()
+    ]
     assert any(a["kind"] == "failure" and a["task_id"] in failed for a in alerts)
 
 
@@ -130,7 +151,8 @@ def test_transient_failure_is_retried_and_succeeds(rig) -> None:  # type: ignore
     alerts = rig.settings.home / "alerts" / "alerts.jsonl"
     holder = subprocess.Popen(
         [sys.executable, "-c", LOCK_HOLDER, str(rig.settings.warehouse), str(alerts)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "LOCKED"

@@ -74,17 +74,22 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
     log = tmp_path / "standalone.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            ["airflow", "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            ["airflow", "standalone"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait("api-server", lambda: _call(base, "GET", "/api/v2/monitor/health"), 240, proc, log)
-        _wait("DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240,
-              proc, log)
+        _wait(
+            "DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, proc, log
+        )
         _call(base, "PATCH", "/api/v2/dags/jixiao_nightly", {"is_paused": False})
-        run = _call(base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns",
-                    {"logical_date": None, "conf": {}})
+        run = _call(
+            base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns", {"logical_date": None, "conf": {}}
+        )
         run_id = run["dag_run_id"]
 
         def finished() -> Any:
@@ -93,8 +98,7 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
 
         state = _wait("the DAG run", finished, 900, proc, log)
         if state != "success":
-            tis = _call(base, "GET",
-                        f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances")
+            tis = _call(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances")
             raise AssertionError(f"run {state}: {json.dumps(tis, ensure_ascii=False)[:3000]}")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

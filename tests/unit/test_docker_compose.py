@@ -24,8 +24,12 @@ PROFILES = PROJECT_ROOT / "dbt_project" / "profiles.yml"
 # ${VAR}, ${VAR:?msg}, ${VAR:-default}, ${VAR-default}, ${VAR?msg}; "$${...}" is an escape
 VAR_RE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 SECRET_RE = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|(^|_)KEY$", re.IGNORECASE)
-AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer"]
+AIRFLOW_SERVICES = [
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+]
 
 
 class InterpolationError(Exception):
@@ -102,8 +106,10 @@ def test_services_healthchecks_and_dependencies(compose: dict[str, Any]) -> None
         assert env_of(compose, name)["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     commands = {name: services[name]["command"] for name in AIRFLOW_SERVICES}
     assert commands == {
-        "airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-        "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
+        "airflow-apiserver": "api-server",
+        "airflow-scheduler": "scheduler",
+        "airflow-dag-processor": "dag-processor",
+        "airflow-triggerer": "triggerer",
     }
     init = services["airflow-init"]
     assert init["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -118,9 +124,7 @@ def test_same_dags_folder_and_no_example_dags(compose: dict[str, Any]) -> None:
     for name in ["airflow-init", *AIRFLOW_SERVICES]:
         env = env_of(compose, name)
         dags_in_container = env["AIRFLOW__CORE__DAGS_FOLDER"]
-        assert bind_mounts(compose, name)[dags_in_container] == local[
-            "AIRFLOW__CORE__DAGS_FOLDER"
-        ]
+        assert bind_mounts(compose, name)[dags_in_container] == local["AIRFLOW__CORE__DAGS_FOLDER"]
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
         assert local["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
         assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == local["AIRFLOW__CORE__DEFAULT_TIMEZONE"]
@@ -140,8 +144,9 @@ def test_project_mounted_in_the_checkout_layout(compose: dict[str, Any]) -> None
             assert mounts.get(target) == str(PROJECT_ROOT / folder), (name, folder)
         home = env_of(compose, name)["JIXIAO_HOME"]
         volumes = compose["services"][name]["volumes"]
-        assert any(v.split(":")[1] == home and v.split(":")[0] in compose["volumes"]
-                   for v in volumes), "JIXIAO_HOME must be a named volume"
+        assert any(
+            v.split(":")[1] == home and v.split(":")[0] in compose["volumes"] for v in volumes
+        ), "JIXIAO_HOME must be a named volume"
 
 
 def test_same_dbt_profile(compose: dict[str, Any]) -> None:
@@ -188,9 +193,10 @@ def test_secrets_only_from_env(compose: dict[str, Any], raw: str) -> None:
     userinfo = conn.split("://", 1)[1].split("@", 1)[0]
     assert re.fullmatch(r"\$\{POSTGRES_USER:\?[^}]*\}:\$\{POSTGRES_PASSWORD:\?[^}]*\}", userinfo)
     filled = filled_env()
-    assert env_of(compose, "airflow-scheduler")["AIRFLOW__CORE__FERNET_KEY"] == filled[
-        "AIRFLOW_FERNET_KEY"
-    ]
+    assert (
+        env_of(compose, "airflow-scheduler")["AIRFLOW__CORE__FERNET_KEY"]
+        == filled["AIRFLOW_FERNET_KEY"]
+    )
 
 
 def test_every_variable_is_documented_in_env_example(raw: str) -> None:

@@ -20,7 +20,7 @@ def _print_summary(data: dict[str, object]) -> None:
     typer.echo("")
     typer.secho("== jixiao 运行摘要 / summary ==", bold=True)
     typer.echo("文件与行 files and rows (载入 loaded / 未变跳过 skipped / 隔离 quarantined):")
-    for name, count in (files.items() if isinstance(files, dict) else []):
+    for name, count in files.items() if isinstance(files, dict) else []:
         typer.echo(f"  {name:40s} {count:>8}")
     typer.echo("集市行数 rows per mart:")
     for name, count in marts.items() if isinstance(marts, dict) else []:
@@ -56,7 +56,11 @@ def demo(
     typer.echo(f"样例工作簿 sample workbooks: {len(written)} -> {settings.inbox}")
     init_airflow(settings)
     failed = []
-    for dag_id, conf in (("jixiao_nightly", None), ("jixiao_yearly_report", {"year": year})):
+    runs: list[tuple[str, dict[str, object] | None]] = [
+        ("jixiao_nightly", None),
+        ("jixiao_yearly_report", {"year": year}),
+    ]
+    for dag_id, conf in runs:
         typer.secho(f"-- airflow dags test {dag_id} {conf or ''}", bold=True)
         if dags_test(dag_id, settings, conf=conf) != 0:
             failed.append(dag_id)

@@ -83,9 +83,7 @@ def _export_table(con: duckdb.DuckDBPyConnection, catalog: str, table: str, dest
         )
     else:
         dest.mkdir()
-        con.execute(
-            f"copy ({source}) to {_sql_str(str(dest / 'data_0.parquet'))} (format parquet)"
-        )
+        con.execute(f"copy ({source}) to {_sql_str(str(dest / 'data_0.parquet'))} (format parquet)")
 
 
 def _link_target(link: Path) -> str | None:

@@ -342,8 +342,18 @@ def _write_info(
     con.executemany(
         f"insert into {_PUB}.marts.{INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [run_id, naive_at, c.name, c.row_count, c.fingerprint, fingerprint,
-             str(warehouse), modified, storage_version, duckdb.__version__]
+            [
+                run_id,
+                naive_at,
+                c.name,
+                c.row_count,
+                c.fingerprint,
+                fingerprint,
+                str(warehouse),
+                modified,
+                storage_version,
+                duckdb.__version__,
+            ]
             for c in copies
         ],
     )
@@ -373,18 +383,23 @@ def _build(
     parquet_dir: Path | None = None
     try:
         src = _attach_source(con, settings.warehouse)
-        con.execute(
-            f"attach {_s(str(staged))} as {_PUB} (storage_version {_s(storage_version)})"
-        )
+        con.execute(f"attach {_s(str(staged))} as {_PUB} (storage_version {_s(storage_version)})")
         copies = _copy_marts(con, src, settings.warehouse)
         fingerprint = _write_info(
-            con, copies, run_id=run_id, published_at=published_at,
-            warehouse=settings.warehouse, storage_version=storage_version,
+            con,
+            copies,
+            run_id=run_id,
+            published_at=published_at,
+            warehouse=settings.warehouse,
+            storage_version=storage_version,
         )
         version_id = f"{published_at:%Y%m%dT%H%M%S%fZ}_{_safe(run_id)}"
         parquet_dir = parquet.stage_parquet(
-            con, _PUB, [c.name for c in copies] + [INFO_TABLE],
-            settings.published_dir, version_id,
+            con,
+            _PUB,
+            [c.name for c in copies] + [INFO_TABLE],
+            settings.published_dir,
+            version_id,
         )
         con.execute(f"checkpoint {_PUB}")
         con.execute(f"detach {_PUB}")
@@ -420,9 +435,7 @@ def _audit(staged: _Staged, run_id: str, storage_version: str) -> int:
         )
     con = duckdb.connect(str(staged.file), read_only=True)
     try:
-        info = dict(
-            con.execute(f"select table_name, row_count from marts.{INFO_TABLE}").fetchall()
-        )
+        info = dict(con.execute(f"select table_name, row_count from marts.{INFO_TABLE}").fetchall())
         run_ids = con.execute(f"select distinct run_id from marts.{INFO_TABLE}").fetchall()
         if run_ids != [(run_id,)]:
             raise PublishAuditFailed(
@@ -496,7 +509,10 @@ def publish(
         staged: _Staged | None = None
         try:
             staged = _build(
-                settings, staged_file, run_id=rid, published_at=published_at,
+                settings,
+                staged_file,
+                run_id=rid,
+                published_at=published_at,
                 storage_version=version,
             )
             number = _audit(staged, rid, version)

@@ -106,8 +106,12 @@ def basic_section(scope: Scope, year: int) -> Section:
         Column("实际支出（元）", "yuan", 18),
         Column("预算执行率", "rate", 12),
     ]
-    row: list[Any] = [f.get("project_count"), f.get("final_budget_yuan"), f.get("spent_yuan"),
-                      f.get("execution_rate")]
+    row: list[Any] = [
+        f.get("project_count"),
+        f.get("final_budget_yuan"),
+        f.get("spent_yuan"),
+        f.get("execution_rate"),
+    ]
     if scope.kind == "department":
         cols[2:2] = [Column("实际到位（元）", "yuan", 18)]
         row[2:2] = [f.get("allocated_yuan")]
@@ -142,35 +146,61 @@ def budget_section(scope: Scope, data: YearData) -> Section:
     rows = []
     for p in scope.projects:
         b = data.budget_total.get(p["project_key"], {})
-        rows.append([
-            p["project_name"], b.get("initial_yuan"), b.get("additions_yuan"),
-            b.get("cuts_yuan"), p.get("final_budget_yuan"), p.get("allocated_yuan"),
-            p.get("allocation_rate"), p.get("spent_yuan"), p.get("execution_rate"),
-            p.get("balance_yuan"),
-        ])
-    final, allocated = _sum(scope.projects, "final_budget_yuan"), _sum(scope.projects,
-                                                                        "allocated_yuan")
+        rows.append(
+            [
+                p["project_name"],
+                b.get("initial_yuan"),
+                b.get("additions_yuan"),
+                b.get("cuts_yuan"),
+                p.get("final_budget_yuan"),
+                p.get("allocated_yuan"),
+                p.get("allocation_rate"),
+                p.get("spent_yuan"),
+                p.get("execution_rate"),
+                p.get("balance_yuan"),
+            ]
+        )
+    final, allocated = (
+        _sum(scope.projects, "final_budget_yuan"),
+        _sum(scope.projects, "allocated_yuan"),
+    )
     spent = _sum(scope.projects, "spent_yuan")
     budgets = [data.budget_total.get(p["project_key"], {}) for p in scope.projects]
     total = [
-        "合计", _sum(budgets, "initial_yuan"), _sum(budgets, "additions_yuan"),
-        _sum(budgets, "cuts_yuan"), final, allocated, ratio(allocated, final), spent,
-        scope.facts.get("execution_rate"), _sum(scope.projects, "balance_yuan"),
+        "合计",
+        _sum(budgets, "initial_yuan"),
+        _sum(budgets, "additions_yuan"),
+        _sum(budgets, "cuts_yuan"),
+        final,
+        allocated,
+        ratio(allocated, final),
+        spent,
+        scope.facts.get("execution_rate"),
+        _sum(scope.projects, "balance_yuan"),
     ]
     adjusted = [r for r in rows if (r[2] or ZERO) or (r[3] or ZERO)]
     paras = [
         f"全年预算 {final:,.2f} 元，实际到位 {allocated:,.2f} 元，实际支出 {spent:,.2f} 元。"
         f"资金到位率 = 实际到位 ÷ 全年预算；预算执行率取自集市（marts）；"
         f"结余 = 全年预算 − 实际支出。",
-        f"年内调整预算的项目 {len(adjusted)} 个" + (
-            "：" + "；".join(
+        f"年内调整预算的项目 {len(adjusted)} 个"
+        + (
+            "："
+            + "；".join(
                 f"{r[0]} 追加 {(r[2] or ZERO):,.2f} 元、压减 {(r[3] or ZERO):,.2f} 元"
                 for r in adjusted
-            ) if adjusted else ""
-        ) + "。",
+            )
+            if adjusted
+            else ""
+        )
+        + "。",
     ]
-    return Section("budget", "二、预算安排与执行情况", paras,
-                   [Table("budget", "预算安排与执行", cols, rows, total)])
+    return Section(
+        "budget",
+        "二、预算安排与执行情况",
+        paras,
+        [Table("budget", "预算安排与执行", cols, rows, total)],
+    )
 
 
 EVALUATION_TYPE_LABELS = {
@@ -201,8 +231,16 @@ def level1_section(scope: Scope, data: YearData) -> Section:
         for etype, items in by_type.items():
             label = EVALUATION_TYPE_LABELS.get(etype, etype)
             for r in items:
-                rows.append([p["project_name"], label, r["level1_name"], r["max_score"],
-                             r["score"], r["score_rate"]])
+                rows.append(
+                    [
+                        p["project_name"],
+                        label,
+                        r["level1_name"],
+                        r["max_score"],
+                        r["score"],
+                        r["score_rate"],
+                    ]
+                )
             mx, sc = _sum(items, "max_score"), _sum(items, "score")
             rows.append([p["project_name"], label, "合计", mx, sc, ratio(sc, mx)])
     note = (
@@ -210,8 +248,9 @@ def level1_section(scope: Scope, data: YearData) -> Section:
         "复核重算为本系统按规则重算的得分；"
         "自评（按指标汇总）为报送的三级指标得分按一级指标汇总。"
     )
-    return Section("level1", "三、评价得分总表", [],
-                   [Table("level1", "评价得分总表", cols, rows, note=note)])
+    return Section(
+        "level1", "三、评价得分总表", [], [Table("level1", "评价得分总表", cols, rows, note=note)]
+    )
 
 
 def grade_section(scope: Scope) -> Section:
@@ -230,21 +269,46 @@ def grade_section(scope: Scope) -> Section:
     for i, p in enumerate(scope.projects):
         rep, rec = as_decimal(p.get("reported_score")), as_decimal(p.get("recomputed_score"))
         diff = rep - rec if rep is not None and rec is not None else None
-        rows.append([p["project_name"], rep, rec, diff, p.get("reported_grade"), p.get("grade"),
-                     p.get("evaluator_score"), p.get("output_completion_grade")])
+        rows.append(
+            [
+                p["project_name"],
+                rep,
+                rec,
+                diff,
+                p.get("reported_grade"),
+                p.get("grade"),
+                p.get("evaluator_score"),
+                p.get("output_completion_grade"),
+            ]
+        )
         if diff is not None and diff != 0:
             highlight |= {(i, 1), (i, 2), (i, 3)}
         if p.get("reported_grade") and p.get("grade") and p["reported_grade"] != p["grade"]:
             highlight |= {(i, 4), (i, 5)}
-    dist_rows = [[g, _count(scope.projects, "reported_grade", g),
-                  _count(scope.projects, "grade", g)] for g in GRADES]
-    dist = Table("grade_distribution", "等级分布",
-                 [Column("等级", "text", 8), Column("自评（个）", "int", 10),
-                  Column("复核（个）", "int", 10)], dist_rows)
-    para = ("等级：优 ≥ 90，良 80–90，中 60–80，差 < 60（含下限）。"
-            "自评得分与复核得分不一致的单元格以黄色标出。")
-    return Section("grade", "四、评价等级", [para],
-                   [Table("grade", "项目得分与等级", cols, rows, highlight=highlight), dist])
+    dist_rows = [
+        [g, _count(scope.projects, "reported_grade", g), _count(scope.projects, "grade", g)]
+        for g in GRADES
+    ]
+    dist = Table(
+        "grade_distribution",
+        "等级分布",
+        [
+            Column("等级", "text", 8),
+            Column("自评（个）", "int", 10),
+            Column("复核（个）", "int", 10),
+        ],
+        dist_rows,
+    )
+    para = (
+        "等级：优 ≥ 90，良 80–90，中 60–80，差 < 60（含下限）。"
+        "自评得分与复核得分不一致的单元格以黄色标出。"
+    )
+    return Section(
+        "grade",
+        "四、评价等级",
+        [para],
+        [Table("grade", "项目得分与等级", cols, rows, highlight=highlight), dist],
+    )
 
 
 def _count(rows: list[Row], col: str, value: str) -> int:
@@ -273,32 +337,62 @@ def indicator_target_text(r: Row, which: Literal["target", "actual"]) -> str:
 
 def indicator_section(scope: Scope, data: YearData) -> Section:
     """五、指标完成情况: per project counts, then indicators short of full marks."""
-    summary_cols = [Column("项目名称", "text", 28), Column("指标数", "int", 8),
-                    Column("满分指标数", "int", 10), Column("未满分指标数", "int", 12),
-                    Column("满分比例", "rate", 10)]
+    summary_cols = [
+        Column("项目名称", "text", 28),
+        Column("指标数", "int", 8),
+        Column("满分指标数", "int", 10),
+        Column("未满分指标数", "int", 12),
+        Column("满分比例", "rate", 10),
+    ]
     summary, detail = [], []
     for p in scope.projects:
         items = data.indicators.get(p["project_key"], [])
         full = [r for r in items if _full_marks(r)]
-        summary.append([p["project_name"], len(items), len(full), len(items) - len(full),
-                        ratio(len(full), len(items))])
+        summary.append(
+            [
+                p["project_name"],
+                len(items),
+                len(full),
+                len(items) - len(full),
+                ratio(len(full), len(items)),
+            ]
+        )
         for r in items:
             if not _full_marks(r):
-                detail.append([p["project_name"], r.get("level1_name"), r.get("level3_name"),
-                               indicator_target_text(r, "target"),
-                               indicator_target_text(r, "actual"), r.get("weight"),
-                               r.get("reported_score"), r.get("recomputed_score"),
-                               r.get("deviation_reason")])
-    detail_cols = [Column("项目名称", "text", 24), Column("一级指标", "text", 8),
-                   Column("三级指标", "text", 28), Column("年度指标值", "text", 12),
-                   Column("实际完成值", "text", 12), Column("分值", "score", 8),
-                   Column("自评得分", "score", 9), Column("复核得分", "score", 9),
-                   Column("偏差原因分析及改进措施", "text", 36)]
+                detail.append(
+                    [
+                        p["project_name"],
+                        r.get("level1_name"),
+                        r.get("level3_name"),
+                        indicator_target_text(r, "target"),
+                        indicator_target_text(r, "actual"),
+                        r.get("weight"),
+                        r.get("reported_score"),
+                        r.get("recomputed_score"),
+                        r.get("deviation_reason"),
+                    ]
+                )
+    detail_cols = [
+        Column("项目名称", "text", 24),
+        Column("一级指标", "text", 8),
+        Column("三级指标", "text", 28),
+        Column("年度指标值", "text", 12),
+        Column("实际完成值", "text", 12),
+        Column("分值", "score", 8),
+        Column("自评得分", "score", 9),
+        Column("复核得分", "score", 9),
+        Column("偏差原因分析及改进措施", "text", 36),
+    ]
     para = "满分指标：复核得分等于分值的三级指标。下表列出复核未得满分的指标及其偏差原因。"
-    return Section("indicators", "五、绩效指标完成情况", [para], [
-        Table("indicator_summary", "指标完成概况", summary_cols, summary),
-        Table("indicator_shortfalls", "未满分指标", detail_cols, detail),
-    ])
+    return Section(
+        "indicators",
+        "五、绩效指标完成情况",
+        [para],
+        [
+            Table("indicator_summary", "指标完成概况", summary_cols, summary),
+            Table("indicator_shortfalls", "未满分指标", detail_cols, detail),
+        ],
+    )
 
 
 def _full_marks(r: Row) -> bool:
@@ -308,21 +402,36 @@ def _full_marks(r: Row) -> bool:
 
 def flags_section(scope: Scope, data: YearData) -> Section:
     """六、复核发现 (review findings): score inflation, low targets, lagging, missing reasons."""
-    cols = [Column("项目名称", "text", 24), Column("问题代码", "text", 18),
-            Column("严重程度", "text", 9), Column("问题说明", "text", 40),
-            Column("Finding", "text", 40)]
+    cols = [
+        Column("项目名称", "text", 24),
+        Column("问题代码", "text", 18),
+        Column("严重程度", "text", 9),
+        Column("问题说明", "text", 40),
+        Column("Finding", "text", 40),
+    ]
     rows = []
     for p in scope.projects:
         for f in data.flags.get(p["project_key"], []):
-            rows.append([p["project_name"], f.get("flag_code"), f.get("severity"),
-                         f.get("message_zh"), f.get("message_en")])
+            rows.append(
+                [
+                    p["project_name"],
+                    f.get("flag_code"),
+                    f.get("severity"),
+                    f.get("message_zh"),
+                    f.get("message_en"),
+                ]
+            )
     counts = Counter(r[1] for r in rows)
-    by_code = Table("flag_counts", "问题汇总", [Column("问题代码", "text", 18),
-                                             Column("数量", "int", 8)],
-                    [[code, counts[code]] for code in sorted(counts)])
+    by_code = Table(
+        "flag_counts",
+        "问题汇总",
+        [Column("问题代码", "text", 18), Column("数量", "int", 8)],
+        [[code, counts[code]] for code in sorted(counts)],
+    )
     para = f"复核共发现问题 {len(rows)} 项。" if rows else "复核未发现问题。"
-    return Section("flags", "六、复核发现的问题", [para],
-                   [by_code, Table("flags", "问题清单", cols, rows)])
+    return Section(
+        "flags", "六、复核发现的问题", [para], [by_code, Table("flags", "问题清单", cols, rows)]
+    )
 
 
 def category_section(scope: Scope, data: YearData) -> tuple[Section, list[str], list[Any]]:
@@ -331,13 +440,25 @@ def category_section(scope: Scope, data: YearData) -> tuple[Section, list[str], 
     Falls back to the scope's own projects grouped by category (spent amounts) when the
     marts hold no category breakdown under any of the scope's projects.
     """
-    cols = [Column("期间", "text", 10), Column("类别", "text", 20),
-            Column("项目数（个）", "int", 10), Column("金额（元）", "yuan", 18),
-            Column("资金占比", "rate", 10)]
+    cols = [
+        Column("期间", "text", 10),
+        Column("类别", "text", 20),
+        Column("项目数（个）", "int", 10),
+        Column("金额（元）", "yuan", 18),
+        Column("资金占比", "rate", 10),
+    ]
     mart_rows = [c for c in data.categories if c.get("parent_project_key") in scope.keys]
     if mart_rows:
-        rows = [[_period(c), c["category"], c.get("project_count"), c.get("amount_yuan"),
-                 c.get("share")] for c in mart_rows]
+        rows = [
+            [
+                _period(c),
+                c["category"],
+                c.get("project_count"),
+                c.get("amount_yuan"),
+                c.get("share"),
+            ]
+            for c in mart_rows
+        ]
         note = "来源：marts.mart_category_year（无年度的行为整个实施期间的合计）。"
         year_rows = [r for r in rows if r[0] == str(data.year)] or rows
     else:
@@ -345,16 +466,33 @@ def category_section(scope: Scope, data: YearData) -> tuple[Section, list[str], 
         for p in scope.projects:
             groups.setdefault(p.get("category") or "未分类", []).append(p)
         spent = _sum(scope.projects, "spent_yuan")
-        rows = [[str(data.year), cat, len(ps), _sum(ps, "spent_yuan"),
-                 ratio(_sum(ps, "spent_yuan"), spent)] for cat, ps in sorted(groups.items())]
+        rows = [
+            [
+                str(data.year),
+                cat,
+                len(ps),
+                _sum(ps, "spent_yuan"),
+                ratio(_sum(ps, "spent_yuan"), spent),
+            ]
+            for cat, ps in sorted(groups.items())
+        ]
         note = "来源：marts.mart_project_year 按项目类别汇总的实际支出。"
         year_rows = rows
     total = None
     if len({r[0] for r in rows}) == 1:
-        total = [rows[0][0], "合计", sum(r[2] or 0 for r in rows),
-                 sum((r[3] or ZERO for r in rows), ZERO), None]
-    section = Section("categories", "七、分类资金安排", [],
-                      [Table("categories", "分类资金安排", cols, rows, total, note)])
+        total = [
+            rows[0][0],
+            "合计",
+            sum(r[2] or 0 for r in rows),
+            sum((r[3] or ZERO for r in rows), ZERO),
+            None,
+        ]
+    section = Section(
+        "categories",
+        "七、分类资金安排",
+        [],
+        [Table("categories", "分类资金安排", cols, rows, total, note)],
+    )
     return section, [r[1] for r in year_rows], [r[4] for r in year_rows]
 
 
@@ -368,20 +506,28 @@ def _period(c: Row) -> str:
 
 def spending_section(scope: Scope, data: YearData) -> Section:
     """八、支出率分布 (seed 001 buckets; 'no_funds' = 暂未下达资金)."""
-    cols = [Column("上级项目", "text", 24), Column("支出率区间", "text", 16),
-            Column("项目数（个）", "int", 10)]
+    cols = [
+        Column("上级项目", "text", 24),
+        Column("支出率区间", "text", 16),
+        Column("项目数（个）", "int", 10),
+    ]
     names = {p["project_key"]: p["project_name"] for p in scope.projects}
     mart_rows = [b for b in data.spending_buckets if b.get("parent_project_key") in scope.keys]
     if mart_rows:
-        rows = [[names[b["parent_project_key"]], b["bucket_label"], b["project_count"]]
-                for b in mart_rows]
+        rows = [
+            [names[b["parent_project_key"]], b["bucket_label"], b["project_count"]]
+            for b in mart_rows
+        ]
         note = "来源：marts.mart_spending_rate_distribution（含下限不含上限）。"
     else:
-        rows = [[scope.name, label, n]
-                for label, n in _bucket_counts(scope.subprojects or scope.projects)]
+        rows = [
+            [scope.name, label, n]
+            for label, n in _bucket_counts(scope.subprojects or scope.projects)
+        ]
         note = "本范围项目的预算执行率分布（含下限不含上限；未下达资金单列）。"
-    return Section("spending", "八、支出率分布", [],
-                   [Table("spending", "支出率分布", cols, rows, note=note)])
+    return Section(
+        "spending", "八、支出率分布", [], [Table("spending", "支出率分布", cols, rows, note=note)]
+    )
 
 
 def _bucket_counts(projects: list[Row]) -> list[tuple[str, int]]:
@@ -429,21 +575,36 @@ def monthly_series(scope: Scope, data: YearData) -> list[list[Any]]:
     return out
 
 
-def charts_section(scope: Scope, data: YearData, cat_labels: list[str],
-                   cat_shares: list[Any]) -> Section:
+def charts_section(
+    scope: Scope, data: YearData, cat_labels: list[str], cat_shares: list[Any]
+) -> Section:
     """九、图表: execution vs 序时进度, grade distribution, category shares."""
     monthly = monthly_series(scope, data)
-    cols = [Column("月份", "text", 8), Column("累计支出（元）", "yuan", 18),
-            Column("累计执行率", "rate", 11), Column("序时进度", "rate", 10),
-            Column("滞后", "text", 6)]
+    cols = [
+        Column("月份", "text", 8),
+        Column("累计支出（元）", "yuan", 18),
+        Column("累计执行率", "rate", 11),
+        Column("序时进度", "rate", 10),
+        Column("滞后", "text", 6),
+    ]
     sec = Section("charts", "九、图表", [], [Table("monthly", "月度执行进度", cols, monthly)])
     if monthly:
-        sec.charts.append(charts.execution_chart(
-            [int(r[0][:-1]) for r in monthly], [r[2] for r in monthly],
-            [r[3] for r in monthly], f"{scope.name} {data.year} 年预算执行进度与序时进度"))
-    sec.charts.append(charts.grade_chart(
-        GRADES, [_count(scope.projects, "reported_grade", g) for g in GRADES],
-        [_count(scope.projects, "grade", g) for g in GRADES], "项目得分等级分布"))
+        sec.charts.append(
+            charts.execution_chart(
+                [int(r[0][:-1]) for r in monthly],
+                [r[2] for r in monthly],
+                [r[3] for r in monthly],
+                f"{scope.name} {data.year} 年预算执行进度与序时进度",
+            )
+        )
+    sec.charts.append(
+        charts.grade_chart(
+            GRADES,
+            [_count(scope.projects, "reported_grade", g) for g in GRADES],
+            [_count(scope.projects, "grade", g) for g in GRADES],
+            "项目得分等级分布",
+        )
+    )
     if cat_labels:
         sec.charts.append(charts.category_chart(cat_labels, cat_shares, "分类资金占比"))
     return sec

@@ -54,8 +54,7 @@ def write_table(wb: Workbook, ws: Worksheet, row: int, table: Table) -> int:
         row += 1
         for c, (col, value) in enumerate(zip(table.columns, table.total, strict=True), start=1):
             put(ws, row, c, value, col.kind, bold=True)
-    ref = (f"{quote_sheetname(ws.title)}!$A${first}:"
-           f"${get_column_letter(len(table.columns))}${row}")
+    ref = f"{quote_sheetname(ws.title)}!$A${first}:${get_column_letter(len(table.columns))}${row}"
     wb.defined_names[f"t_{table.key}"] = DefinedName(f"t_{table.key}", attr_text=ref)
     if table.note:
         row += 1

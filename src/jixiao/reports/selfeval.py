@@ -94,16 +94,29 @@ def _header_block(ws: Worksheet, p: Row, year: int) -> int:
     return 5
 
 
-def _funding_block(wb: Workbook, ws: Worksheet, row: int, p: Row, data: YearData,
-                   fund: Row | None) -> int:
+def _funding_block(
+    wb: Workbook, ws: Worksheet, row: int, p: Row, data: YearData, fund: Row | None
+) -> int:
     key = p["project_key"]
     by_source = data.budget_by_source.get(key, {})
     spent = data.spent_by_source.get(key, {})
     total_budget = data.budget_total.get(key, {})
     put(ws, row, 1, "项目资金（万元）", bold=True, align=CENTER)
     merge(ws, row, 1, row + len(FUND_ROWS), 1)
-    for c, text in enumerate(("", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率",
-                              "自评得分", "复核得分"), start=2):
+    for c, text in enumerate(
+        (
+            "",
+            "",
+            "年初预算数",
+            "全年预算数",
+            "全年执行数",
+            "分值",
+            "执行率",
+            "自评得分",
+            "复核得分",
+        ),
+        start=2,
+    ):
         header(ws, row, c, text)
     merge(ws, row, 2, row, 3)
     first = row
@@ -112,8 +125,11 @@ def _funding_block(wb: Workbook, ws: Worksheet, row: int, p: Row, data: YearData
         put(ws, row, 2, label)
         merge(ws, row, 2, row, 3)
         if source == "total":
-            initial, final, executed = (total_budget.get("initial_yuan"),
-                                        p.get("final_budget_yuan"), p.get("spent_yuan"))
+            initial, final, executed = (
+                total_budget.get("initial_yuan"),
+                p.get("final_budget_yuan"),
+                p.get("spent_yuan"),
+            )
         else:
             b = by_source.get(source, {})
             initial, final, executed = b.get("initial_yuan"), b.get("final_yuan"), spent.get(source)
@@ -153,8 +169,18 @@ def _merge_runs(ws: Worksheet, first: int, values: list[tuple[Any, ...]], col: i
 
 
 def _indicator_block(wb: Workbook, ws: Worksheet, row: int, items: list[Row]) -> int:
-    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分",
-             "复核得分", "差异", "偏差原因分析及改进措施")
+    heads = (
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "年度指标值",
+        "实际完成值",
+        "分值",
+        "自评得分",
+        "复核得分",
+        "差异",
+        "偏差原因分析及改进措施",
+    )
     for c, text in enumerate(heads, start=1):
         header(ws, row, c, text)
     first = row + 1
@@ -162,12 +188,18 @@ def _indicator_block(wb: Workbook, ws: Worksheet, row: int, items: list[Row]) ->
         row += 1
         rep, rec = r.get("reported_score"), r.get("recomputed_score")
         fill = HIGHLIGHT if _differs(rep, rec) else None
-        diff = (as_decimal(rep) - as_decimal(rec)  # type: ignore[operator]
-                if rep is not None and rec is not None else None)
+        diff = (
+            as_decimal(rep) - as_decimal(rec)  # type: ignore[operator]
+            if rep is not None and rec is not None
+            else None
+        )
         values: list[tuple[Any, str]] = [
-            (r.get("level1_name"), "text"), (r.get("level2_name"), "text"),
-            (r.get("level3_name"), "text"), (indicator_target_text(r, "target"), "text"),
-            (indicator_target_text(r, "actual"), "text"), (r.get("weight"), "score"),
+            (r.get("level1_name"), "text"),
+            (r.get("level2_name"), "text"),
+            (r.get("level3_name"), "text"),
+            (indicator_target_text(r, "target"), "text"),
+            (indicator_target_text(r, "actual"), "text"),
+            (r.get("weight"), "score"),
         ]
         for c, (v, kind) in enumerate(values, start=1):
             put(ws, row, c, v, kind)  # type: ignore[arg-type]
@@ -192,8 +224,11 @@ def _total_block(wb: Workbook, ws: Worksheet, row: int, p: Row, weight_sum: Deci
     put(ws, row, 6, weight_sum, "score", bold=True)
     put(ws, row, 7, rep, "score", bold=True, fill=fill)
     put(ws, row, 8, rec, "score", bold=True, fill=fill)
-    diff = (as_decimal(rep) - as_decimal(rec)  # type: ignore[operator]
-            if rep is not None and rec is not None else None)
+    diff = (
+        as_decimal(rep) - as_decimal(rec)  # type: ignore[operator]
+        if rep is not None and rec is not None
+        else None
+    )
     put(ws, row, 9, diff, "score", bold=True, fill=fill)
     grades = f"自评等级：{p.get('reported_grade') or '—'}；复核等级：{p.get('grade') or '—'}"
     put(ws, row, 10, grades, bold=True)
@@ -201,8 +236,7 @@ def _total_block(wb: Workbook, ws: Worksheet, row: int, p: Row, weight_sum: Deci
     return row + 1
 
 
-def write_selfeval(data: YearData, project_key: str, path: Path,
-                   generated_at: datetime) -> Path:
+def write_selfeval(data: YearData, project_key: str, path: Path, generated_at: datetime) -> Path:
     """Write one project's 自评表 workbook (写出项目支出绩效自评表)."""
     p = data.project(project_key)
     items = data.indicators.get(project_key, [])
@@ -218,8 +252,9 @@ def write_selfeval(data: YearData, project_key: str, path: Path,
     weights = [as_decimal(r.get("weight")) or Decimal(0) for r in table_items]
     fund_weight = (as_decimal(fund.get("weight")) if fund else None) or Decimal(0)
     weight_total = as_decimal(p.get("weight_total"))  # the mart's own sum, when it has one
-    row = _total_block(wb, ws, row, p,
-                       weight_total if weight_total is not None else sum(weights, fund_weight))
+    row = _total_block(
+        wb, ws, row, p, weight_total if weight_total is not None else sum(weights, fund_weight)
+    )
     notes = (
         "注：复核得分由数据仓库按财预〔2020〕10号评分规则重新计算（规则见单元格批注）；"
         "黄色单元格表示自评得分与复核得分不一致。金额单位：万元。"
@@ -230,8 +265,9 @@ def write_selfeval(data: YearData, project_key: str, path: Path,
     for c, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
     print_a4(ws)
-    return save_workbook(wb, path, f"{p['project_name']} 项目支出绩效自评表 {data.year}",
-                         generated_at)
+    return save_workbook(
+        wb, path, f"{p['project_name']} 项目支出绩效自评表 {data.year}", generated_at
+    )
 
 
 def selfeval_filename(p: Row) -> str:

@@ -42,9 +42,18 @@ LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 RIGHT = Alignment(horizontal="right", vertical="center")
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, kind: Kind = "text", *,
-        bold: bool = False, border: bool = True, fill: PatternFill | None = None,
-        align: Alignment | None = None) -> Any:
+def put(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: Any,
+    kind: Kind = "text",
+    *,
+    bold: bool = False,
+    border: bool = True,
+    fill: PatternFill | None = None,
+    align: Alignment | None = None,
+) -> Any:
     """Write one cell: neutralised text or a Decimal number, styled (写单元格)."""
     cell = ws.cell(row=row, column=col)
     if kind != "text" and value is not None and value != "":

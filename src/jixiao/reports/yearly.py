@@ -66,8 +66,9 @@ def build_reports(
             f" / Department {department!r} not found in the {year} marts."
         )
     written: list[Path] = []
-    projects = ([p for s in scopes for p in (*s.projects, *s.subprojects)] if department
-                else data.projects)
+    projects = (
+        [p for s in scopes for p in (*s.projects, *s.subprojects)] if department else data.projects
+    )
     for p in projects:
         path = out / "projects" / selfeval_filename(p)
         written.append(write_selfeval(data, p["project_key"], path, now))

@@ -13,7 +13,7 @@ import io
 import random
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +43,8 @@ _FULLWIDTH = str.maketrans("0123456789.%,-", "０１２３４５６７８９．�
 def new_workbook() -> Workbook:
     """An empty workbook (no default sheet) with pinned document properties (文档属性)."""
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    if wb.active is not None:
+        wb.remove(wb.active)
     wb.properties.creator = "jixiao samples"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
@@ -59,9 +60,10 @@ def normalize_zip(data: bytes) -> bytes:
     """
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
@@ -96,8 +98,17 @@ def write_zip(path: Path, entries: Iterable[tuple[str, bytes]]) -> Path:
     return path
 
 
-def put(ws: Worksheet, row: int, col: int, value: CellValue, *, border: bool = True,
-        bold: bool = False, fmt: str | None = None, align: Alignment | None = None) -> None:
+def put(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: CellValue,
+    *,
+    border: bool = True,
+    bold: bool = False,
+    fmt: str | None = None,
+    align: Alignment | None = None,
+) -> None:
     """Write one cell with the usual table styling (写单元格)."""
     cell = ws.cell(row=row, column=col, value=value)
     if border:
@@ -109,8 +120,18 @@ def put(ws: Worksheet, row: int, col: int, value: CellValue, *, border: bool = T
     cell.alignment = align or WRAP
 
 
-def merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, value: CellValue = None, *,
-          bold: bool = False, align: Alignment | None = None, border: bool = True) -> None:
+def merge(
+    ws: Worksheet,
+    r1: int,
+    c1: int,
+    r2: int,
+    c2: int,
+    value: CellValue = None,
+    *,
+    bold: bool = False,
+    align: Alignment | None = None,
+    border: bool = True,
+) -> None:
     """Merge a range, put ``value`` in its top-left cell and border every cell (合并单元格)."""
     put(ws, r1, c1, value, bold=bold, align=align or CENTER, border=border)
     if border:
@@ -128,7 +149,7 @@ def header_row(ws: Worksheet, row: int, labels: Iterable[str | None], start_col:
         ws.cell(row=row, column=start_col + i).fill = HEADER_FILL
 
 
-def set_widths(ws: Worksheet, widths: dict[str, float]) -> None:
+def set_widths(ws: Worksheet, widths: Mapping[str, float]) -> None:
     """Column widths by letter (列宽)."""
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width

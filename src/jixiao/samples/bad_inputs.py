@@ -64,30 +64,45 @@ def write_all(dest: Path) -> dict[str, Path]:
 
 # ------------------------------------------------------------------ a good base workbook
 def _payment_rows(n: int = 3) -> list[dict[str, object]]:
-    return [{"project_code": _CODE, "year": 2023, "payment_date": date(2023, 3 + i, 15),
-             "amount": D("1000.00") * (i + 1), "fund_source": "当年财政拨款",
-             "payee": "示例供应商有限公司", "voucher_no": f"PZ-{i + 1:04d}",
-             "summary": "运维服务费"} for i in range(n)]
+    return [
+        {
+            "project_code": _CODE,
+            "year": 2023,
+            "payment_date": date(2023, 3 + i, 15),
+            "amount": D("1000.00") * (i + 1),
+            "fund_source": "当年财政拨款",
+            "payee": "示例供应商有限公司",
+            "voucher_no": f"PZ-{i + 1:04d}",
+            "summary": "运维服务费",
+        }
+        for i in range(n)
+    ]
 
 
 def _base_bytes() -> bytes:
     """A good one-sheet payments ledger (支付台账) to damage."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_ledger(Path(tmp) / "base.xlsx",
-                            Ledger([LedgerSheet("payments", _payment_rows())],
-                                   instructions=False))
+        path = write_ledger(
+            Path(tmp) / "base.xlsx",
+            Ledger([LedgerSheet("payments", _payment_rows())], instructions=False),
+        )
         return path.read_bytes()
 
 
-def _rezip(data: bytes, *, replace: dict[str, bytes] | None = None,
-           edit: dict[str, Callable[[bytes], bytes]] | None = None,
-           add: dict[str, bytes] | None = None) -> bytes:
+def _rezip(
+    data: bytes,
+    *,
+    replace: dict[str, bytes] | None = None,
+    edit: dict[str, Callable[[bytes], bytes]] | None = None,
+    add: dict[str, bytes] | None = None,
+) -> bytes:
     """Copy a zip, replacing, editing or adding entries (改写压缩包条目)."""
     replace, edit, add = replace or {}, edit or {}, add or {}
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             body = replace.get(info.filename, src.read(info.filename))
             if info.filename in edit:
@@ -109,15 +124,18 @@ def _sub_once(pattern: bytes, repl: bytes) -> Callable[[bytes], bytes]:
         if n != 1:
             raise ValueError(f"pattern {pattern!r} not found")
         return new
+
     return edit
 
 
 # ------------------------------------------------------------------ not a workbook at all
 def not_xlsx(dest: Path) -> Path:
     """PDF bytes named .xlsx (扩展名是 xlsx，内容是 PDF)."""
-    body = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-            b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    body = (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
     path = dest / "项目支出绩效自评表_其实是PDF.xlsx"
     path.write_bytes(body)
     return path
@@ -140,7 +158,7 @@ def corrupt_zip(dest: Path) -> Path:
 
 def legacy_xls(dest: Path) -> Path:
     """An OLE2 compound file with a BIFF "Workbook" stream (旧版 .xls)."""
-    biff = b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 12   # a BOF record
+    biff = b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 12  # a BOF record
     path = dest / "项目台账_旧版.xls"
     path.write_bytes(compound_file([("Workbook", biff)]))
     return path
@@ -149,12 +167,14 @@ def legacy_xls(dest: Path) -> Path:
 def encrypted(dest: Path) -> Path:
     """What Office writes for a password-protected .xlsx: an OLE2 container with
     ``EncryptionInfo`` and ``EncryptedPackage`` streams (加密工作簿)."""
-    info = (b"\x04\x00\x04\x00\x40\x00\x00\x00"
-            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
-            b'<encryption xmlns="http://schemas.microsoft.com/office/2006/encryption">'
-            b'<keyData saltSize="16" blockSize="16" keyBits="256" hashSize="64" '
-            b'cipherAlgorithm="AES" cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512"/>'
-            b"</encryption>")
+    info = (
+        b"\x04\x00\x04\x00\x40\x00\x00\x00"
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        b'<encryption xmlns="http://schemas.microsoft.com/office/2006/encryption">'
+        b'<keyData saltSize="16" blockSize="16" keyBits="256" hashSize="64" '
+        b'cipherAlgorithm="AES" cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512"/>'
+        b"</encryption>"
+    )
     package = (8192).to_bytes(8, "little") + bytes(range(256)) * 32
     path = dest / "绩效自评表_已加密.xlsx"
     path.write_bytes(compound_file([("EncryptionInfo", info), ("EncryptedPackage", package)]))
@@ -163,8 +183,10 @@ def encrypted(dest: Path) -> Path:
 
 # ------------------------------------------------------------------ dangerous packages
 _VBA_CT = b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-_VBA_REL = (b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/'
-            b'relationships/vbaProject" Target="vbaProject.bin"/>')
+_VBA_REL = (
+    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/'
+    b'relationships/vbaProject" Target="vbaProject.bin"/>'
+)
 
 
 def _macro_bytes() -> bytes:
@@ -177,9 +199,10 @@ def _macro_bytes() -> bytes:
                 b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
             ).replace(b"<Default ", _VBA_CT + b"<Default ", 1),
             "xl/_rels/workbook.xml.rels": lambda b: b.replace(
-                b"</Relationships>", _VBA_REL + b"</Relationships>"),
+                b"</Relationships>", _VBA_REL + b"</Relationships>"
+            ),
         },
-        add={"xl/vbaProject.bin": compound_file([("dir", b"Attribute VB_Name = \"Module1\"")])},
+        add={"xl/vbaProject.bin": compound_file([("dir", b'Attribute VB_Name = "Module1"')])},
     )
 
 
@@ -202,9 +225,10 @@ def zip_bomb(dest: Path, size: int = BOMB_BYTES) -> Path:
     data = _base_bytes()
     sheet = _sheet_name_of_first(data)
     path = dest / "支付台账_压缩炸弹.xlsx"
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
-        path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
-    ) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst,
+    ):
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename != sheet:
@@ -228,29 +252,31 @@ def zip_entry_count(dest: Path, count: int = ZIP_ENTRY_COUNT) -> Path:
     return path
 
 
-_LOLS = "".join(
-    f'  <!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">\n' for i in range(1, 10)
-)
-ENTITY_BOMB_DTD = (
-    '<!DOCTYPE worksheet [\n  <!ENTITY lol0 "lol">\n' + _LOLS + "]>\n"
-).encode()
+_LOLS = "".join(f'  <!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">\n' for i in range(1, 10))
+ENTITY_BOMB_DTD = ('<!DOCTYPE worksheet [\n  <!ENTITY lol0 "lol">\n' + _LOLS + "]>\n").encode()
 XXE_DTD = b'<!DOCTYPE worksheet [\n  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
 
 
 def _dtd_sheet(dtd: bytes, entity: bytes) -> bytes:
-    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + dtd
-            + f"<worksheet {_NS}><sheetData>".encode()
-            + '<row r="1"><c r="A1" t="inlineStr"><is><t>项目编码</t></is></c>'.encode()
-            + b'<c r="B1" t="inlineStr"><is><t>&' + entity + b";</t></is></c></row>"
-            + b"</sheetData></worksheet>")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + dtd
+        + f"<worksheet {_NS}><sheetData>".encode()
+        + '<row r="1"><c r="A1" t="inlineStr"><is><t>项目编码</t></is></c>'.encode()
+        + b'<c r="B1" t="inlineStr"><is><t>&'
+        + entity
+        + b";</t></is></c></row>"
+        + b"</sheetData></worksheet>"
+    )
 
 
 def xml_entity_bomb(dest: Path) -> Path:
     """Billion laughs in the sheet XML (XML 实体炸弹)."""
     data = _base_bytes()
     path = dest / "支付台账_实体炸弹.xlsx"
-    path.write_bytes(_rezip(data, replace={_sheet_name_of_first(data):
-                                           _dtd_sheet(ENTITY_BOMB_DTD, b"lol9")}))
+    path.write_bytes(
+        _rezip(data, replace={_sheet_name_of_first(data): _dtd_sheet(ENTITY_BOMB_DTD, b"lol9")})
+    )
     return path
 
 
@@ -258,8 +284,9 @@ def xxe(dest: Path) -> Path:
     """An external entity pointing at /etc/passwd in the sheet XML (XXE 外部实体)."""
     data = _base_bytes()
     path = dest / "支付台账_外部实体.xlsx"
-    path.write_bytes(_rezip(data, replace={_sheet_name_of_first(data): _dtd_sheet(XXE_DTD,
-                                                                                  b"xxe")}))
+    path.write_bytes(
+        _rezip(data, replace={_sheet_name_of_first(data): _dtd_sheet(XXE_DTD, b"xxe")})
+    )
     return path
 
 
@@ -296,28 +323,38 @@ def external_link(dest: Path) -> Path:
     """A workbook with xl/externalLinks/externalLink1.xml and a formula using it (外部链接)."""
     data = _base_bytes()
     sheet = _sheet_name_of_first(data)
-    ct = (b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
-          b'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>')
-    rel = (b'<Relationship Id="rIdExt1" Type="http://schemas.openxmlformats.org/'
-           b'officeDocument/2006/relationships/externalLink" '
-           b'Target="externalLinks/externalLink1.xml"/>')
+    ct = (
+        b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>'
+    )
+    rel = (
+        b'<Relationship Id="rIdExt1" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/externalLink" '
+        b'Target="externalLinks/externalLink1.xml"/>'
+    )
     cell = b'<c r="D3"><f>[1]Sheet1!$A$1</f><v>1000</v></c>'
     path = dest / "支付台账_外部链接.xlsx"
-    path.write_bytes(_rezip(
-        data,
-        edit={
-            "[Content_Types].xml": lambda b: b.replace(b"</Types>", ct + b"</Types>"),
-            "xl/_rels/workbook.xml.rels": lambda b: b.replace(b"</Relationships>",
-                                                              rel + b"</Relationships>"),
-            "xl/workbook.xml": _sub_once(
-                rb"</sheets>",
-                b'</sheets><externalReferences><externalReference r:id="rIdExt1"/>'
-                b"</externalReferences>"),
-            sheet: _sub_once(rb'<c r="D3"[^>]*>.*?</c>', cell),
-        },
-        add={EXTERNAL_LINK_PART: _EXT_LINK,
-             "xl/externalLinks/_rels/externalLink1.xml.rels": _EXT_RELS},
-    ))
+    path.write_bytes(
+        _rezip(
+            data,
+            edit={
+                "[Content_Types].xml": lambda b: b.replace(b"</Types>", ct + b"</Types>"),
+                "xl/_rels/workbook.xml.rels": lambda b: b.replace(
+                    b"</Relationships>", rel + b"</Relationships>"
+                ),
+                "xl/workbook.xml": _sub_once(
+                    rb"</sheets>",
+                    b'</sheets><externalReferences><externalReference r:id="rIdExt1"/>'
+                    b"</externalReferences>",
+                ),
+                sheet: _sub_once(rb'<c r="D3"[^>]*>.*?</c>', cell),
+            },
+            add={
+                EXTERNAL_LINK_PART: _EXT_LINK,
+                "xl/externalLinks/_rels/externalLink1.xml.rels": _EXT_RELS,
+            },
+        )
+    )
     return path
 
 
@@ -337,24 +374,26 @@ def unknown_template(dest: Path) -> Path:
 
 def missing_required_columns(dest: Path) -> Path:
     """A payments ledger without its amount column (缺少“支付金额”列)."""
-    return write_ledger(dest / "支付台账_缺少金额列.xlsx",
-                        [LedgerSheet("payments", _payment_rows(), omit=("amount",))])
+    return write_ledger(
+        dest / "支付台账_缺少金额列.xlsx",
+        [LedgerSheet("payments", _payment_rows(), omit=("amount",))],
+    )
 
 
 def unknown_unit(dest: Path) -> Path:
     """A payments ledger in 美元 (无法识别的单位)."""
-    return write_ledger(dest / "支付台账_美元.xlsx",
-                        [LedgerSheet("payments", _payment_rows(), unit="美元")])
+    return write_ledger(
+        dest / "支付台账_美元.xlsx", [LedgerSheet("payments", _payment_rows(), unit="美元")]
+    )
 
 
 def unparseable_values(dest: Path) -> Path:
     """Ten payment rows, three of them unparseable (rows 4, 7, 9); the other seven load."""
     rows = _payment_rows(10)
-    rows[2]["amount"] = "一万二"            # Excel row 4
-    rows[5]["amount"] = "12..5"            # Excel row 7
+    rows[2]["amount"] = "一万二"  # Excel row 4
+    rows[5]["amount"] = "12..5"  # Excel row 7
     rows[7]["payment_date"] = "2023-13-45"  # Excel row 9
-    return write_ledger(dest / "支付台账_部分行无法解析.xlsx",
-                        [LedgerSheet("payments", rows)])
+    return write_ledger(dest / "支付台账_部分行无法解析.xlsx", [LedgerSheet("payments", rows)])
 
 
 def formula_no_cache(dest: Path) -> Path:

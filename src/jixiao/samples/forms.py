@@ -52,7 +52,13 @@ NOTE_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
 FUNDING_COLUMNS = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
 INDICATOR_COLUMNS = (
-    "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "年度指标值",
+    "实际完成值",
+    "分值",
+    "得分",
     "偏差原因分析及改进措施",
 )
 
@@ -115,7 +121,7 @@ class SelfEvalProject:
     goal_expected: str = ""
     goal_actual: str = ""
     notes: list[str] = field(default_factory=list)
-    left_label: bool = True          # a merged "绩效指标" column left of the indicator table
+    left_label: bool = True  # a merged "绩效指标" column left of the indicator table
     blank_row_before_table: bool = True
 
 
@@ -164,8 +170,9 @@ def _selfeval_header(ws: Worksheet, p: SelfEvalProject, row: int, width: int) ->
     return row
 
 
-def _pair_row(ws: Worksheet, row: int, width: int, left: tuple[str, CellValue],
-              right: tuple[str, CellValue]) -> None:
+def _pair_row(
+    ws: Worksheet, row: int, width: int, left: tuple[str, CellValue], right: tuple[str, CellValue]
+) -> None:
     put(ws, row, 1, left[0], bold=True)
     merge(ws, row, 2, row, 4, left[1], align=Alignment(vertical="center"))
     put(ws, row, 5, right[0], bold=True)
@@ -311,13 +318,19 @@ class ScoringTable:
     goal_achieved: str = "是"
     total_weights: tuple[CellValue, CellValue, CellValue] = (100, 100, 100)
     notes: list[str] = field(default_factory=list)
-    header_in_one_cell: bool = True     # "填报单位名称：X 金额单位：万元" in one cell, else two
-    caption_row: bool = True            # a "评价指标" row above 一级/二级/三级指标
+    header_in_one_cell: bool = True  # "填报单位名称：X 金额单位：万元" in one cell, else two
+    caption_row: bool = True  # a "评价指标" row above 一级/二级/三级指标
     attachment_label: str | None = "附件2"
 
 
-SCORING_TAIL = ("评价年度预期值", "评价年度实现值", "自评分数", "未达标原因分析", "评分标准",
-                "参考佐证材料")
+SCORING_TAIL = (
+    "评价年度预期值",
+    "评价年度实现值",
+    "自评分数",
+    "未达标原因分析",
+    "评分标准",
+    "参考佐证材料",
+)
 
 
 def write_scoring_table(path: Path, tables: Sequence[ScoringTable]) -> Path:
@@ -334,13 +347,37 @@ def _scoring_sheet(ws: Worksheet, t: ScoringTable) -> None:
         put(ws, row, 1, t.attachment_label, border=False)
         row += 1
     if t.header_in_one_cell:
-        merge(ws, row, 1, row, 12, f"填报单位名称：{t.filler}  金额单位：{t.unit}",
-              border=False, align=Alignment(horizontal="left"))
+        merge(
+            ws,
+            row,
+            1,
+            row,
+            12,
+            f"填报单位名称：{t.filler}  金额单位：{t.unit}",
+            border=False,
+            align=Alignment(horizontal="left"),
+        )
     else:
-        merge(ws, row, 1, row, 8, f"填报单位名称：{t.filler}", border=False,
-              align=Alignment(horizontal="left"))
-        merge(ws, row, 9, row, 12, f"金额单位：{t.unit}", border=False,
-              align=Alignment(horizontal="right"))
+        merge(
+            ws,
+            row,
+            1,
+            row,
+            8,
+            f"填报单位名称：{t.filler}",
+            border=False,
+            align=Alignment(horizontal="left"),
+        )
+        merge(
+            ws,
+            row,
+            9,
+            row,
+            12,
+            f"金额单位：{t.unit}",
+            border=False,
+            align=Alignment(horizontal="right"),
+        )
     row = _scoring_basic(ws, t, row + 1)
     merge(ws, row, 1, row, 12, "指标评分表", bold=True)
     row = _scoring_header(ws, t, row + 1)
@@ -352,8 +389,23 @@ def _scoring_sheet(ws: Worksheet, t: ScoringTable) -> None:
         put(ws, row, col, None)
     put(ws, row, 9, t.total_score, bold=True, align=CENTER)
     _notes(ws, t.notes, row + 2, 12)
-    set_widths(ws, {"A": 8, "B": 8, "C": 12, "D": 12, "E": 34, "F": 12, "G": 10, "H": 10,
-                    "I": 9, "J": 14, "K": 30, "L": 30})
+    set_widths(
+        ws,
+        {
+            "A": 8,
+            "B": 8,
+            "C": 12,
+            "D": 12,
+            "E": 34,
+            "F": 12,
+            "G": 10,
+            "H": 10,
+            "I": 9,
+            "J": 14,
+            "K": 30,
+            "L": 30,
+        },
+    )
 
 
 def _scoring_basic(ws: Worksheet, t: ScoringTable, row: int) -> int:
@@ -379,10 +431,13 @@ def _scoring_basic(ws: Worksheet, t: ScoringTable, row: int) -> int:
     merge(ws, row, 1, row + 2, 1, "资金情况", bold=True)
     merge(ws, row, 2, row, 3, "预算计划安排", bold=True)
     merge(ws, row, 4, row, 12, t.planned, align=Alignment(horizontal="left"))
-    for i, (label, local, transfer) in enumerate((
-        ("实际分配下达", t.allocated_local, t.allocated_transfer),
-        ("实际支出金额", t.spent_local, t.spent_transfer),
-    ), start=1):
+    for i, (label, local, transfer) in enumerate(
+        (
+            ("实际分配下达", t.allocated_local, t.allocated_transfer),
+            ("实际支出金额", t.spent_local, t.spent_transfer),
+        ),
+        start=1,
+    ):
         merge(ws, row + i, 2, row + i, 3, label, bold=True)
         put(ws, row + i, 4, "市本级")
         put(ws, row + i, 5, local, fmt=AMOUNT_FMT)
@@ -420,8 +475,12 @@ def _scoring_rows(ws: Worksheet, t: ScoringTable, row: int) -> int:
         if level.weight_rule:
             merge(ws, row, 4, last, 4, level.weight_rule)
             merge(ws, row, 6, last, 6, level.weight_rule)
-        blocks = ((9, level.block_score), (10, level.block_reason),
-                  (11, level.block_scoring_rule), (12, level.block_evidence))
+        blocks = (
+            (9, level.block_score),
+            (10, level.block_reason),
+            (11, level.block_scoring_rule),
+            (12, level.block_evidence),
+        )
         for col, value in blocks:
             if value is not None:
                 merge(ws, row, col, last, col, value)
@@ -444,9 +503,12 @@ def _scoring_cells(ws: Worksheet, r: int, ind: ScoringIndicator, level: ScoringL
         put(ws, r, 6, ind.weight, align=CENTER)
     put(ws, r, 7, ind.expected, align=CENTER)
     put(ws, r, 8, ind.actual, align=CENTER)
-    own = ((9, level.block_score, ind.score), (10, level.block_reason, ind.reason),
-           (11, level.block_scoring_rule, ind.scoring_rule),
-           (12, level.block_evidence, ind.evidence))
+    own = (
+        (9, level.block_score, ind.score),
+        (10, level.block_reason, ind.reason),
+        (11, level.block_scoring_rule, ind.scoring_rule),
+        (12, level.block_evidence, ind.evidence),
+    )
     for col, block, value in own:
         if block is None:
             put(ws, r, col, value, align=CENTER if col == 9 else None)

@@ -27,36 +27,66 @@ Kind = Literal["projects", "budget_lines", "payments", "evaluations", "milestone
 #: kind -> ordered (canonical key, default header label); "{unit}" marks the amount column.
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "projects": (
-        ("project_code", "项目编码"), ("project_name", "项目名称"), ("category", "项目类别"),
-        ("department", "主管部门"), ("implementing_unit", "实施单位"), ("province", "省"),
-        ("city", "市"), ("county", "县"), ("project_level", "项目级次"),
-        ("start_year", "开始年度"), ("end_year", "结束年度"), ("parent_code", "上级项目编码"),
+        ("project_code", "项目编码"),
+        ("project_name", "项目名称"),
+        ("category", "项目类别"),
+        ("department", "主管部门"),
+        ("implementing_unit", "实施单位"),
+        ("province", "省"),
+        ("city", "市"),
+        ("county", "县"),
+        ("project_level", "项目级次"),
+        ("start_year", "开始年度"),
+        ("end_year", "结束年度"),
+        ("parent_code", "上级项目编码"),
     ),
     "budget_lines": (
-        ("project_code", "项目编码"), ("year", "年度"), ("line_type", "类型"),
-        ("fund_source", "资金来源"), ("amount", "金额{unit}"), ("date", "日期"),
+        ("project_code", "项目编码"),
+        ("year", "年度"),
+        ("line_type", "类型"),
+        ("fund_source", "资金来源"),
+        ("amount", "金额{unit}"),
+        ("date", "日期"),
         ("reason", "原因"),
     ),
     "payments": (
-        ("project_code", "项目编码"), ("year", "年度"), ("payment_date", "支付日期"),
-        ("amount", "支付金额{unit}"), ("fund_source", "资金来源"), ("payee", "收款单位"),
-        ("voucher_no", "凭证号"), ("summary", "摘要"), ("category", "支出类别"),
+        ("project_code", "项目编码"),
+        ("year", "年度"),
+        ("payment_date", "支付日期"),
+        ("amount", "支付金额{unit}"),
+        ("fund_source", "资金来源"),
+        ("payee", "收款单位"),
+        ("voucher_no", "凭证号"),
+        ("summary", "摘要"),
+        ("category", "支出类别"),
     ),
     "evaluations": (
-        ("project_code", "项目编码"), ("period", "评价期间"), ("evaluation_type", "评价类型"),
-        ("evaluator", "评价机构"), ("scheme", "评价体系"), ("level1", "一级指标"),
-        ("max_score", "指标分值"), ("score", "评价得分"), ("grade", "等级"),
+        ("project_code", "项目编码"),
+        ("period", "评价期间"),
+        ("evaluation_type", "评价类型"),
+        ("evaluator", "评价机构"),
+        ("scheme", "评价体系"),
+        ("level1", "一级指标"),
+        ("max_score", "指标分值"),
+        ("score", "评价得分"),
+        ("grade", "等级"),
         ("reported_rate", "报告比率"),
     ),
     "milestones": (
-        ("project_code", "项目编码"), ("year", "年度"), ("stage", "阶段"),
-        ("planned", "计划数"), ("actual", "实际数"),
+        ("project_code", "项目编码"),
+        ("year", "年度"),
+        ("stage", "阶段"),
+        ("planned", "计划数"),
+        ("actual", "实际数"),
     ),
 }
 
 DEFAULT_SHEET_NAMES: dict[str, str] = {
-    "projects": "项目登记", "budget_lines": "预算", "payments": "支付",
-    "evaluations": "评价结果", "milestones": "里程碑",
+    "projects": "项目登记",
+    "budget_lines": "预算",
+    "payments": "支付",
+    "evaluations": "评价结果",
+    "milestones": "里程碑",
 }
 
 INSTRUCTIONS = (
@@ -76,11 +106,11 @@ class LedgerSheet:
     kind: Kind
     rows: list[dict[str, object]]
     sheet_name: str | None = None
-    unit: str = "元"                               # 元 | 万元 (or anything, for bad inputs)
+    unit: str = "元"  # 元 | 万元 (or anything, for bad inputs)
     unit_in: Literal["header", "caption"] = "header"
-    headers: dict[str, str] = field(default_factory=dict)   # canonical key -> label override
-    title: str | None = None                       # a caption line above the table
-    omit: tuple[str, ...] = ()                     # columns to leave out
+    headers: dict[str, str] = field(default_factory=dict)  # canonical key -> label override
+    title: str | None = None  # a caption line above the table
+    omit: tuple[str, ...] = ()  # columns to leave out
     blank_rows_after_header: int = 0
     notes: list[str] = field(default_factory=list)  # lines under the table
     hidden: bool = False
@@ -132,8 +162,16 @@ def _table(ws: Worksheet, sheet: LedgerSheet) -> None:
         merge(ws, row, 1, row, width, sheet.title, bold=True, border=False)
         row += 1
     if sheet.unit_in == "caption":
-        merge(ws, row, 1, row, width, f"金额单位：{sheet.unit}", border=False,
-              align=Alignment(horizontal="right"))
+        merge(
+            ws,
+            row,
+            1,
+            row,
+            width,
+            f"金额单位：{sheet.unit}",
+            border=False,
+            align=Alignment(horizontal="right"),
+        )
         row += 1
     header_row(ws, row, [label for _, label in labels])
     row += 1 + sheet.blank_rows_after_header

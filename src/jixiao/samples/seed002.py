@@ -91,8 +91,11 @@ OUTPUT_INDICATORS: dict[str, list[tuple[str, str, str]]] = {
 
 BENEFIT_INDICATORS: dict[str, list[tuple[str, str, str]]] = {
     "社会效益指标": [
-        ("推进电子证照扩大应用领域和全国互通互认，深化“放管服”改革和优化营商环境。",
-         "逐步提升", "逐步提升"),
+        (
+            "推进电子证照扩大应用领域和全国互通互认，深化“放管服”改革和优化营商环境。",
+            "逐步提升",
+            "逐步提升",
+        ),
         ("实现可网办事项单点登录，优化公众办事流程。（是/否）", "是", "是"),
     ],
     "满意度指标": [
@@ -117,20 +120,60 @@ def _groups(spec: dict[str, list[tuple[str, str, str]]], messy: bool) -> list[Sc
 
 def jiangmen_2023_scoring_table() -> ScoringTable:
     """The whole seed-002 table as a :class:`ScoringTable` (万元)."""
-    decision = ScoringLevel1("决策", 20, [
-        ScoringLevel2("资金管理", 12, [SI("资金支出率", 12, score=12, reason="已达标",
-                                          scoring_rule=FUND_RULE, evidence=FUND_EVIDENCE)]),
-        ScoringLevel2("事项管理", 8, [SI("监管有效性", 8, score=6,
-                                          reason="年度进行了二次资金调整",
-                                          scoring_rule=SUPERVISION_RULE,
-                                          evidence=SUPERVISION_EVIDENCE)]),
-    ])
-    output = ScoringLevel1("产出", 40, _groups(OUTPUT_INDICATORS, messy=True), weight_rule=RULE,
-                           block_score=40, block_reason="已达标", block_scoring_rule=OUTPUT_RULE,
-                           block_evidence=OUTPUT_EVIDENCE)
-    benefit = ScoringLevel1("效益", 40, _groups(BENEFIT_INDICATORS, messy=False),
-                            weight_rule=RULE, block_score=40, block_reason="已达标",
-                            block_scoring_rule=OUTPUT_RULE, block_evidence=OUTPUT_EVIDENCE)
+    decision = ScoringLevel1(
+        "决策",
+        20,
+        [
+            ScoringLevel2(
+                "资金管理",
+                12,
+                [
+                    SI(
+                        "资金支出率",
+                        12,
+                        score=12,
+                        reason="已达标",
+                        scoring_rule=FUND_RULE,
+                        evidence=FUND_EVIDENCE,
+                    )
+                ],
+            ),
+            ScoringLevel2(
+                "事项管理",
+                8,
+                [
+                    SI(
+                        "监管有效性",
+                        8,
+                        score=6,
+                        reason="年度进行了二次资金调整",
+                        scoring_rule=SUPERVISION_RULE,
+                        evidence=SUPERVISION_EVIDENCE,
+                    )
+                ],
+            ),
+        ],
+    )
+    output = ScoringLevel1(
+        "产出",
+        40,
+        _groups(OUTPUT_INDICATORS, messy=True),
+        weight_rule=RULE,
+        block_score=40,
+        block_reason="已达标",
+        block_scoring_rule=OUTPUT_RULE,
+        block_evidence=OUTPUT_EVIDENCE,
+    )
+    benefit = ScoringLevel1(
+        "效益",
+        40,
+        _groups(BENEFIT_INDICATORS, messy=False),
+        weight_rule=RULE,
+        block_score=40,
+        block_reason="已达标",
+        block_scoring_rule=OUTPUT_RULE,
+        block_evidence=OUTPUT_EVIDENCE,
+    )
     return ScoringTable(
         sheet_name="指标评分表",
         filler=DEPARTMENT,

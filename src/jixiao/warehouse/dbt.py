@@ -56,8 +56,9 @@ class DbtRunResult:
             "success": self.success,
             "nodes": len(self.nodes),
             "by_status": by_status,
-            "failed": [{"node": n.unique_id, "status": n.status, "message": n.message}
-                       for n in self.failed],
+            "failed": [
+                {"node": n.unique_id, "status": n.status, "message": n.message} for n in self.failed
+            ],
         }
 
 
@@ -72,7 +73,8 @@ class DbtBuildFailed(DataError):
         lines = [f"  - {n.unique_id} [{n.status}]: {n.message or ''}".rstrip() for n in errors]
         if skipped:
             lines.append(
-                f"  - 另有 {skipped} 个下游节点被跳过 / {skipped} downstream nodes skipped")
+                f"  - 另有 {skipped} 个下游节点被跳过 / {skipped} downstream nodes skipped"
+            )
         if error is not None:
             lines.append(f"  - dbt raised: {error}")
         detail = "\n".join(lines) or "  - (no node failed; dbt reported an invocation error)"
@@ -112,10 +114,14 @@ def _dbt_environment(settings: Settings) -> Iterator[None]:
 def _common_args(settings: Settings) -> list[str]:
     paths = dbt_paths(settings)
     return [
-        "--project-dir", str(settings.dbt_project_dir),
-        "--profiles-dir", str(settings.dbt_project_dir),
-        "--target-path", str(paths["target"]),
-        "--log-path", str(paths["logs"]),
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(paths["target"]),
+        "--log-path",
+        str(paths["logs"]),
     ]
 
 
@@ -126,9 +132,14 @@ def _node_results(res: Any) -> list[NodeResult]:
         node = getattr(r, "node", None)
         unique_id = getattr(node, "unique_id", None) or str(node)
         status = str(getattr(r.status, "value", r.status))
-        nodes.append(NodeResult(unique_id=unique_id, status=status,
-                                message=getattr(r, "message", None),
-                                failures=getattr(r, "failures", None)))
+        nodes.append(
+            NodeResult(
+                unique_id=unique_id,
+                status=status,
+                message=getattr(r, "message", None),
+                failures=getattr(r, "failures", None),
+            )
+        )
     return nodes
 
 
@@ -158,8 +169,11 @@ def run_dbt(settings: Settings, args: list[str]) -> DbtRunResult:
             res = dbtRunner().invoke([*args, *_common_args(settings), "--quiet"])
         finally:
             _release_duckdb()
-    result = DbtRunResult(command=" ".join(args[:2]) if args[0] == "source" else args[0],
-                          success=bool(res.success), nodes=_node_results(res))
+    result = DbtRunResult(
+        command=" ".join(args[:2]) if args[0] == "source" else args[0],
+        success=bool(res.success),
+        nodes=_node_results(res),
+    )
     if not res.success or result.failed:
         raise DbtBuildFailed(result, res.exception)
     return result

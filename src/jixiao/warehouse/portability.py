@@ -46,19 +46,29 @@ ENGINE_SPECIFIC: tuple[Construct, ...] = (
     _c("date_diff", r"\b(date_diff|datediff|date_sub)\s*\(", "dbt.datediff()"),
     _c("date_add", r"\b(date_add|dateadd)\s*\(", "dbt.dateadd()"),
     _c("interval", r"\binterval\b", "dbt.dateadd()"),
-    _c("day functions", r"\b(dayofyear|dayofweek|dayofmonth|weekofyear|yearweek|isodow)\s*\(",
-       "extract_date_part() / day_of_week_iso()"),
-    _c("make_date", r"\b(make_date|make_timestamp|make_time)\s*\(",
-       "cast(dbt.concat(...) as date)"),
+    _c(
+        "day functions",
+        r"\b(dayofyear|dayofweek|dayofmonth|weekofyear|yearweek|isodow)\s*\(",
+        "extract_date_part() / day_of_week_iso()",
+    ),
+    _c(
+        "make_date", r"\b(make_date|make_timestamp|make_time)\s*\(", "cast(dbt.concat(...) as date)"
+    ),
     _c("today/now", r"\b(today|now)\s*\(", "dbt.current_timestamp()"),
     _c("list/array function", r"\b(list|array)_[a-z_]+\s*\(", "joins over rows, dbt.array_*()"),
     _c("list literal", r"\[[^\]\n]*\]", "rows, not lists"),
     _c("unnest", r"\bunnest\s*\(", "joins over rows"),
     _c("string_agg", r"\b(string_agg|group_concat)\s*\(", "dbt.listagg()"),
-    _c("struct", r"\b(struct_pack|struct_extract|row_to_json|to_json|json_extract)\w*\s*\(",
-       "flat columns"),
-    _c("duckdb integer type", r"\b(hugeint|uhugeint|ubigint|uinteger|usmallint|utinyint)\b",
-       "decimal(38, 0) / bigint"),
+    _c(
+        "struct",
+        r"\b(struct_pack|struct_extract|row_to_json|to_json|json_extract)\w*\s*\(",
+        "flat columns",
+    ),
+    _c(
+        "duckdb integer type",
+        r"\b(hugeint|uhugeint|ubigint|uinteger|usmallint|utinyint)\b",
+        "decimal(38, 0) / bigint",
+    ),
     _c("ilike", r"\bilike\b", "lower(x) like lower(y)"),
     _c("regexp", r"\b(regexp_\w+|regexp)\b", "like / dbt.position() / dbt.replace()"),
     _c("select * exclude/replace", r"\*\s*(exclude|replace|rename)\b", "an explicit column list"),
@@ -68,8 +78,11 @@ ENGINE_SPECIFIC: tuple[Construct, ...] = (
     _c("pivot", r"\b(un)?pivot\b", "case when ... then ... end per column"),
     _c("try_cast", r"\btry_cast\s*\(", "dbt.safe_cast()"),
     _c("count_if", r"\bcount_if\s*\(", "sum(case when ... then 1 else 0 end)"),
-    _c("arg_max/arg_min", r"\b(arg_max|arg_min|argmax|argmin|max_by|min_by)\s*\(",
-       "row_number() over (...) = 1"),
+    _c(
+        "arg_max/arg_min",
+        r"\b(arg_max|arg_min|argmax|argmin|max_by|min_by)\s*\(",
+        "row_number() over (...) = 1",
+    ),
     _c("any_value", r"\bany_value\s*\(", "dbt.any_value() / max()"),
     _c("avg", r"\bavg\s*\(", "divide(sum(x), count(x)): DuckDB's avg() of a DECIMAL is a DOUBLE"),
     _c("first/last", r"\b(first|last)\s*\(", "row_number() over (...) = 1"),
@@ -77,8 +90,11 @@ ENGINE_SPECIFIC: tuple[Construct, ...] = (
     _c("generate_series/range", r"\b(generate_series|range)\s*\(", "dbt.generate_series()"),
     _c("integer division //", r"//", "divide() / floor(a / b)"),
     _c("json arrows", r"->>?", "flat columns"),
-    _c("file readers", r"\b(read_csv|read_csv_auto|read_parquet|read_json|read_json_auto)\w*\s*\(",
-       "sources and seeds"),
+    _c(
+        "file readers",
+        r"\b(read_csv|read_csv_auto|read_parquet|read_json|read_json_auto)\w*\s*\(",
+        "sources and seeds",
+    ),
 )
 """Constructs that are DuckDB-only (or differ between engines) and must sit behind a macro."""
 
@@ -144,8 +160,11 @@ def find_in_text(text: str, path: Path = Path("<sql>")) -> list[Finding]:
     for number, line in enumerate(scannable_sql(text).splitlines(), start=1):
         for construct in ENGINE_SPECIFIC:
             if construct.pattern.search(line):
-                findings.append(Finding(path, number, construct.name,
-                                        original_lines[number - 1], construct.instead))
+                findings.append(
+                    Finding(
+                        path, number, construct.name, original_lines[number - 1], construct.instead
+                    )
+                )
     return findings
 
 

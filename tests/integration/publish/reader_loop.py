@@ -65,7 +65,10 @@ def read_parquet(published_dir: Path) -> str:
 
 def main() -> None:
     published_dir, out, stop, max_seconds = (
-        Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
+        Path(sys.argv[1]),
+        Path(sys.argv[2]),
+        Path(sys.argv[3]),
+        float(sys.argv[4]),
     )
     seen: list[str] = []
     errors: list[str] = []
@@ -73,8 +76,10 @@ def main() -> None:
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline:
         last = stop.exists()
-        for reader in (lambda: read_database(published_dir / "jixiao.duckdb"),
-                       lambda: read_parquet(published_dir)):
+        for reader in (
+            lambda: read_database(published_dir / "jixiao.duckdb"),
+            lambda: read_parquet(published_dir),
+        ):
             try:
                 run_id = reader()
                 if run_id not in seen:

@@ -97,10 +97,19 @@ def test_real_duckdb_1_4_opens_the_published_file(make_marts: MakeMarts) -> None
     )
     out = subprocess.run(
         [os.environ["JIXIAO_OLD_DUCKDB_PYTHON"], "-c", script, str(settings.published)],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     seen = json.loads(out.stdout)
     assert seen["version"].startswith("1.4.")
-    assert seen["info"] == seen["real"] == {
-        "dim_department": 2, "fct_budget": 6, "mart_project_year": 6,
-    }
+    assert (
+        seen["info"]
+        == seen["real"]
+        == {
+            "dim_department": 2,
+            "fct_budget": 6,
+            "mart_project_year": 6,
+        }
+    )

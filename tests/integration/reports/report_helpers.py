@@ -24,8 +24,11 @@ class Built:
     paths: list[Path]
 
     def one(self, sub: str, contains: str, suffix: str) -> Path:
-        hits = [p for p in self.paths
-                if p.parent.name == sub and contains in p.name and p.suffix == suffix]
+        hits = [
+            p
+            for p in self.paths
+            if p.parent.name == sub and contains in p.name and p.suffix == suffix
+        ]
         assert len(hits) == 1, (sub, contains, suffix, self.paths)
         return hits[0]
 
@@ -41,7 +44,7 @@ def table_rows(path: Path, key: str) -> list[list[Any]]:
     """Values of the defined-name block ``key`` of a workbook (header row included)."""
     wb = load_workbook(path)
     dn = wb.defined_names[key]
-    (sheet, ref), = list(dn.destinations)
+    ((sheet, ref),) = list(dn.destinations)
     ws: Worksheet = wb[sheet]
     return [[c.value for c in row] for row in ws[ref.replace("$", "")]]
 

@@ -48,9 +48,19 @@ def _font_css(html: str) -> str:
 
 def _screenshot(exe: str, page: Path, out: Path, width: int, height: int) -> Image.Image:
     subprocess.run(
-        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--window-size={width},{height}", f"--screenshot={out}", page.as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={width},{height}",
+            f"--screenshot={out}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     return Image.open(out).convert("L")
 
@@ -82,7 +92,9 @@ def test_chromium_draws_chinese_glyphs_not_tofu(built: Built, tmp_path: Path) ->
     page.write_text(
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>'
         f"{_font_css(report.read_text(encoding='utf-8'))} body{{margin:0;background:#fff}}"
-        f"</style></head><body>{cells}</body></html>", encoding="utf-8")
+        f"</style></head><body>{cells}</body></html>",
+        encoding="utf-8",
+    )
     shot = _screenshot(exe, page, tmp_path / "glyphs.png", CELL * len(chars), CELL)
     crops = [shot.crop((i * CELL, 0, (i + 1) * CELL, CELL)) for i in range(len(chars))]
     ink = [sum(c.histogram()[:128]) for c in crops]

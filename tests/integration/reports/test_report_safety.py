@@ -25,8 +25,9 @@ from jixiao.reports.safety import FORMULA_TRIGGERS, is_neutral, neutralise, safe
 from jixiao.reports.yearly import build_reports
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx",
-                                  EVIL_NAME, EVIL_REASON])
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", EVIL_NAME, EVIL_REASON]
+)
 def test_neutralise_prefixes_formula_text(text: str) -> None:
     out = neutralise(text)
     assert out.startswith("'") and out[1:] == text.replace("\r", "\r")
@@ -122,9 +123,18 @@ def _gate_result(settings: Any, success: bool) -> None:
 
     path = result_path(settings, "marts", 2023)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"gate": "marts", "year": 2023, "success": success,
-                                "run_at": datetime.now(UTC).isoformat(), "suites": []}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "gate": "marts",
+                "year": 2023,
+                "success": success,
+                "run_at": datetime.now(UTC).isoformat(),
+                "suites": [],
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_report_refused_unless_year_gate_passed(tmp_path: Path) -> None:

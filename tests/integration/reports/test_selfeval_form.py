@@ -13,24 +13,33 @@ WAN = Decimal(10000)
 def test_funding_block_matches_marts(built: Built) -> None:
     path = built.one("projects", "数字政府", ".xlsx")
     rows = table_rows(path, "t_funding")
-    assert rows[0][3:] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "自评得分",
-                           "复核得分"]
+    assert rows[0][3:] == [
+        "年初预算数",
+        "全年预算数",
+        "全年执行数",
+        "分值",
+        "执行率",
+        "自评得分",
+        "复核得分",
+    ]
     total = rows[1]
     assert total[1] == "年度资金总额"
-    (final, spent), = built.query(
+    ((final, spent),) = built.query(
         "select final_budget_yuan, spent_yuan from marts.mart_project_year "
-        "where project_key = 'JM-2023-01'")
-    (initial,), = built.query(
-        "select sum(initial_yuan) from marts.fct_budget where project_key = 'JM-2023-01'")
+        "where project_key = 'JM-2023-01'"
+    )
+    ((initial,),) = built.query(
+        "select sum(initial_yuan) from marts.fct_budget where project_key = 'JM-2023-01'"
+    )
     assert as_dec(total[3]) == initial / WAN
     assert as_dec(total[4]) == final / WAN == Decimal("9150")  # seed 002: 9150 万元
     assert as_dec(total[5]) == spent / WAN == Decimal("9044.14")  # seed 002: 9044.14 万元
     assert abs(as_dec(total[7]) - spent / final) < Decimal("0.0000005")
-    (weight, reported, recomputed), = built.query(
+    ((weight, reported, recomputed),) = built.query(
         "select weight, reported_score, recomputed_score from marts.mart_indicator_results "
-        "where indicator_id = 'i1'")
-    assert (as_dec(total[6]), as_dec(total[8]), as_dec(total[9])) == (weight, reported,
-                                                                       recomputed)
+        "where indicator_id = 'i1'"
+    )
+    assert (as_dec(total[6]), as_dec(total[8]), as_dec(total[9])) == (weight, reported, recomputed)
     assert rows[2][1] == "其中：当年财政拨款"
     assert as_dec(rows[2][5]) == spent / WAN  # both payments are 当年财政拨款
 
@@ -42,10 +51,12 @@ def test_indicator_table_matches_marts_and_merges_levels(built: Built) -> None:
     expected = built.query(
         "select level3_name, weight, reported_score, recomputed_score, deviation_reason "
         "from marts.mart_indicator_results where project_key = 'JM-2023-01' "
-        "and rule_applied <> 'budget_execution_rate' order by row_number")
+        "and rule_applied <> 'budget_execution_rate' order by row_number"
+    )
     body = rows[1:]
     assert [(r[2], as_dec(r[5]), as_dec(r[6]), as_dec(r[7]), r[9]) for r in body] == [
-        (e[0], e[1], e[2], e[3], e[4]) for e in expected]
+        (e[0], e[1], e[2], e[3], e[4]) for e in expected
+    ]
     targets = {r[2]: (r[3], r[4]) for r in body}
     assert targets["共享数据平均审核时长"] == ("≤4小时", "1.58小时")
     assert targets["公共数据资源社会开放数据集"] == ("≥1330个", "5453个")
@@ -62,9 +73,10 @@ def test_indicator_table_matches_marts_and_merges_levels(built: Built) -> None:
 def test_total_row_and_differences_highlighted(built: Built) -> None:
     path = built.one("projects", "政务服务建设推广", ".xlsx")
     total = table_rows(path, "t_total")[0]
-    (reported, recomputed, grade, reported_grade), = built.query(
+    ((reported, recomputed, grade, reported_grade),) = built.query(
         "select reported_score, recomputed_score, grade, reported_grade "
-        "from marts.mart_project_year where project_key = 'XF-2023-01'")
+        "from marts.mart_project_year where project_key = 'XF-2023-01'"
+    )
     assert total[0] == "总分"
     assert (as_dec(total[6]), as_dec(total[7])) == (reported, recomputed)
     assert as_dec(total[8]) == reported - recomputed == Decimal("17.50")
@@ -110,6 +122,7 @@ def test_target_text_keeps_or_restores_the_direction() -> None:
     assert indicator_target_text(row, "actual") == "2.84"
     assert indicator_target_text({"direction": ">=", "target_text": "≥85"}, "target") == "≥85"
     assert indicator_target_text({"direction": None, "target_text": "逐步提升"}, "target") == (
-        "逐步提升")
+        "逐步提升"
+    )
     yes = {"kind": "yes_no", "target_value": Decimal(1)}
     assert indicator_target_text(yes, "target") == "是"

@@ -54,16 +54,26 @@ def test_build_runs_unit_tests_and_keeps_repo_clean(built: tuple[Settings, DbtRu
     unit_tests = [n for n in result.nodes if n.unique_id.startswith("unit_test.")]
     assert len(unit_tests) >= 6 and all(n.status == "pass" for n in unit_tests)
     assert (settings.home / "dbt" / "target" / "run_results.json").exists()
-    schemas = {r[0] for r in duckdb.connect(str(settings.warehouse), read_only=True).execute(
-        "select distinct schema_name from information_schema.schemata").fetchall()}
+    schemas = {
+        r[0]
+        for r in duckdb.connect(str(settings.warehouse), read_only=True)
+        .execute("select distinct schema_name from information_schema.schemata")
+        .fetchall()
+    }
     assert {"raw", "staging", "intermediate", "marts"} <= schemas
 
 
 def test_seed_004_execution_rates_and_generous_self_scores(con: duckdb.DuckDBPyConnection) -> None:
-    got = {r["project_key"]: r for r in rows(con, """
+    got = {
+        r["project_key"]: r
+        for r in rows(
+            con,
+            """
         select project_key, final_budget_yuan, spent_yuan, balance_yuan, execution_rate_pct,
                recomputed_score, reported_score, grade
-        from marts.mart_project_year where project_key like 'XF-%'""")}
+        from marts.mart_project_year where project_key like 'XF-%'""",
+        )
+    }
     assert got["XF-2023-01"]["execution_rate_pct"] == Decimal("83.39")
     assert got["XF-2023-02"]["execution_rate_pct"] == Decimal("58.37")
     assert got["XF-2023-03"]["execution_rate_pct"] == Decimal("99.52")
@@ -72,42 +82,66 @@ def test_seed_004_execution_rates_and_generous_self_scores(con: duckdb.DuckDBPyC
     assert got["XF-2023-02"]["balance_yuan"] == Decimal("41210.00")
     # reported 100 each; 预算执行率 10 x rate gives 8.34 / 5.84 / 9.95
     assert [got[k]["recomputed_score"] for k in sorted(got)] == [
-        Decimal("98.34"), Decimal("95.84"), Decimal("99.95")]
+        Decimal("98.34"),
+        Decimal("95.84"),
+        Decimal("99.95"),
+    ]
     assert all(r["reported_score"] == Decimal("100.00") for r in got.values())
 
 
 def test_resubmission_history_stays_queryable(con: duckdb.DuckDBPyConnection) -> None:
-    versions = rows(con, """
+    versions = rows(
+        con,
+        """
         select file_name, version_rank, is_latest from intermediate.int_submissions_ranked
-        where project_key = 'XF-2023-01' order by version_rank""")
+        where project_key = 'XF-2023-01' order by version_rank""",
+    )
     assert [(v["file_name"], v["is_latest"]) for v in versions] == [
-        ("新丰县2023自评表.xlsx", True), ("新丰县2023自评表_初稿.xlsx", False)]
+        ("新丰县2023自评表.xlsx", True),
+        ("新丰县2023自评表_初稿.xlsx", False),
+    ]
 
 
 def test_seed_002_scoring_table(con: duckdb.DuckDBPyConnection) -> None:
-    rate = one(con, """
+    rate = one(
+        con,
+        """
         select weight, reported_score, recomputed_score_2dp, rule_applied, rate_value
         from marts.fct_indicator_scores
-        where project_key = 'JM-SZZF-2023' and level3_name = '资金支出率'""")
+        where project_key = 'JM-SZZF-2023' and level3_name = '资金支出率'""",
+    )
     assert rate["rate_value"] == Decimal("0.988431")
     assert rate["recomputed_score_2dp"] == Decimal("11.86")
     assert rate["reported_score"] == Decimal("12.0000")
-    outputs = rows(con, """
+    outputs = rows(
+        con,
+        """
         select weight from marts.fct_indicator_scores
-        where project_key = 'JM-SZZF-2023' and level1_name = '产出'""")
+        where project_key = 'JM-SZZF-2023' and level1_name = '产出'""",
+    )
     assert len(outputs) == 17
     assert {o["weight"] for o in outputs} == {Decimal("2.3529")}
-    project = one(con, """
+    project = one(
+        con,
+        """
         select weight_total, recomputed_score, reported_score, grade
-        from marts.mart_project_year where project_key = 'JM-SZZF-2023'""")
-    assert project == {"weight_total": Decimal("100.0000"), "recomputed_score": Decimal("97.86"),
-                       "reported_score": Decimal("98.00"), "grade": "优"}
+        from marts.mart_project_year where project_key = 'JM-SZZF-2023'""",
+    )
+    assert project == {
+        "weight_total": Decimal("100.0000"),
+        "recomputed_score": Decimal("97.86"),
+        "reported_score": Decimal("98.00"),
+        "grade": "优",
+    }
 
 
 def test_seed_002_review_flags(con: duckdb.DuckDBPyConnection) -> None:
-    flags = rows(con, """
+    flags = rows(
+        con,
+        """
         select flag_code, detail, message_zh, message_en from marts.mart_review_flags
-        where project_key = 'JM-SZZF-2023' order by flag_code, detail""")
+        where project_key = 'JM-SZZF-2023' order by flag_code, detail""",
+    )
     too_low = {f["detail"] for f in flags if f["flag_code"] == "target_too_low"}
     assert "公共数据资源社会开放数据集（个）" in too_low
     assert "政务云资源算力规模（万核）" not in too_low  # 4.577 / 3.9 < 1.5
@@ -119,17 +153,23 @@ def test_seed_002_review_flags(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_seed_000_reported_rate_gap_is_flagged(con: duckdb.DuckDBPyConnection) -> None:
-    flag = one(con, """
+    flag = one(
+        con,
+        """
         select message_zh, message_en, severity from marts.mart_review_flags
-        where project_key = 'JM-SZZF-2019' and flag_code = 'reported_rate_mismatch'""")
+        where project_key = 'JM-SZZF-2019' and flag_code = 'reported_rate_mismatch'""",
+    )
     assert "97.61%" in flag["message_zh"] and "98.86%" in flag["message_zh"]
     assert "97.61%" in flag["message_en"] and "98.86%" in flag["message_en"]
 
 
 def test_seed_000_category_table(con: duckdb.DuckDBPyConnection) -> None:
-    got = rows(con, """
+    got = rows(
+        con,
+        """
         select category, project_count, amount_yuan, share_pct from marts.mart_category_year
-        where parent_project_key = 'JM-SZZF-2019' and fiscal_year is null""")
+        where parent_project_key = 'JM-SZZF-2019' and fiscal_year is null""",
+    )
     by_category = {g["category"]: g for g in got}
     expected_pct = ["14.34", "10.61", "6.85", "5.62", "29.31", "33.28"]
     for (category, count, amount), pct in zip(JM_CATEGORIES, expected_pct, strict=True):
@@ -141,50 +181,91 @@ def test_seed_000_category_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_seed_001_scores_and_spending_buckets(con: duckdb.DuckDBPyConnection) -> None:
-    level1 = rows(con, """
+    level1 = rows(
+        con,
+        """
         select level1_name, max_score, score from marts.mart_level1_scores
-        where project_key = 'DG-SZZF-2019' and evaluation_type = 'third_party'""")
+        where project_key = 'DG-SZZF-2019' and evaluation_type = 'third_party'""",
+    )
     assert sum(r["score"] for r in level1) == Decimal("77.20")
-    project = one(con, """
+    project = one(
+        con,
+        """
         select evaluator_type, evaluator_score, grade, grade_basis from marts.mart_project_year
-        where project_key = 'DG-SZZF-2019'""")
-    assert project == {"evaluator_type": "third_party", "evaluator_score": Decimal("77.20"),
-                       "grade": "中", "grade_basis": "evaluator"}
-    buckets = {r["bucket_code"]: r["project_count"] for r in rows(con, """
+        where project_key = 'DG-SZZF-2019'""",
+    )
+    assert project == {
+        "evaluator_type": "third_party",
+        "evaluator_score": Decimal("77.20"),
+        "grade": "中",
+        "grade_basis": "evaluator",
+    }
+    buckets = {
+        r["bucket_code"]: r["project_count"]
+        for r in rows(
+            con,
+            """
         select bucket_code, project_count from marts.mart_spending_rate_distribution
-        where parent_project_key = 'DG-SZZF-2019' and fiscal_year is null""")}
-    assert buckets == {"rate_100": 0, "rate_90_100": 0, "rate_80_90": 30, "rate_60_80": 8,
-                       "rate_below_60": 35, "no_funds": 2}
+        where parent_project_key = 'DG-SZZF-2019' and fiscal_year is null""",
+        )
+    }
+    assert buckets == {
+        "rate_100": 0,
+        "rate_90_100": 0,
+        "rate_80_90": 30,
+        "rate_60_80": 8,
+        "rate_below_60": 35,
+        "no_funds": 2,
+    }
 
 
 def test_seed_003_department_framework(con: duckdb.DuckDBPyConnection) -> None:
-    project = one(con, """
+    project = one(
+        con,
+        """
         select allocation_rate, spent_to_allocated_rate, recomputed_score, grade
-        from marts.mart_project_year where project_key = 'YC-DZZW-2022'""")
-    assert project == {"allocation_rate": Decimal("1.000000"),
-                       "spent_to_allocated_rate": Decimal("1.000000"),
-                       "recomputed_score": Decimal("100.00"), "grade": "优"}
+        from marts.mart_project_year where project_key = 'YC-DZZW-2022'""",
+    )
+    assert project == {
+        "allocation_rate": Decimal("1.000000"),
+        "spent_to_allocated_rate": Decimal("1.000000"),
+        "recomputed_score": Decimal("100.00"),
+        "grade": "优",
+    }
 
 
 def test_lagging_execution_is_flagged(con: duckdb.DuckDBPyConnection) -> None:
-    months = rows(con, """
+    months = rows(
+        con,
+        """
         select month, cumulative_spent_yuan, is_lagging from marts.mart_execution_monthly
-        where project_key = 'XF-2023-02' order by month""")
+        where project_key = 'XF-2023-02' order by month""",
+    )
     assert len(months) == 12 and months[-1]["cumulative_spent_yuan"] == Decimal("57790.00")
     # nothing paid before November; even December ends at 58.37% of the budget
     assert all(m["is_lagging"] for m in months)
-    flag = one(con, """select detail from marts.mart_review_flags
-                       where project_key = 'XF-2023-02' and flag_code = 'lagging_execution'""")
+    flag = one(
+        con,
+        """select detail from marts.mart_review_flags
+                       where project_key = 'XF-2023-02' and flag_code = 'lagging_execution'""",
+    )
     assert flag["detail"] == "1月"
     # XF-2023-01 has no dated payments, so nothing to compare against the schedule
-    assert not rows(con, "select * from marts.mart_execution_monthly "
-                         "where project_key = 'XF-2023-01'")
+    assert not rows(
+        con, "select * from marts.mart_execution_monthly where project_key = 'XF-2023-01'"
+    )
 
 
 def test_review_cases_are_flagged(con: duckdb.DuckDBPyConnection) -> None:
-    flags = {(f["flag_code"], f["detail"]): f for f in rows(con, """
+    flags = {
+        (f["flag_code"], f["detail"]): f
+        for f in rows(
+            con,
+            """
         select flag_code, detail, severity, message_zh, message_en from marts.mart_review_flags
-        where project_key = 'REVIEW-2023'""")}
+        where project_key = 'REVIEW-2023'""",
+        )
+    }
     assert set(flags) == {
         ("weights_not_100", "95.0000"),
         ("qualitative_score_outside_tier", "群众办事便利度"),
@@ -196,109 +277,189 @@ def test_review_cases_are_flagged(con: duckdb.DuckDBPyConnection) -> None:
     tier = flags[("qualitative_score_outside_tier", "群众办事便利度")]
     assert "6.00-8.00" in tier["message_zh"] and "6.00-8.00" in tier["message_en"]
     # 8 of 10 training sessions: 45 x 8 / 10 = 36, below the reported 40
-    score = one(con, """select recomputed_score_2dp, rule_applied from marts.fct_indicator_scores
-                        where project_key = 'REVIEW-2023' and level3_name = '培训场次'""")
-    assert score == {"recomputed_score_2dp": Decimal("36.00"),
-                     "rule_applied": "higher_is_better_proportional"}
+    score = one(
+        con,
+        """select recomputed_score_2dp, rule_applied from marts.fct_indicator_scores
+                        where project_key = 'REVIEW-2023' and level3_name = '培训场次'""",
+    )
+    assert score == {
+        "recomputed_score_2dp": Decimal("36.00"),
+        "rule_applied": "higher_is_better_proportional",
+    }
 
 
 def test_department_totals_do_not_double_count_subprojects(con: duckdb.DuckDBPyConnection) -> None:
-    dg = one(con, """select project_count, allocated_yuan from marts.mart_department_year
-                     where department_name = '东莞市政务服务数据管理局'""")
+    dg = one(
+        con,
+        """select project_count, allocated_yuan from marts.mart_department_year
+                     where department_name = '东莞市政务服务数据管理局'""",
+    )
     assert dg == {"project_count": 1, "allocated_yuan": wan("100") * 73}
 
 
 def test_date_dimension_covers_every_day_of_each_year(con: duckdb.DuckDBPyConnection) -> None:
     """日期维度：每个年度的每一天，含序时进度 (every day of every fiscal year, 序时进度)."""
-    years = {r["fiscal_year"]: r["days"] for r in rows(con, """
-        select fiscal_year, count(*) as days from marts.dim_date group by fiscal_year""")}
-    fiscal_years = {r["fiscal_year"]
-                    for r in rows(con, "select fiscal_year from marts.dim_fiscal_year")}
+    years = {
+        r["fiscal_year"]: r["days"]
+        for r in rows(
+            con,
+            """
+        select fiscal_year, count(*) as days from marts.dim_date group by fiscal_year""",
+        )
+    }
+    fiscal_years = {
+        r["fiscal_year"] for r in rows(con, "select fiscal_year from marts.dim_fiscal_year")
+    }
     assert fiscal_years and fiscal_years <= set(years)
     assert {y: (366 if y % 4 == 0 else 365) for y in years} == years  # 2020 is a leap year
     assert 2020 in years
-    day = one(con, """select month, quarter, year_month, day_of_month, day_of_year, days_in_year,
+    day = one(
+        con,
+        """select month, quarter, year_month, day_of_month, day_of_year, days_in_year,
                              day_of_week_iso, is_weekend, is_month_end, year_elapsed_rate,
                              month_schedule_rate
-                      from marts.dim_date where calendar_date = date '2023-07-02'""")
-    assert day == {"month": 7, "quarter": 3, "year_month": 202307, "day_of_month": 2,
-                   "day_of_year": 183, "days_in_year": 365, "day_of_week_iso": 7,
-                   "is_weekend": True, "is_month_end": False,
-                   "year_elapsed_rate": Decimal("0.501370"),  # 183 / 365
-                   "month_schedule_rate": Decimal("0.583333")}  # 7 / 12
-    leap = one(con, """select day_of_year, is_month_end, year_elapsed_rate from marts.dim_date
-                       where calendar_date = date '2020-02-29'""")
-    assert leap == {"day_of_year": 60, "is_month_end": True,
-                    "year_elapsed_rate": Decimal("0.163934")}  # 60 / 366
-    ends = rows(con, """select fiscal_year, year_elapsed_rate from marts.dim_date
-                        where month = 12 and day_of_month = 31""")
+                      from marts.dim_date where calendar_date = date '2023-07-02'""",
+    )
+    assert day == {
+        "month": 7,
+        "quarter": 3,
+        "year_month": 202307,
+        "day_of_month": 2,
+        "day_of_year": 183,
+        "days_in_year": 365,
+        "day_of_week_iso": 7,
+        "is_weekend": True,
+        "is_month_end": False,
+        "year_elapsed_rate": Decimal("0.501370"),  # 183 / 365
+        "month_schedule_rate": Decimal("0.583333"),
+    }  # 7 / 12
+    leap = one(
+        con,
+        """select day_of_year, is_month_end, year_elapsed_rate from marts.dim_date
+                       where calendar_date = date '2020-02-29'""",
+    )
+    assert leap == {
+        "day_of_year": 60,
+        "is_month_end": True,
+        "year_elapsed_rate": Decimal("0.163934"),
+    }  # 60 / 366
+    ends = rows(
+        con,
+        """select fiscal_year, year_elapsed_rate from marts.dim_date
+                        where month = 12 and day_of_month = 31""",
+    )
     assert len(ends) == len(years) and {e["year_elapsed_rate"] for e in ends} == {Decimal("1")}
     # the monthly mart's 序时进度 is the dimension's month-end schedule
-    mismatched = rows(con, """
+    mismatched = rows(
+        con,
+        """
         select m.project_key, m.month from marts.mart_execution_monthly as m
         inner join marts.dim_date as d
             on d.fiscal_year = m.fiscal_year and d.month = m.month and d.is_month_end
-        where d.month_schedule_rate <> m.time_schedule_rate""")
+        where d.month_schedule_rate <> m.time_schedule_rate""",
+    )
     assert mismatched == []
-    orphans = rows(con, """select p.payment_id from marts.fct_payments as p
+    orphans = rows(
+        con,
+        """select p.payment_id from marts.fct_payments as p
                            left join marts.dim_date as d on p.payment_date = d.calendar_date
-                           where p.payment_date is not null and d.calendar_date is null""")
+                           where p.payment_date is not null and d.calendar_date is null""",
+    )
     assert orphans == []
 
 
 def test_indicator_dimension_has_one_row_per_definition(con: duckdb.DuckDBPyConnection) -> None:
     """指标维度：每个指标定义一行，事实表以 indicator_key 关联 (one row per definition)."""
-    definitions = one(con, """
+    definitions = one(
+        con,
+        """
         select count(*) as n, count(distinct indicator_key) as keys from (
             select distinct level1_name, level2_name, level3_name, kind, direction, unit,
                    indicator_key
-            from marts.fct_indicator_scores)""")
+            from marts.fct_indicator_scores)""",
+    )
     assert definitions["n"] == definitions["keys"]
     assert one(con, "select count(*) as n from marts.dim_indicator")["n"] == definitions["keys"]
-    open_data = one(con, """
+    open_data = one(
+        con,
+        """
         select d.level1_name, d.level2_name, d.kind, d.direction, d.project_count
         from marts.dim_indicator as d
         inner join marts.fct_indicator_results as r on r.indicator_key = d.indicator_key
         where r.project_key = 'JM-SZZF-2023'
-            and r.level3_name like '公共数据资源社会开放数据集%'""")
-    assert open_data == {"level1_name": "产出", "level2_name": "数量指标", "kind": "quantitative",
-                         "direction": ">=", "project_count": 1}
+            and r.level3_name like '公共数据资源社会开放数据集%'""",
+    )
+    assert open_data == {
+        "level1_name": "产出",
+        "level2_name": "数量指标",
+        "kind": "quantitative",
+        "direction": ">=",
+        "project_count": 1,
+    }
     # the funding block of every self-evaluation form is the same definition (预算执行率)
-    budget_rate = one(con, """
+    budget_rate = one(
+        con,
+        """
         select project_count, indicator_count from marts.dim_indicator
         where level1_name = '预算执行率' and level3_name = '预算执行率'
-            and kind = 'budget_rate' and level2_name is null""")
+            and kind = 'budget_rate' and level2_name is null""",
+    )
     assert budget_rate["project_count"] >= 3 and budget_rate["indicator_count"] >= 3
 
 
 def test_deviation_deduction_is_proposed_not_applied(con: duckdb.DuckDBPyConnection) -> None:
     """偏离度扣分只作建议：开放数据集 1330 -> 5453 建议扣 20%，重算得分不变."""
-    open_data = one(con, """
+    open_data = one(
+        con,
+        """
         select weight, recomputed_score, deviation_ratio, deviation_band_code,
                proposed_deviation_deduction, proposed_score_after_deduction
         from marts.fct_indicator_scores
-        where project_key = 'JM-SZZF-2023' and level3_name like '公共数据资源社会开放数据集%'""")
-    assert open_data == {"weight": Decimal("2.3529"), "recomputed_score": Decimal("2.3529"),
-                         "deviation_ratio": Decimal("4.100000"), "deviation_band_code": "over_2x",
-                         "proposed_deviation_deduction": Decimal("0.4706"),
-                         "proposed_score_after_deduction": Decimal("1.8824")}
-    cloud = one(con, """
+        where project_key = 'JM-SZZF-2023' and level3_name like '公共数据资源社会开放数据集%'""",
+    )
+    assert open_data == {
+        "weight": Decimal("2.3529"),
+        "recomputed_score": Decimal("2.3529"),
+        "deviation_ratio": Decimal("4.100000"),
+        "deviation_band_code": "over_2x",
+        "proposed_deviation_deduction": Decimal("0.4706"),
+        "proposed_score_after_deduction": Decimal("1.8824"),
+    }
+    cloud = one(
+        con,
+        """
         select deviation_band_code, proposed_deviation_deduction, proposed_score_after_deduction,
                recomputed_score
         from marts.fct_indicator_scores
-        where project_key = 'JM-SZZF-2023' and level3_name like '政务云资源算力规模%'""")
+        where project_key = 'JM-SZZF-2023' and level3_name like '政务云资源算力规模%'""",
+    )
     assert cloud["deviation_band_code"] is None
     assert cloud["proposed_deviation_deduction"] == Decimal("0")
     assert cloud["proposed_score_after_deduction"] == cloud["recomputed_score"]
     # every proposal matches a target_too_low review flag, and the totals are untouched
-    proposed = {r["indicator_id"] for r in rows(con, """
+    proposed = {
+        r["indicator_id"]
+        for r in rows(
+            con,
+            """
         select indicator_id from marts.fct_indicator_scores
-        where proposed_deviation_deduction > 0""")}
-    flagged = {r["indicator_id"] for r in rows(con, """
-        select indicator_id from marts.mart_review_flags where flag_code = 'target_too_low'""")}
+        where proposed_deviation_deduction > 0""",
+        )
+    }
+    flagged = {
+        r["indicator_id"]
+        for r in rows(
+            con,
+            """
+        select indicator_id from marts.mart_review_flags where flag_code = 'target_too_low'""",
+        )
+    }
     assert proposed and proposed == flagged
-    total = one(con, """select recomputed_score from marts.mart_project_year
-                        where project_key = 'JM-SZZF-2023'""")
+    total = one(
+        con,
+        """select recomputed_score from marts.mart_project_year
+                        where project_key = 'JM-SZZF-2023'""",
+    )
     assert total["recomputed_score"] == Decimal("97.86")
 
 
@@ -314,9 +475,21 @@ def test_inconsistent_budget_makes_build_fail(tmp_path: Path) -> None:
     f = RawFile("坏数据.xlsx", "ledger", datetime(2024, 5, 1))
     sid = data.submission(f, "预算", "测试局", "BAD-1", "坏数据项目", 2023)
     for line_type, amount in [("initial", "100"), ("cut", "10"), ("final", "95")]:
-        data.row("budget_lines", f, "预算", sid, project_key="BAD-1", fiscal_year=2023,
-                 line_type=line_type, fund_source="total", amount_yuan=wan(amount),
-                 original_text=amount, original_unit="万元", line_date=None, reason=None)
+        data.row(
+            "budget_lines",
+            f,
+            "预算",
+            sid,
+            project_key="BAD-1",
+            fiscal_year=2023,
+            line_type=line_type,
+            fund_source="total",
+            amount_yuan=wan(amount),
+            original_text=amount,
+            original_unit="万元",
+            line_date=None,
+            reason=None,
+        )
     data.write(settings.warehouse)
     with pytest.raises(DbtBuildFailed) as failure:
         build(settings)

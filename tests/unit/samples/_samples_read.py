@@ -44,7 +44,7 @@ def table(ws: Worksheet, first_label: str) -> list[dict[str, Any]]:
     start = next(i for i, r in enumerate(rows) if r and r[0] == first_label)
     header = [str(h) if h is not None else "" for h in rows[start]]
     out = []
-    for r in rows[start + 1:]:
+    for r in rows[start + 1 :]:
         if r[0] is None or not str(r[0]).strip() or str(r[0]).startswith("注"):
             continue
         out.append(dict(zip(header, r, strict=False)))

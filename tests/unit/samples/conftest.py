@@ -14,9 +14,13 @@ from jixiao.samples.demo import build_demo_inbox
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo inbox, keyed by a short name."""
     paths = build_demo_inbox(tmp_path_factory.mktemp("demo"))
-    keys = {"江门市政务服务数据管理局_数字政府": "jiangmen_ledger",
-            "_2023_指标评分表": "jiangmen_2023",
-            "东莞": "dongguan", "宜春": "yichun", "新丰": "xinfeng"}
+    keys = {
+        "江门市政务服务数据管理局_数字政府": "jiangmen_ledger",
+        "_2023_指标评分表": "jiangmen_2023",
+        "东莞": "dongguan",
+        "宜春": "yichun",
+        "新丰": "xinfeng",
+    }
     out = {}
     for path in paths:
         for needle, key in keys.items():

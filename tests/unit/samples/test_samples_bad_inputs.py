@@ -36,11 +36,11 @@ def ole2_stream_names(data: bytes) -> list[str]:
         fat += struct.unpack_from(f"<{size // 4}I", data, (s + 1) * size)
     names, sector = [], first_dir
     while sector != 0xFFFFFFFE:
-        block = data[(sector + 1) * size:(sector + 2) * size]
+        block = data[(sector + 1) * size : (sector + 2) * size]
         for off in range(0, size, 128):
             length = struct.unpack_from("<H", block, off + 64)[0]
             if length:
-                names.append(block[off:off + length - 2].decode("utf-16-le"))
+                names.append(block[off : off + length - 2].decode("utf-16-le"))
         sector = fat[sector]
     return names
 
@@ -63,8 +63,10 @@ def test_not_xlsx_and_corrupt_zip(bad_files: dict[str, Path]) -> None:
 
 def test_ole2_files(bad_files: dict[str, Path]) -> None:
     xls = bad_files["legacy_xls"]
-    assert xls.suffix == ".xls" and ole2_stream_names(xls.read_bytes()) == ["Root Entry",
-                                                                            "Workbook"]
+    assert xls.suffix == ".xls" and ole2_stream_names(xls.read_bytes()) == [
+        "Root Entry",
+        "Workbook",
+    ]
     names = ole2_stream_names(bad_files["encrypted"].read_bytes())
     assert {"EncryptionInfo", "EncryptedPackage"} <= set(names)
     assert bad_files["encrypted"].suffix == ".xlsx"
@@ -90,10 +92,12 @@ def test_zip_bombs(bad_files: dict[str, Path]) -> None:
         assert len(zf.infolist()) > 2000
 
 
-@pytest.mark.parametrize("key, error", [("xml_entity_bomb", EntitiesForbidden),
-                                        ("xxe", EntitiesForbidden)])
-def test_dtd_attacks_are_refused_by_defusedxml(bad_files: dict[str, Path], key: str,
-                                               error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    "key, error", [("xml_entity_bomb", EntitiesForbidden), ("xxe", EntitiesForbidden)]
+)
+def test_dtd_attacks_are_refused_by_defusedxml(
+    bad_files: dict[str, Path], key: str, error: type[Exception]
+) -> None:
     with zipfile.ZipFile(bad_files[key]) as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     assert b"<!DOCTYPE" in sheet

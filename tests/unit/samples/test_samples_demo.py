@@ -14,8 +14,11 @@ from jixiao.samples.demo import build_demo_inbox
 
 # Published figures, typed in from the seed documents (not imported from the code under test).
 SEED000_CATEGORIES = {
-    "基础设施": (38, D("7228.19")), "营商环境": (31, D("5350.27")), "政务服务": (20, D("3451.72")),
-    "民生保障": (37, D("2831.78")), "社会治理": (55, D("14777.15")),
+    "基础设施": (38, D("7228.19")),
+    "营商环境": (31, D("5350.27")),
+    "政务服务": (20, D("3451.72")),
+    "民生保障": (37, D("2831.78")),
+    "社会治理": (55, D("14777.15")),
     "政府协同和部门管理": (84, D("16779.87")),
 }
 SEED000_PAID_WAN = D("50418.98")
@@ -25,8 +28,11 @@ WAN = D(10000)
 
 def _jiangmen(path: Path) -> tuple[list[dict], list[dict], list[dict]]:
     wb = load_workbook(path)
-    return (table(wb["项目登记"], "项目编码"), table(wb["预算"], "项目编码"),
-            table(wb["支付"], "项目编码"))
+    return (
+        table(wb["项目登记"], "项目编码"),
+        table(wb["预算"], "项目编码"),
+        table(wb["支付"], "项目编码"),
+    )
 
 
 def test_jiangmen_categories_reconcile_to_the_fen(demo_files: dict[str, Path]) -> None:
@@ -60,8 +66,8 @@ def test_jiangmen_budget_and_monthly_spread(demo_files: dict[str, Path]) -> None
         by_year[day.year] += num(row["支付金额（元）"])
         months[day.year].add(day.month)
     for year, amount in by_year.items():
-        assert amount <= final[year] * WAN, year          # never paid more than the budget
-        assert len(months[year]) >= 8, year                # spread across the year
+        assert amount <= final[year] * WAN, year  # never paid more than the budget
+        assert len(months[year]) >= 8, year  # spread across the year
     # some rows are typed the messy way: text dates and text amounts
     assert any(isinstance(r["支付日期"], str) for r in payments)
     assert any(isinstance(r["支付金额（元）"], str) for r in payments)
@@ -93,21 +99,36 @@ def test_dongguan_buckets_budget_and_scores(demo_files: dict[str, Path]) -> None
         if not budget.get(code):
             return "no funds"
         rate = spent[code] / budget[code]
-        for low, name in ((1, "100%"), (D("0.9"), "90-100%"), (D("0.8"), "80-90%"),
-                          (D("0.6"), "60-80%")):
+        for low, name in (
+            (1, "100%"),
+            (D("0.9"), "90-100%"),
+            (D("0.8"), "80-90%"),
+            (D("0.6"), "60-80%"),
+        ):
             if rate >= low:
                 return name
         return "<60%"
 
-    assert Counter(bucket(s) for s in subs) == {"80-90%": 30, "60-80%": 8, "<60%": 35,
-                                                "no funds": 2}
+    assert Counter(bucket(s) for s in subs) == {
+        "80-90%": 30,
+        "60-80%": 8,
+        "<60%": 35,
+        "no funds": 2,
+    }
     scores = table(wb["第三方评价结果"], "项目编码")
     parts = [num(r["评价得分"]) for r in scores if r["一级指标"] != "合计"]
     total = next(r for r in scores if r["一级指标"] == "合计")
     assert sum(parts) == num(total["评价得分"]) == D("77.20") and total["等级"] == "中"
     stages = {r["阶段"]: (r["计划数"], r["实际数"]) for r in table(wb["产出时效"], "项目编码")}
-    assert stages == {"启动": (100, 96), "可研": (27, 25), "初步设计": (48, 44), "立项": (75, 69),
-                      "入场实施": (66, 59), "初验": (40, 40), "终验": (24, 23)}
+    assert stages == {
+        "启动": (100, 96),
+        "可研": (27, 25),
+        "初步设计": (48, 44),
+        "立项": (75, 69),
+        "入场实施": (66, 59),
+        "初验": (40, 40),
+        "终验": (24, 23),
+    }
 
 
 def _selfeval_rows(path: Path, sheet: str) -> list[tuple]:
@@ -118,7 +139,7 @@ def _indicator_block(rows: list[tuple]) -> tuple[list[tuple], tuple]:
     start = next(i for i, r in enumerate(rows) if "一级指标" in r)
     col = rows[start].index("一级指标")
     end = next(i for i, r in enumerate(rows) if r[0] == "总分")
-    body = [r[col:col + 8] for r in rows[start + 1:end]]
+    body = [r[col : col + 8] for r in rows[start + 1 : end]]
     return body, rows[end]
 
 
@@ -133,7 +154,7 @@ def test_yichun_form_weights_and_score(demo_files: dict[str, Path]) -> None:
     weights: dict[str, D] = defaultdict(D)
     level1 = None
     for r in body:
-        level1 = r[0] or level1           # merged cells: value only in the top-left cell
+        level1 = r[0] or level1  # merged cells: value only in the top-left cell
         weights[level1] += num(r[5])
     assert dict(weights) == {"产出指标": 60, "效益指标": 25, "满意度指标": 5}
     scores = sum(num(r[6]) for r in body) + num(total_row[7])
@@ -142,9 +163,11 @@ def test_yichun_form_weights_and_score(demo_files: dict[str, Path]) -> None:
 
 def test_xinfeng_three_projects_in_yuan(demo_files: dict[str, Path]) -> None:
     wb = load_workbook(demo_files["xinfeng"])
-    expected = {"政务服务建设推广": (30000, 27000, 22516, D("0.8339")),
-                "政务系统管理": (110000, 99000, 57790, D("0.5837")),
-                "电子政务外网网络管理": (320000, 320000, 318472, D("0.9952"))}
+    expected = {
+        "政务服务建设推广": (30000, 27000, 22516, D("0.8339")),
+        "政务系统管理": (110000, 99000, 57790, D("0.5837")),
+        "电子政务外网网络管理": (320000, 320000, 318472, D("0.9952")),
+    }
     assert wb.sheetnames == list(expected)
     for name, (initial, final, spent, rate) in expected.items():
         rows = list(wb[name].iter_rows(values_only=True))
@@ -153,8 +176,11 @@ def test_xinfeng_three_projects_in_yuan(demo_files: dict[str, Path]) -> None:
         assert [num(v) for v in total_row[2:5]] == [initial, final, spent]
         assert num(total_row[6]) == rate == (D(spent) / D(final)).quantize(D("0.0001"))
         body, total = _indicator_block(rows)
-        assert sum(num(r[6]) for r in body) + num(total_row[7]) == num(
-            next(v for v in reversed(total) if v is not None)) == 100
+        assert (
+            sum(num(r[6]) for r in body) + num(total_row[7])
+            == num(next(v for v in reversed(total) if v is not None))
+            == 100
+        )
 
 
 def test_jiangmen_2023_scoring_table_is_seed_002(demo_files: dict[str, Path]) -> None:
@@ -173,13 +199,15 @@ def test_jiangmen_2023_scoring_table_is_seed_002(demo_files: dict[str, Path]) ->
     assert [r[3] for r in body if isinstance(r[3], str)] == ["各项指标权重=40/指标总数"] * 2
     names = [r[4] for r in body]
     assert names[names.index("公共数据资源社会开放数据集（个）")] and body[
-        names.index("公共数据资源社会开放数据集（个）")][6:8] == (1330, "5453")
+        names.index("公共数据资源社会开放数据集（个）")
+    ][6:8] == (1330, "5453")
 
 
 def test_demo_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
     def digests(folder: Path) -> dict[str, str]:
-        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in build_demo_inbox(folder)}
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in build_demo_inbox(folder)
+        }
 
     first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
     assert first == second and len(first) == 5

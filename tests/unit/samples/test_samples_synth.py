@@ -25,8 +25,15 @@ def _amount_header(header: list[str]) -> tuple[str, D]:
 
 
 def test_layouts_counts_and_consistency(tmp_path: Path) -> None:
-    paths = generate(tmp_path, departments=2, projects_per_department=3,
-                     indicators_per_project=6, payments_per_project=20, seed=5, broken=4)
+    paths = generate(
+        tmp_path,
+        departments=2,
+        projects_per_department=3,
+        indicators_per_project=6,
+        payments_per_project=20,
+        seed=5,
+        broken=4,
+    )
     names = [p.name for p in paths]
     assert sum("台账" in n for n in names) == 2
     assert sum("自评表" in n for n in names) == 2 and sum("评分表" in n for n in names) == 2
@@ -39,12 +46,12 @@ def test_layouts_counts_and_consistency(tmp_path: Path) -> None:
     header = [str(h) for h in rows[start]]
     col, factor = _amount_header(header)
     unit = factor
-    if col in ("支付金额", "金额", "实际支出"):      # unit in a caption above the table
+    if col in ("支付金额", "金额", "实际支出"):  # unit in a caption above the table
         caption = next(r[0] for r in rows[:start] if r[0] and "金额单位" in str(r[0]))
         unit = WAN if "万元" in caption else D(1)
     spent: dict[str, D] = defaultdict(D)
     counts: dict[str, int] = defaultdict(int)
-    for r in rows[start + 1:]:
+    for r in rows[start + 1 :]:
         rec = dict(zip(header, r, strict=False))
         spent[rec["项目编码"]] += num(rec[col]) * unit
         counts[rec["项目编码"]] += 1
@@ -62,8 +69,10 @@ def test_layouts_counts_and_consistency(tmp_path: Path) -> None:
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     def digests(folder: Path, seed: int) -> list[str]:
-        return [hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in generate(folder, departments=2, projects_per_department=2, seed=seed)]
+        return [
+            hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in generate(folder, departments=2, projects_per_department=2, seed=seed)
+        ]
 
     assert digests(tmp_path / "a", 1) == digests(tmp_path / "b", 1)
     assert digests(tmp_path / "a", 1) != digests(tmp_path / "c", 2)

@@ -61,7 +61,7 @@ def memo_map(fn: Callable[[Any], Any], values: list[Any]) -> list[Any]:
         done = {v: _attempt(fn, v) for v in set(values)}
         return [done[v] for v in values]
     cache: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     append = out.append
     for v in values:
         key = v if v.__class__ is str else (v.__class__, v)
@@ -148,8 +148,7 @@ def plain_row_flags(rows: Sequence[list[Any]]) -> list[bool]:
     flags = []
     for row in rows:
         v = row[0] if row else None
-        cls = v.__class__
-        if cls is str:
+        if isinstance(v, str):
             flag = cache.get(v)
             if flag is None:
                 t = compact(v).rstrip(":").lower()
@@ -158,5 +157,5 @@ def plain_row_flags(rows: Sequence[list[Any]]) -> list[bool]:
                 )
             flags.append(flag)
         else:
-            flags.append(v is not None and cls in (int, float, dt.date, dt.datetime))
+            flags.append(v is not None and v.__class__ in (int, float, dt.date, dt.datetime))
     return flags

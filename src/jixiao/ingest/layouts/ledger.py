@@ -262,7 +262,7 @@ def detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     """(kind, header row, columns) of the best-matching ledger header, or None (识别台账)."""
     if "ledger.detect" not in sheet.cache:
         sheet.cache["ledger.detect"] = _detect(sheet)
-    return sheet.cache["ledger.detect"]  # type: ignore[no-any-return]
+    return sheet.cache["ledger.detect"]
 
 
 def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from jixiao.ingest.errors import CellError, FileRejected
@@ -182,7 +183,7 @@ def _money(
 ) -> None:
     """Budget, allocation and spending lines of the header block (资金情况)."""
     for label, parts in _MONEY:
-        hits = find_cells(sheet, lambda t, label=label: label_key(t) == label, header_end)
+        hits = find_cells(sheet, partial(_is_label, label=label), header_end)
         if not hits:
             continue
         r, c, _t = hits[0]
@@ -401,3 +402,7 @@ def _total(
             "reported_rate": None,
         },
     )
+
+
+def _is_label(text: str, label: str) -> bool:
+    return label_key(text) == label

@@ -7,6 +7,7 @@ funding block "项目资金（万元）", the indicator table and the 总分 row
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from jixiao.ingest.errors import CellError
@@ -142,9 +143,8 @@ def _goals(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> Non
     r0, c0, _t = anchor[0]
     texts: dict[str, tuple[str, int]] = {}
     for key, labels in (("expected", ("预期目标",)), ("actual", ("实际完成情况", "实际完成"))):
-        hit = [
-            h for h in find_cells(sheet, lambda t, ls=labels: t.startswith(ls), limit) if h[0] >= r0
-        ]
+        cells = find_cells(sheet, partial(_starts_with, prefixes=labels), limit)
+        hit = [h for h in cells if h[0] >= r0]
         if hit:
             found = _text_near(sheet, hit[0][0], hit[0][1])
             if found:
@@ -373,3 +373,7 @@ def _total(
         )
     except CellError as err:
         out.reject(sheet, r, getattr(err, "col", None), err)
+
+
+def _starts_with(text: str, prefixes: tuple[str, ...]) -> bool:
+    return text.startswith(prefixes)
