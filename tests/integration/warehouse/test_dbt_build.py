@@ -6,6 +6,7 @@ assertions are those documents' figures, recomputed by the warehouse.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -466,6 +467,24 @@ def test_deviation_deduction_is_proposed_not_applied(con: duckdb.DuckDBPyConnect
 def test_docs_generate(built: tuple[Settings, DbtRunResult]) -> None:
     target = docs_generate(built[0])
     assert (target / "index.html").exists() and (target / "catalog.json").exists()
+    # the lineage dbt docs draws runs from the raw sources all the way to the BI marts
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    parents: dict[str, list[str]] = manifest["parent_map"]
+
+    def sources_upstream(node: str, seen: set[str] | None = None) -> set[str]:
+        seen = set() if seen is None else seen
+        found: set[str] = set()
+        for parent in parents.get(node, []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent.startswith("source."):
+                found.add(parent.rsplit(".", 1)[-1])
+            found |= sources_upstream(parent, seen)
+        return found
+
+    mart = next(k for k in parents if k.endswith(".mart_project_year"))
+    assert {"budget_lines", "payments", "indicators", "submissions"} <= sources_upstream(mart)
 
 
 def test_inconsistent_budget_makes_build_fail(tmp_path: Path) -> None:
