@@ -2,9 +2,10 @@
 
 Writes N payment-ledger workbooks of R rows (default 100 x 2,000), then times
 (1) calamine reading every cell of every sheet, (2) ``ingest_files`` into a fresh DuckDB
-(security scan + read + parse + Arrow insert, one transaction per file).
+(security scan + read + parse + Arrow insert, one transaction per file), once per pool size
+in ``--workers`` (default: in-process, then one worker per CPU), each into its own warehouse.
 
-    .venv/bin/python scripts/bench_ingest.py [--files 100] [--rows 2000] [--workdir DIR]
+    .venv/bin/python scripts/bench_ingest.py [--files 100] [--rows 2000] [--workers 1,auto]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import platform
 import random
+import resource
 import shutil
 import tempfile
 import time
@@ -69,26 +71,40 @@ def write_workbooks(folder: Path, files: int, rows: int, seed: int = 7) -> list[
 
 
 def calamine_read(paths: list[Path]) -> float:
-    start = time.perf_counter()
+    cpu, start = _cpu(), time.perf_counter()
     cells = 0
     for p in paths:
         wb = python_calamine.CalamineWorkbook.from_path(str(p))
         for name in wb.sheet_names:
             for row in wb.get_sheet_by_name(name).to_python():
                 cells += len(row)
-    elapsed = time.perf_counter() - start
-    print(f"calamine raw read: {elapsed:.2f} s ({cells} cells)")
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    print(f"calamine raw read: {elapsed:.2f} s, {cpu:.2f} CPU s ({cells} cells)")
     return elapsed
 
 
-def full_ingest(paths: list[Path], home: Path) -> float:
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (pool workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def full_ingest(paths: list[Path], home: Path, workers: int | None) -> float:
     settings = get_settings(home).ensure()
-    start = time.perf_counter()
-    summary = ingest_files(settings, paths)
-    elapsed = time.perf_counter() - start
+    cpu, start = _cpu(), time.perf_counter()
+    summary = ingest_files(settings, paths, workers=workers)
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        (n,) = con.execute("select count(*) from raw.payments").fetchone()
-    print(f"full ingest: {elapsed:.2f} s ({summary.files_loaded} files, {n} rows)")
+        row = con.execute("select count(*) from raw.payments").fetchone()
+    label = "auto" if workers is None else str(workers)
+    n = row[0] if row else 0
+    print(
+        f"full ingest, workers={label}: {elapsed:.2f} s, {cpu:.2f} CPU s "
+        f"({summary.files_loaded} files, {n} rows)"
+    )
     return elapsed
 
 
@@ -97,6 +113,11 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=100)
     ap.add_argument("--rows", type=int, default=2000)
     ap.add_argument("--workdir", type=Path)
+    ap.add_argument(
+        "--workers",
+        default="1,auto",
+        help="comma-separated pool sizes to time, 1 = in-process, auto = one per CPU",
+    )
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
     paths = write_workbooks(work / "inbox", args.files, args.rows)
@@ -111,8 +132,10 @@ def main() -> None:
     pyarrow.array([1])
 
     raw = calamine_read(paths)
-    full = full_ingest(paths, work / "home")
-    print(f"ratio full/raw: {full / raw:.2f}x")
+    for w in args.workers.split(","):
+        workers = None if w == "auto" else int(w)
+        full = full_ingest(paths, work / f"home-{w}", workers)
+        print(f"ratio full/raw (workers={w}): {full / raw:.2f}x")
     if not args.workdir:
         shutil.rmtree(work)
 

@@ -4,10 +4,15 @@
   under the same name is ``skipped_unchanged``; under another name it is a ``duplicate``.
 * Each file is one transaction: every raw table, ``raw.submissions``, ``raw.rejected_rows``
   and its ``raw.load_log`` row commit together or not at all.
-* Rows go in as Arrow tables (``insert ... by name select * from <arrow>``), never row by row
-  and never with cell text in the SQL string.
+* Rows go in as one Arrow table per raw table and file (columns in the table's order), never
+  row by row and never with cell text in the SQL string; the one-row ``load_log`` entry is a
+  parameterised insert.
 * A rejected file is copied byte for byte to ``quarantine/<sha256>/<original name>`` with a
   ``reason.json``; the other files still load.
+* With enough new files and idle CPUs (or ``workers=N``) the per-file scan, read and parse
+  run in a process pool (``forkserver``; :mod:`jixiao.ingest.prepare`); this process keeps the
+  one DuckDB writer and writes the files in the same order, with the same rows, as the
+  sequential path.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +36,9 @@ import duckdb
 import pyarrow as pa
 
 from jixiao.config import Settings
-from jixiao.ingest.errors import FileRejected, Rejection
-from jixiao.ingest.layouts import extract
-from jixiao.ingest.layouts.common import Extracted
-from jixiao.ingest.security import DEFAULT_LIMITS, Limits, assert_defusedxml, check_file
-from jixiao.ingest.workbook import read_workbook
+from jixiao.ingest.errors import Rejection
+from jixiao.ingest.prepare import Context, Prepared, fill_column, prepare_file, to_arrow
+from jixiao.ingest.security import DEFAULT_LIMITS, Limits, assert_defusedxml
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +54,12 @@ DATA_TABLES = (
     "project_goals",
 )
 _IGNORED_NAMES = (".", "~$")
-_EPOCH = dt.datetime(1970, 1, 1)
-_MICROSECOND = dt.timedelta(microseconds=1)
+# forkserver: workers fork from a fresh server process, never from this one (which holds the
+# DuckDB connection); the server imports the readers once (jixiao.ingest.worker) for all.
+_START_METHOD = "forkserver"
+_PRELOAD = ["__main__", "jixiao.ingest.worker"]
+POOL_MIN_FILES = 32  # fewer new files: worker start-up (~1-1.5 s) costs more than it saves
+__all__ = ["DATA_TABLES", "FileResult", "IngestSummary", "discover", "ingest_files", "to_arrow"]
 
 
 @dataclass
@@ -174,9 +185,18 @@ def discover(settings: Settings) -> list[Path]:
 
 
 def ingest_files(
-    settings: Settings, paths: list[Path] | None = None, limits: Limits = DEFAULT_LIMITS
+    settings: Settings,
+    paths: list[Path] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    workers: int | None = None,
 ) -> IngestSummary:
-    """Load ``paths`` (default: every inbox file) into ``settings.warehouse`` (载入文件)."""
+    """Load ``paths`` (default: every inbox file) into ``settings.warehouse`` (载入文件).
+
+    ``workers``: processes that scan, read and parse files in parallel. ``None`` (auto) uses
+    one per CPU only for at least :data:`POOL_MIN_FILES` new files on a machine with idle
+    CPUs (load average at least 1.5 below the CPU count), else stays in this process; 0 or 1
+    always stays in this process. The rows written are the same either way.
+    """
     assert_defusedxml()
     settings.ensure()
     files = [Path(p) for p in paths] if paths is not None else _inbox_files(settings)
@@ -184,9 +204,33 @@ def ingest_files(
     with duckdb.connect(str(settings.warehouse)) as con:
         ensure_raw_schema(con)
         loader = _Loader(settings, con, limits)
-        for path in files:
-            summary.files.append(loader.ingest_one(path))
+        plan = loader.plan(files)
+        todo = sum(1 for item in plan if item.skip is None)
+        n = _worker_count(workers, todo)
+        summary.files.extend(loader.run_pooled(plan, n) if n > 1 else loader.run(plan))
     return summary
+
+
+def _worker_count(workers: int | None, todo: int) -> int:
+    """Pool size for ``todo`` new files: 0 means stay in this process."""
+    if workers is None:
+        cpus = len(os.sched_getaffinity(0))
+        idle = cpus - os.getloadavg()[0]
+        if todo < POOL_MIN_FILES or idle < 1.5:
+            return 0  # a busy machine gains nothing from more processes (docs/benchmarks.md)
+        workers = min(cpus, 8)
+    if workers <= 1 or todo < 2:
+        return 0
+    return min(workers, todo)
+
+
+@dataclass
+class _Planned:
+    """One file of the run: its identity and, if it needs no parsing, why (计划)."""
+
+    path: Path
+    meta: dict[str, Any]
+    skip: str | None  # skipped_unchanged | duplicate | None (to be loaded)
 
 
 class _Loader:
@@ -199,6 +243,8 @@ class _Loader:
         self.seen = _seen(con)
         self.last_at: dt.datetime | None = None
         self.columns = _table_columns(con)
+        self._ctx: Context | None = None
+        self._pool_broken = False
 
     def _now(self) -> dt.datetime:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -207,36 +253,127 @@ class _Loader:
         self.last_at = now
         return now
 
-    def ingest_one(self, path: Path) -> FileResult:
-        digest = sha256_file(path)
-        stat = path.stat()
-        meta = {
-            "file_hash": digest,
-            "file_name": path.name,
-            "file_size_bytes": stat.st_size,
-            "received_at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
-        }
-        if digest in self.seen:
-            status = "skipped_unchanged" if path.name in self.seen[digest] else "duplicate"
-            result = FileResult(file=path.name, sha256=digest, status=status)
-            self._write_log(meta, result, self._now())
-            return result
+    def plan(self, files: list[Path]) -> list[_Planned]:
+        """Hash every file and decide, in order, which are new (exactly once, 仅一次).
+
+        A hash seen before (in the warehouse or earlier in this batch) under the same name
+        is ``skipped_unchanged``, under another name a ``duplicate``.
+        """
+        seen = {h: set(names) for h, names in self.seen.items()}
+        out = []
+        for path in files:
+            digest = sha256_file(path)
+            stat = path.stat()
+            meta = {
+                "file_hash": digest,
+                "file_name": path.name,
+                "file_size_bytes": stat.st_size,
+                "received_at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(
+                    tzinfo=None
+                ),
+            }
+            skip = None
+            if digest in seen:
+                skip = "skipped_unchanged" if path.name in seen[digest] else "duplicate"
+            seen.setdefault(digest, set()).add(path.name)
+            out.append(_Planned(path, meta, skip))
+        return out
+
+    def run(self, plan: list[_Planned]) -> Iterator[FileResult]:
+        """Every planned file in order, parsed in this process (顺序载入)."""
+        for item in plan:
+            if item.skip is not None:
+                yield self._skip(item)
+            else:
+                yield self._write(item.path, self._prepare_here(item))
+
+    def run_pooled(self, plan: list[_Planned], workers: int) -> Iterator[FileResult]:
+        """Like :meth:`run`, with scan/read/parse in ``workers`` processes (并行解析).
+
+        At most ``2 x workers`` files are in flight; results are written in plan order.
+        """
+        new = [item for item in plan if item.skip is None]
+        log.info("ingest: parsing %d files in a pool of %d workers", len(new), workers)
+        todo = iter(new)
+        pending: dict[int, Future[Prepared]] = {}
+        mp = multiprocessing.get_context(_START_METHOD)
+        mp.set_forkserver_preload(_PRELOAD)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+            try:
+                for item in plan:
+                    if item.skip is not None:
+                        yield self._skip(item)
+                        continue
+                    self._top_up(pool, todo, pending, 2 * workers)
+                    future = pending.pop(id(item), None)
+                    yield self._write(item.path, self._collect(item, future))
+            finally:
+                for f in pending.values():
+                    f.cancel()
+
+    def _top_up(
+        self,
+        pool: ProcessPoolExecutor,
+        todo: Iterator[_Planned],
+        pending: dict[int, Future[Prepared]],
+        limit: int,
+    ) -> None:
+        while not self._pool_broken and len(pending) < limit:
+            item = next(todo, None)
+            if item is None:
+                return
+            try:
+                pending[id(item)] = pool.submit(
+                    prepare_file, item.path, item.meta, self.limits, self._context(), self.columns
+                )
+            except BrokenProcessPool:
+                self._pool_broken = True
+
+    def _collect(self, item: _Planned, future: Future[Prepared] | None) -> Prepared:
+        """The worker's result, or a parse here if the pool broke or the context changed."""
+        if future is None:
+            return self._prepare_here(item)
         try:
-            check_file(path, self.limits)
-            workbook = read_workbook(path)
-            extracted = extract(workbook, self._context())
-        except FileRejected as exc:
-            return self._quarantine(path, meta, exc.with_file(path.name).rejection)
-        result = self._load(meta, extracted)
-        self.seen.setdefault(digest, set()).add(path.name)
+            prepared = future.result()
+        except BrokenProcessPool:
+            log.warning("ingest worker pool broke; parsing %s in-process", item.path.name)
+            self._pool_broken = True
+            return self._prepare_here(item)
+        if prepared.rejection is None and not prepared.context_still_valid(self._context()):
+            log.info("re-parsing %s: project context changed in this batch", item.path.name)
+            return self._prepare_here(item)
+        return prepared
+
+    def _prepare_here(self, item: _Planned) -> Prepared:
+        return prepare_file(item.path, item.meta, self.limits, self._context(), self.columns)
+
+    def _context(self) -> Context:
+        """Department and name per project code from raw.projects (cached until it changes)."""
+        if self._ctx is None:
+            rows = self.con.execute(
+                "select project_key, arg_max(department_name, loaded_at), "
+                "arg_max(project_name, loaded_at) from raw.projects group by project_key"
+            ).fetchall()
+            self._ctx = {
+                "departments": {k: d for k, d, _n in rows},
+                "names": {k: n for k, _d, n in rows},
+            }
+        return self._ctx
+
+    def _skip(self, item: _Planned) -> FileResult:
+        assert item.skip is not None
+        result = FileResult(file=item.path.name, sha256=item.meta["file_hash"], status=item.skip)
+        self._write_log(item.meta, result, self._now())
         return result
 
-    def _context(self) -> dict[str, Any]:
-        rows = self.con.execute(
-            "select project_key, arg_max(department_name, loaded_at), "
-            "arg_max(project_name, loaded_at) from raw.projects group by project_key"
-        ).fetchall()
-        return {"departments": {k: d for k, d, _n in rows}, "names": {k: n for k, _d, n in rows}}
+    def _write(self, path: Path, prepared: Prepared) -> FileResult:
+        if prepared.rejection is not None:
+            return self._quarantine(path, prepared.meta, prepared.rejection)
+        result = self._load(prepared)
+        self.seen.setdefault(prepared.meta["file_hash"], set()).add(path.name)
+        if prepared.has_projects:
+            self._ctx = None
+        return result
 
     def _quarantine(self, path: Path, meta: dict[str, Any], rej: Rejection) -> FileResult:
         """Copy the file byte for byte with reason.json; log it (隔离)."""
@@ -276,66 +413,28 @@ class _Loader:
         log.warning("quarantined %s: %s", path.name, rej.message_en)
         return result
 
-    def _load(self, meta: dict[str, Any], ex: Extracted) -> FileResult:
+    def _load(self, prepared: Prepared) -> FileResult:
         """One transaction: data tables, submissions, rejected rows and the load log (单事务)."""
+        meta = prepared.meta
         loaded_at = self._now()
         load_id = str(uuid.uuid4())
-        lineage = {
-            "file_hash": meta["file_hash"],
-            "file_name": meta["file_name"],
-            "loaded_at": loaded_at,
-        }
-        sub_ids = [
-            f"{meta['file_hash']}:{s['sheet_name']}:{s['project_key']}:{s['fiscal_year']}"
-            for s in ex.submissions
-        ]
-        loaded_rows = {(r["sheet_name"], r["row_number"]) for t in ex.tables.values() for r in t}
-        rejected_rows = {(r.sheet, r.row_number) for r in ex.rejections}
         result = FileResult(
             file=meta["file_name"],
             sha256=meta["file_hash"],
             status="loaded",
-            layout="+".join(sorted(ex.layouts)),
-            rows_loaded=len(loaded_rows),
-            rows_rejected=len(rejected_rows),
-            rows_read=len(loaded_rows) + len(rejected_rows),
-            sheets_ignored=ex.ignored,
+            layout=prepared.layout,
+            rows_loaded=prepared.rows_loaded,
+            rows_rejected=prepared.rows_rejected,
+            rows_read=prepared.rows_loaded + prepared.rows_rejected,
+            sheets_ignored=prepared.sheets_ignored,
         )
         self.con.begin()
         try:
-            for table, rows in ex.tables.items():
-                for r in rows:
-                    idx = r.pop("_submission", None)
-                    r["submission_id"] = sub_ids[idx] if idx is not None else None
-                    r.update(lineage)
-                self._insert(table, rows)
-            self._insert(
-                "submissions",
-                [
-                    {**s, **lineage, "submission_id": sub_ids[i]}
-                    for i, s in enumerate(ex.submissions)
-                ],
-            )
-            self._insert(
-                "rejected_rows",
-                [
-                    {
-                        "load_id": load_id,
-                        "file_hash": meta["file_hash"],
-                        "file_name": meta["file_name"],
-                        "sheet_name": r.sheet,
-                        "row_number": r.row_number,
-                        "cell_ref": r.cell,
-                        "reason_code": r.reason_code,
-                        "expected": r.expected,
-                        "message_zh": r.message_zh,
-                        "message_en": r.message_en,
-                        "raw_values": json.dumps(r.raw_values, ensure_ascii=False),
-                        "loaded_at": loaded_at,
-                    }
-                    for r in ex.rejections
-                ],
-            )
+            for table, arrow in prepared.tables.items():
+                arrow = fill_column(arrow, "loaded_at", loaded_at)
+                if table == "rejected_rows":
+                    arrow = fill_column(arrow, "load_id", load_id)
+                self._insert_arrow(table, arrow)
             self._write_log(meta, result, loaded_at, load_id)
             self.con.commit()
         except Exception:
@@ -346,39 +445,38 @@ class _Loader:
     def _write_log(
         self, meta: dict[str, Any], result: FileResult, at: dt.datetime, load_id: str | None = None
     ) -> None:
-        self._insert(
-            "load_log",
-            [
-                {
-                    **meta,
-                    "load_id": load_id or str(uuid.uuid4()),
-                    "loaded_at": at,
-                    "status": result.status,
-                    "layout": result.layout,
-                    "rows_read": result.rows_read,
-                    "rows_loaded": result.rows_loaded,
-                    "rows_rejected": result.rows_rejected,
-                    "reason_code": result.reason_code,
-                    "message_zh": result.message_zh,
-                    "message_en": result.message_en,
-                    "quarantine_path": result.quarantine_path,
-                    "sheets_ignored": json.dumps(result.sheets_ignored, ensure_ascii=False)
-                    if result.sheets_ignored
-                    else None,
-                }
-            ],
+        row = {
+            **meta,
+            "load_id": load_id or str(uuid.uuid4()),
+            "loaded_at": at,
+            "status": result.status,
+            "layout": result.layout,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+            "reason_code": result.reason_code,
+            "message_zh": result.message_zh,
+            "message_en": result.message_en,
+            "quarantine_path": result.quarantine_path,
+            "sheets_ignored": json.dumps(result.sheets_ignored, ensure_ascii=False)
+            if result.sheets_ignored
+            else None,
+        }
+        names = [c for c, _t in self.columns["load_log"]]
+        marks = ", ".join("?" * len(names))
+        # one row: a parameterised insert is cheaper than an Arrow scan (column names come
+        # from information_schema, every value is a parameter)
+        self.con.execute(
+            f"insert into raw.load_log ({', '.join(names)}) values ({marks})",
+            [row.get(n) for n in names],
         )
 
-    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` as one Arrow table typed from the DuckDB columns (批量写入)."""
-        if not rows:
-            return
-        arrow = to_arrow(rows, self.columns[table])
-        self.con.register("_jixiao_ingest_batch", arrow)
-        try:
-            self.con.execute(f"insert into raw.{table} by name select * from _jixiao_ingest_batch")
-        finally:
-            self.con.unregister("_jixiao_ingest_batch")
+    def _insert_arrow(self, table: str, arrow: pa.Table) -> None:
+        """Insert one Arrow table typed from the DuckDB columns (批量写入).
+
+        Positional: :func:`to_arrow` builds the columns in the table's own order.
+        """
+        self.con.from_arrow(arrow).insert_into(f"raw.{table}")
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -391,55 +489,3 @@ def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, 
     for t, c, ty in rows:
         cols.setdefault(t, []).append((c, ty))
     return cols
-
-
-def _arrow_type(duck_type: str) -> pa.DataType:
-    t = duck_type.upper()
-    if t.startswith("DECIMAL"):
-        p, s = (int(x) for x in t[t.index("(") + 1 : -1].split(","))
-        return pa.decimal128(p, s)
-    return {
-        "VARCHAR": pa.string(),
-        "BIGINT": pa.int64(),
-        "INTEGER": pa.int32(),
-        "DATE": pa.date32(),
-        "TIMESTAMP": pa.timestamp("us"),
-        "BOOLEAN": pa.bool_(),
-        "DOUBLE": pa.float64(),
-    }[t]
-
-
-def to_arrow(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> pa.Table:
-    """Rows (dicts) -> an Arrow table with the exact DuckDB column types (Decimal stays exact)."""
-    arrays, names = [], []
-    for name, duck_type in columns:
-        typ = _arrow_type(duck_type)
-        values = [r.get(name) for r in rows]
-        arrays.append(_array(values, typ))
-        names.append(name)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
-def _array(values: list[Any], typ: pa.DataType) -> pa.Array:
-    """One Arrow column; Decimals finer than the column's scale are rounded half-even.
-
-    pyarrow refuses (ArrowInvalid) a Decimal it cannot hold exactly, so the rounding pass only
-    runs for columns that need it; values that fit are stored unchanged either way.
-    """
-    if pa.types.is_timestamp(typ):
-        # via integer microseconds: pyarrow's datetime conversion imports pandas (~0.4 s)
-        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
-        return pa.array(micros, type=pa.int64()).cast(typ)
-    if not pa.types.is_decimal(typ):
-        return pa.array(values, type=typ)
-    try:
-        return pa.array(values, type=typ)
-    except pa.ArrowInvalid:
-        q = Decimal(1).scaleb(-typ.scale)
-        return pa.array(
-            [
-                v.quantize(q, rounding=ROUND_HALF_EVEN) if isinstance(v, Decimal) else v
-                for v in values
-            ],
-            type=typ,
-        )

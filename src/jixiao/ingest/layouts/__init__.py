@@ -19,12 +19,20 @@ from jixiao.ingest.workbook import Workbook
 INSTRUCTION_SHEETS = ("填写说明", "填报说明", "说明", "instructions", "readme", "使用说明")
 
 
-def extract(workbook: Workbook, context: dict[str, Any] | None = None) -> Extracted:
-    """Rows and rejections from every sheet of ``workbook`` (解析工作簿)."""
+def extract(
+    workbook: Workbook, context: dict[str, Any] | None = None, lookups: set[str] | None = None
+) -> Extracted:
+    """Rows and rejections from every sheet of ``workbook`` (解析工作簿).
+
+    ``context`` gives department and name per project code from earlier loads; every code
+    looked up in it is added to ``lookups`` (so a caller can tell whether a parse made with
+    an older context is still valid).
+    """
     out = Extracted(ignored=list(workbook.ignored))
     ctx = ledger.register_context(workbook.sheets)
+    seen = lookups if lookups is not None else set()
     for key in ("departments", "names"):
-        merged = dict((context or {}).get(key, {}))
+        merged = _Recording(seen, (context or {}).get(key, {}))
         merged.update({k: v for k, v in ctx[key].items() if v})
         ctx[key] = merged
     for sheet in workbook.sheets:
@@ -70,3 +78,24 @@ def extract(workbook: Workbook, context: dict[str, Any] | None = None) -> Extrac
             "a self-evaluation form, scoring table or ledger (see docs/input-formats.md)",
         )
     return out
+
+
+class _Recording(dict[str, Any]):
+    """A dict that notes every key read from it (记录被查询的键)."""
+
+    def __init__(self, seen: set[str], data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.seen = seen
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.seen.add(key)
+        return super().__contains__(key)
