@@ -105,10 +105,16 @@ def jixiao_nightly() -> None:
 
     @task(pool=WAREHOUSE_POOL, outlets=[PUBLISHED_MARTS])
     def publish(**context: Any) -> dict[str, Any]:
-        """Atomic publish of the validated marts (原子发布)."""
+        """Atomic publish of the validated marts (原子发布); the Asset event names the years
+        whose data changed, so the yearly report DAG regenerates exactly those."""
         from jixiao import pipeline
 
-        return pipeline.publish(run_id=str(context["run_id"]))
+        result = pipeline.publish(run_id=str(context["run_id"]))
+        context["outlet_events"][PUBLISHED_MARTS].extra = {
+            "years_changed": result["years_changed"],
+            "run_id": result["run_id"],
+        }
+        return result
 
     @task(pool=WAREHOUSE_POOL, trigger_rule="all_done", retries=0)
     def quality_report() -> str:

@@ -1,12 +1,14 @@
 """
 ### jixiao_yearly_report — 年度绩效报告 / yearly performance reports
 
-Produces the yearly reports for one fiscal year (param `year`): the regenerated
+Produces the yearly reports for fiscal years (param `year`, or the years whose published data
+changed): the regenerated
 项目支出绩效自评表 per project and the evaluation report per department and region.
 
 Runs on 15 January (after the fiscal year closes, for the year just ended) and whenever the
-nightly DAG publishes new marts (the `jixiao://published/marts` Asset). It refuses to run
-unless the mart quality gate for that year passed, and says which expectations blocked it.
+nightly DAG publishes new marts (the `jixiao://published/marts` Asset, whose event names the
+years that changed). Each year is a mapped task; a year is refused unless its mart quality gate
+passed, and the refusal says which expectations blocked it.
 """
 
 from __future__ import annotations
@@ -67,13 +69,19 @@ def _retrying(context: Any) -> None:
 )
 def jixiao_yearly_report() -> None:
     @task
-    def resolve_year(**context: Any) -> int:
-        """The fiscal year to report on (评价年度)."""
-        year = context["params"].get("year")
-        if year:
-            return int(year)
+    def resolve_years(**context: Any) -> list[int]:
+        """The fiscal years to report on (评价年度): the `year` param; else the years the
+        triggering published-marts events say changed; else the year before the run date."""
+        from jixiao import pipeline
+
+        events = context.get("triggering_asset_events") or {}
+        extras = [dict(ev.extra or {}) for evs in events.values() for ev in evs]
         run_after = context.get("logical_date") or context["dag_run"].run_after
-        return int(run_after.in_timezone("Asia/Shanghai").year) - 1
+        return pipeline.report_years(
+            context["params"].get("year"),
+            extras if events else None,
+            int(run_after.in_timezone("Asia/Shanghai").year),
+        )
 
     @task(retries=0)
     def check_gate(year: int) -> int:
@@ -94,7 +102,7 @@ def jixiao_yearly_report() -> None:
         with fail_fast_on_data_error():
             return pipeline.yearly_report(year, department=context["params"].get("department"))
 
-    build_reports(check_gate(resolve_year()))
+    build_reports.expand(year=check_gate.expand(year=resolve_years()))
 
 
 jixiao_yearly_report()

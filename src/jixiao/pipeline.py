@@ -65,11 +65,46 @@ def gate_marts(settings: Settings | None = None) -> dict[str, Any]:
     return _gate("marts", settings)
 
 
+YEAR_FINGERPRINT_SQL = """
+select fiscal_year, count(*) as n, bit_xor(hash(t)) as h
+from marts.mart_project_year as t
+where fiscal_year is not null
+group by fiscal_year
+"""
+
+
+def _year_fingerprints(db: Path) -> dict[int, tuple[int, int]]:
+    """Per fiscal year, a fingerprint of that year's rows in mart_project_year (年度指纹)."""
+    import duckdb
+
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(YEAR_FINGERPRINT_SQL).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    finally:
+        con.close()
+    return {int(y): (int(n), int(h)) for y, n, h in rows}
+
+
 def publish(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
-    """Swap the validated marts into the published file for BI readers (发布)."""
+    """Swap the validated marts into the published file for BI readers (发布).
+
+    The result names the fiscal years whose project marts changed against the previously
+    published version (``years_changed``): the yearly report DAG regenerates those years.
+    """
     from jixiao.publish.publisher import publish as _publish
 
-    return dict(_publish(_settings(settings), run_id=run_id).to_dict())
+    s = _settings(settings)
+    before = _year_fingerprints(s.published)
+    result = dict(_publish(s, run_id=run_id).to_dict())
+    after = _year_fingerprints(s.published)
+    result["years_changed"] = sorted(
+        y for y in set(before) | set(after) if before.get(y) != after.get(y)
+    )
+    return result
 
 
 def quality_report(settings: Settings | None = None) -> str:
@@ -91,6 +126,26 @@ def check_year_gate(year: int, settings: Settings | None = None) -> None:
             f" / The mart quality gate for {year} has not passed; the yearly report is refused."
             f"\n{detail}"
         )
+
+
+def report_years(
+    param_year: int | None,
+    asset_event_extras: list[dict[str, Any]] | None,
+    run_after_year: int,
+) -> list[int]:
+    """Which fiscal years a yearly-report run covers (报告年度).
+
+    An explicit ``year`` wins; a run triggered by published-marts events covers exactly the
+    years those events say changed (possibly none); a scheduled run after the fiscal year
+    closes covers the year before the run date.
+    """
+    if param_year:
+        return [int(param_year)]
+    if asset_event_extras is not None:
+        return sorted(
+            {int(y) for extra in asset_event_extras for y in (extra or {}).get("years_changed", [])}
+        )
+    return [run_after_year - 1]
 
 
 def yearly_report(

@@ -79,7 +79,7 @@ def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
 def test_yearly_report_refuses_without_gate_and_listens_to_publish(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["jixiao_yearly_report"]
     assert "year" in dag.params
-    assert "check_gate" in dag.get_task("resolve_year").downstream_task_ids
+    assert "check_gate" in dag.get_task("resolve_years").downstream_task_ids
     assert "build_reports" in dag.get_task("check_gate").downstream_task_ids
     assert dag.get_task("check_gate").retries == 0
     # yearly after the fiscal year closes, and whenever new marts are published

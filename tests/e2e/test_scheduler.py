@@ -100,6 +100,17 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
         if state != "success":
             tis = _call(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances")
             raise AssertionError(f"run {state}: {json.dumps(tis, ensure_ascii=False)[:3000]}")
+
+        # publishing updated the Asset: the scheduler starts the yearly report DAG by itself,
+        # for exactly the years whose data changed (all of the sample years on a first night)
+        def yearly_done() -> Any:
+            runs = _call(base, "GET", "/api/v2/dags/jixiao_yearly_report/dagRuns")["dag_runs"]
+            done = [r for r in runs if r["state"] in ("success", "failed")]
+            return done[0] if done else None
+
+        yearly = _wait("the asset-triggered yearly run", yearly_done, 900, proc, log)
+        assert yearly["run_type"] == "asset_triggered", yearly
+        assert yearly["state"] == "success", yearly
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -116,3 +127,5 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
         con.close()
     assert rows is not None and rows[0] > 0
     assert info is not None and info[0] >= 1
+    for year in (2019, 2022, 2023):
+        assert list((rig.settings.reports / str(year)).rglob("*.xlsx")), year
