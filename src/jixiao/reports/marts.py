@@ -64,6 +64,7 @@ class YearData:
     spending_buckets: list[Row] = field(default_factory=list)
     monthly: dict[str, list[Row]] = field(default_factory=dict)
     flags: dict[str, list[Row]] = field(default_factory=dict)
+    goals: dict[str, Row] = field(default_factory=dict)
 
     def project(self, key: str) -> Row:
         """One project's mart_project_year row (项目年度汇总)."""
@@ -228,7 +229,21 @@ def load_year(source: Path, year: int) -> YearData:
                 f" / marts.mart_project_year in {source} has no projects for {year}."
             )
         totals, by_source = _budget(con, year)
+        goals = {
+            r["project_key"]: r
+            for r in (
+                _rows(
+                    con,
+                    "select project_key, expected_goal, actual_outcome "
+                    "from marts.fct_project_goals where fiscal_year = ? order by all",
+                    [year],
+                )
+                if "fct_project_goals" in tables
+                else []
+            )
+        }
         return YearData(
+            goals=goals,
             year=year,
             source=source,
             projects=projects,

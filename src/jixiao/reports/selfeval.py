@@ -30,6 +30,7 @@ from jixiao.reports.xlsx_common import (
     BOLD,
     CENTER,
     HIGHLIGHT,
+    LEFT,
     header,
     merge,
     print_a4,
@@ -149,11 +150,18 @@ def _funding_block(
             cell.comment = Comment(str(neutralise(fund["rule_applied"])), "jixiao")
     _name(wb, ws, "t_funding", first, row)
     row += 1
-    for label in ("年度总体目标：预期目标", "年度总体目标：实际完成情况"):
-        put(ws, row, 1, label, bold=True, align=CENTER)
+    goal = data.goals.get(p["project_key"], {})
+    for goal_label, goal_text in (
+        ("年度总体目标：预期目标", goal.get("expected_goal")),
+        ("年度总体目标：实际完成情况", goal.get("actual_outcome")),
+    ):
+        put(ws, row, 1, goal_label, bold=True, align=CENTER)
         merge(ws, row, 1, row, 3)
+        put(ws, row, 4, goal_text or None, align=LEFT)
         merge(ws, row, 4, row, NCOLS)
-        ws.row_dimensions[row].height = 30
+        ws.row_dimensions[row].height = (
+            30 if not goal_text else max(30, 15 * (1 + len(str(goal_text)) // 40))
+        )
         row += 1
     return row
 
