@@ -80,7 +80,7 @@ def jixiao_yearly_report() -> None:
         return pipeline.report_years(
             context["params"].get("year"),
             extras if events else None,
-            int(run_after.in_timezone("Asia/Shanghai").year),
+            pipeline.year_in_shanghai(run_after),
         )
 
     @task(retries=0)

@@ -9,8 +9,10 @@ inside the functions so that parsing a DAG file stays cheap.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jixiao.config import Settings, get_settings
 from jixiao.errors import QualityGateBlocked, ReportRefused
@@ -126,6 +128,17 @@ def check_year_gate(year: int, settings: Settings | None = None) -> None:
             f" / The mart quality gate for {year} has not passed; the yearly report is refused."
             f"\n{detail}"
         )
+
+
+def year_in_shanghai(moment: datetime) -> int:
+    """The calendar year of ``moment`` in Asia/Shanghai (北京时间的年份).
+
+    Airflow hands over pendulum datetimes for scheduled runs and plain aware datetimes for
+    asset-triggered ones; both work. A naive datetime is taken as UTC.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).year
 
 
 def report_years(

@@ -20,3 +20,17 @@ def test_asset_triggered_run_with_nothing_changed_covers_no_year() -> None:
 
 def test_scheduled_run_covers_the_year_just_closed() -> None:
     assert report_years(None, None, 2026) == [2025]
+
+
+def test_year_in_shanghai_takes_plain_and_pendulum_datetimes() -> None:
+    import datetime as dt
+
+    import pendulum
+
+    from jixiao.pipeline import year_in_shanghai
+
+    # 2025-12-31 17:00 UTC is already 2026-01-01 01:00 in Shanghai
+    plain = dt.datetime(2025, 12, 31, 17, 0, tzinfo=dt.UTC)
+    assert year_in_shanghai(plain) == 2026
+    assert year_in_shanghai(pendulum.instance(plain)) == 2026
+    assert year_in_shanghai(dt.datetime(2025, 6, 1)) == 2025  # naive: taken as UTC
