@@ -105,7 +105,11 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
         # for exactly the years whose data changed (all of the sample years on a first night)
         def yearly_done() -> Any:
             runs = _call(base, "GET", "/api/v2/dags/jixiao_yearly_report/dagRuns")["dag_runs"]
-            done = [r for r in runs if r["state"] in ("success", "failed")]
+            done = [
+                r
+                for r in runs
+                if r["run_type"] == "asset_triggered" and r["state"] in ("success", "failed")
+            ]
             return done[0] if done else None
 
         yearly = _wait("the asset-triggered yearly run", yearly_done, 900, proc, log)
