@@ -86,7 +86,16 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
         _wait(
             "DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, proc, log
         )
-        _call(base, "PATCH", "/api/v2/dags/jixiao_nightly", {"is_paused": False})
+        _wait(
+            "yearly DAG parsed",
+            lambda: _call(base, "GET", "/api/v2/dags/jixiao_yearly_report"),
+            240,
+            proc,
+            log,
+        )
+        # both DAGs may already exist, paused, in this metadata DB (dag.test() registers them)
+        for dag_id in ("jixiao_nightly", "jixiao_yearly_report"):
+            _call(base, "PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
         run = _call(
             base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns", {"logical_date": None, "conf": {}}
         )
