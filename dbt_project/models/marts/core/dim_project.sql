@@ -37,20 +37,25 @@ department_regions as (
 
 unioned as (
     select
-        project_key,
-        project_code,
-        project_name,
-        category,
-        department_name,
-        implementing_unit,
-        province,
-        city,
-        county,
-        project_level,
-        period_start_year,
-        period_end_year,
-        parent_project_key
+        projects.project_key,
+        projects.project_code,
+        projects.project_name,
+        projects.category,
+        projects.department_name,
+        projects.implementing_unit,
+        case when {{ no_region('projects') }} then department_regions.province
+            else projects.province end as province,
+        case when {{ no_region('projects') }} then department_regions.city
+            else projects.city end as city,
+        case when {{ no_region('projects') }} then department_regions.county
+            else projects.county end as county,
+        projects.project_level,
+        projects.period_start_year,
+        projects.period_end_year,
+        projects.parent_project_key
     from projects
+    left join department_regions
+        on projects.department_name = department_regions.department_name
     union all
     select
         unregistered.project_key,
