@@ -4,7 +4,8 @@ The type of a file is decided by its content, never by its extension:
 
 * ``PK\\x03\\x04`` (zip) -> an OOXML package, checked here before calamine sees it;
 * ``D0 CF 11 E0 A1 B1 1A E1`` (OLE2 compound file) -> an encrypted OOXML workbook when the
-  compound file holds an ``EncryptionInfo`` stream, otherwise a legacy ``.xls``;
+  compound file holds an ``EncryptionInfo`` stream, otherwise a ``.xls`` (BIFF8), checked by
+  :func:`inspect_xls`;
 * anything else -> not a workbook.
 
 calamine has no decompression limit of its own, so :func:`inspect_package` streams every zip
@@ -12,12 +13,21 @@ entry once (bounded by the caps in :class:`Limits`) and rejects zip bombs, DTDs/
 (XML bombs, XXE), macros, external links, absurd sheet dimensions and formulas without a
 cached value before any parser runs. Our own XML parsing uses defusedxml, and
 :func:`assert_defusedxml` fails loudly at start-up if openpyxl would parse without it.
+
+The same pass collects what calamine loses: which numeric cells carry a percent number
+format (``PackageReport.percent_cells``), so the reader can show them as the person saw them
+("81.48%", not 0.8148). For a ``.xls``, :func:`inspect_xls` walks the compound-file
+directory and the BIFF8 workbook globals (size cap, FILEPASS encryption, VBA storages and
+macro sheets, external workbook references, sheet dimensions) and uses xlrd for the number
+formats.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -62,6 +72,10 @@ class PackageReport:
     sheet_paths: dict[str, str] = field(default_factory=dict)  # sheet name -> zip path
     hidden_sheets: list[str] = field(default_factory=list)
     dimensions: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet -> (rows, cols)
+    #: 'xlsx' (OOXML zip) or 'xls' (BIFF8 in an OLE2 compound file)
+    kind: str = "xlsx"
+    #: sheet -> 0-based (row, col) of every numeric cell with a percent number format
+    percent_cells: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
 
 
 def assert_defusedxml() -> None:
@@ -77,26 +91,19 @@ def assert_defusedxml() -> None:
 
 
 def sniff(path: Path) -> str:
-    """Content type of ``path``: 'zip' or raise :class:`FileRejected` (按内容嗅探类型)."""
+    """Content type of ``path``: 'zip', 'ole2' or raise :class:`FileRejected` (按内容嗅探类型).
+
+    An OLE2 file holding an ``EncryptionInfo`` stream is a password-protected OOXML workbook
+    and is rejected here; any other OLE2 file is a candidate ``.xls`` for :func:`inspect_xls`.
+    """
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(ZIP_MAGIC):
         return "zip"
     if head == OLE2_MAGIC:
         if _ole2_has_encryption_info(path):
-            raise FileRejected(
-                "encrypted",
-                "工作簿已加密（OLE2 容器含 EncryptionInfo）；请去掉密码后另存为 .xlsx 再报送",
-                "the workbook is encrypted (OLE2 container with EncryptionInfo); remove the "
-                "password, save as .xlsx and resubmit",
-                expected="未加密的 .xlsx / an unencrypted .xlsx",
-            )
-        raise FileRejected(
-            "legacy_xls",
-            "这是旧版 .xls（OLE2/BIFF）工作簿；请在 Excel 中另存为 .xlsx 再报送",
-            "this is a legacy .xls (OLE2/BIFF) workbook; save it as .xlsx in Excel and resubmit",
-            expected=".xlsx (Office Open XML)",
-        )
+            raise _encrypted_ooxml()
+        return "ole2"
     raise FileRejected(
         "not_xlsx",
         f"文件内容不是 xlsx 工作簿（开头字节 {head[:4].hex()}，应为 zip 504b0304）",
@@ -106,8 +113,26 @@ def sniff(path: Path) -> str:
     )
 
 
+def _encrypted_ooxml() -> FileRejected:
+    return FileRejected(
+        "encrypted",
+        "工作簿已加密（OLE2 容器含 EncryptionInfo）；请去掉密码后另存为 .xlsx 再报送",
+        "the workbook is encrypted (OLE2 container with EncryptionInfo); remove the "
+        "password, save as .xlsx and resubmit",
+        expected="未加密的 .xlsx / an unencrypted .xlsx",
+    )
+
+
 def _ole2_has_encryption_info(path: Path) -> bool:
-    """True when an OLE2 file names an ``EncryptionInfo`` stream (directory names are UTF-16LE)."""
+    """True when an OLE2 file has an ``EncryptionInfo`` stream (加密的 OOXML).
+
+    Decided on the compound-file directory when it can be read (a ``.xls`` whose cells
+    mention "EncryptionInfo" in UTF-16 is not encrypted); a directory that cannot be read
+    falls back to looking for the UTF-16LE name anywhere in the file.
+    """
+    names = _ole2_names(path, DEFAULT_LIMITS.max_total_uncompressed)
+    if names is not None:
+        return "encryptioninfo" in names
     needle = "EncryptionInfo".encode("utf-16-le")
     tail = b""
     with path.open("rb") as fh:
@@ -134,10 +159,11 @@ def inspect_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageRepor
         _check_entries(infos, limits)
         names = {i.filename for i in infos}
         _check_package_kind(zf, names)
-        report = _read_workbook_parts(zf, names)
+        report, styles_part = _read_workbook_parts(zf, names)
+        percent = _percent_styles(zf, styles_part) if styles_part in names else frozenset()
         sheet_by_path = {p: s for s, p in report.sheet_paths.items()}
         for info in infos:
-            _scan_entry(zf, info, sheet_by_path.get(info.filename), report, limits)
+            _scan_entry(zf, info, sheet_by_path.get(info.filename), report, limits, percent)
     return report
 
 
@@ -221,9 +247,13 @@ def _small(zf: zipfile.ZipFile, name: str, cap: int = 4 * 1024 * 1024) -> bool:
     return zf.getinfo(name).file_size <= cap
 
 
-def _read_workbook_parts(zf: zipfile.ZipFile, names: set[str]) -> PackageReport:
-    """Sheet names, states and part paths from workbook.xml and its rels (defusedxml)."""
+def _read_workbook_parts(zf: zipfile.ZipFile, names: set[str]) -> tuple[PackageReport, str]:
+    """Sheet names, states and part paths from workbook.xml and its rels (defusedxml).
+
+    Also returns the styles part's path (``xl/styles.xml`` unless the rels say otherwise).
+    """
     report = PackageReport()
+    styles_part = "xl/styles.xml"
     for part in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
         if part in names:
             _reject_dtd(zf.read(part) if _small(zf, part) else b"", part)
@@ -235,6 +265,8 @@ def _read_workbook_parts(zf: zipfile.ZipFile, names: set[str]) -> PackageReport:
                 target = rel.get("Target", "")
                 target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                 rels[rel.get("Id")] = target
+                if rel.get("Type", "").endswith("/styles"):
+                    styles_part = target
     except Exception as exc:  # defusedxml raises its own errors for DTDs and entities
         raise FileRejected(
             "xml_dtd"
@@ -251,7 +283,105 @@ def _read_workbook_parts(zf: zipfile.ZipFile, names: set[str]) -> PackageReport:
             report.sheet_paths[name] = target
         if sheet.get("state") in ("hidden", "veryHidden"):
             report.hidden_sheets.append(name)
-    return report
+    return report, styles_part
+
+
+#: Built-in number formats that are percentages: 9 ``0%`` and 10 ``0.00%`` (ECMA-376 18.8.30).
+_BUILTIN_PERCENT = frozenset({9, 10})
+#: Anything in styles.xml that could make a style a percentage: a ``%`` (also as a character
+#: reference) in a format code, or a built-in percent id. Without one, styles.xml is not parsed.
+_PERCENT_HINT_RE = re.compile(rb"%|&#(?:37|x25);|numFmtId\s*=\s*[\"'](?:9|10)[\"']", re.I)
+
+
+def is_percent_format(code: str) -> bool:
+    """True when an Excel number format code shows the value times 100 with "%" (百分比格式).
+
+    A ``%`` counts unless it is inside a quoted literal (``"%"``), escaped (``\\%``), the
+    argument of ``_`` (space the width of) or ``*`` (repeat), or inside a ``[...]`` section
+    (colours, conditions, locales).
+    """
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch == '"':
+            end = code.find('"', i + 1)
+            i = n if end == -1 else end + 1
+            continue
+        if ch in "\\_*":
+            i += 2
+            continue
+        if ch == "[":
+            end = code.find("]", i + 1)
+            i = n if end == -1 else end + 1
+            continue
+        if ch == "%":
+            return True
+        i += 1
+    return False
+
+
+def _percent_styles(zf: zipfile.ZipFile, part: str) -> frozenset[int]:
+    """Indices of ``cellXfs`` entries (a cell's ``s``) whose number format is a percentage.
+
+    styles.xml is read with defusedxml's iterparse (only the top-level ``numFmts`` and the
+    ``cellXfs`` list are looked at); a styles part with no ``%`` and no built-in percent id
+    is not parsed at all.
+    """
+    try:
+        data = zf.read(part)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise FileRejected(
+            "corrupt_zip",
+            f"条目 {part} 已损坏：{exc}",
+            f"entry {part} is corrupt: {exc}",
+            expected="完整的 .xlsx / a complete .xlsx",
+        ) from exc
+    if not _PERCENT_HINT_RE.search(data):
+        return frozenset()
+    codes: dict[int, str] = {}
+    xf_formats: list[int] = []
+    path: list[str] = []
+    try:
+        for event, elem in DefusedET.iterparse(io.BytesIO(data), events=("start", "end")):
+            tag = elem.tag.rpartition("}")[2]
+            if event == "start":
+                path.append(tag)
+                continue
+            path.pop()
+            parent = path[-1] if path else ""
+            if tag == "numFmt" and parent == "numFmts" and len(path) == 2:
+                fid = _int_attr(elem.get("numFmtId"))
+                if fid is not None:
+                    codes[fid] = elem.get("formatCode", "")
+            elif tag == "xf" and parent == "cellXfs":
+                xf_formats.append(_int_attr(elem.get("numFmtId")) or 0)
+                elem.clear()
+            elif tag in ("cellXfs", "cellStyleXfs", "dxfs"):
+                elem.clear()
+    except FileRejected:
+        raise
+    except Exception as exc:  # defusedxml raises its own errors for DTDs and entities
+        raise FileRejected(
+            "xml_dtd"
+            if "DTD" in type(exc).__name__ or "Entit" in type(exc).__name__
+            else "corrupt_zip",
+            f"{part} 无法安全解析：{exc}",
+            f"{part} cannot be parsed safely: {exc}",
+            expected="合法的 OOXML / valid OOXML",
+            cell=part,
+        ) from exc
+    return frozenset(
+        i
+        for i, fid in enumerate(xf_formats)
+        if (is_percent_format(codes[fid]) if fid in codes else fid in _BUILTIN_PERCENT)
+    )
+
+
+def _int_attr(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _reject_dtd(data: bytes, part: str) -> None:
@@ -271,15 +401,18 @@ def _scan_entry(
     sheet: str | None,
     report: PackageReport,
     limits: Limits,
+    percent: frozenset[int] = frozenset(),
 ) -> None:
     """Stream one entry: prolog (DTD), real size, and for worksheets the used area and formulas.
 
     Every entry's first chunk is checked for a DTD in its XML prolog (a DOCTYPE, and so any
     ENTITY, can only appear before the root element). Entries that are XML are then streamed to
     the end, so zipfile's CRC check proves they decompress to their declared size; worksheets
-    are scanned for their largest cell/row reference, ``<dimension>`` and formulas on the way.
+    are scanned for their largest cell/row reference, ``<dimension>`` and formulas on the way,
+    and, when the workbook has percent styles (``percent``), for the numeric cells using one.
     """
     scan = _SheetScan() if sheet is not None else None
+    pct = _PercentScan(percent) if sheet is not None and percent else None
     try:
         with zf.open(info) as fh:
             chunk = fh.read(_CHUNK)
@@ -309,6 +442,8 @@ def _scan_entry(
                     )
                 if scan is not None:
                     scan.feed(tail + chunk)
+                if pct is not None:
+                    pct.feed(chunk)
                 tail = chunk[-_OVERLAP:]
                 chunk = fh.read(_CHUNK)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
@@ -335,6 +470,10 @@ def _scan_entry(
     report.dimensions[sheet] = (scan.max_row, scan.max_col)
     if scan.has_formula:
         _check_formula_cache(zf, info, sheet)
+    if pct is not None:
+        cells = _percent_cells_by_parse(zf, info, percent) if pct.unaddressed else pct.cells
+        if cells:
+            report.percent_cells[sheet] = cells
 
 
 #: Any ``r="..."`` attribute (cells ``<c r="B7">`` and rows ``<row r="7">``, either quote,
@@ -370,6 +509,93 @@ class _SheetScan:
 
     def extent(self) -> tuple[int, int]:
         return max(self.max_row, self.dim_row), max(self.max_col, self.dim_col)
+
+
+#: An ``s="N"`` attribute naming one of the given styles (rows carry ``s`` too: see the check
+#: of the enclosing tag in :class:`_PercentScan`).
+_STYLE_ATTR = rb"(?<![\w:.-])s\s*=\s*[\"'](?:%s)[\"']"
+_CELL_START_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
+_CELL_R_RE = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
+_CELL_T_RE = re.compile(rb"(?<![\w:.-])t\s*=\s*[\"']([^\"']*)[\"']")
+_MAX_TAG = 64 * 1024  # a start tag longer than this is not a cell; it is not carried over
+
+
+class _PercentScan:
+    """Numeric cells whose style is a percent style, from a worksheet's raw XML (百分比单元格).
+
+    The regex only matches ``s`` attributes naming a percent style, so a sheet without such
+    cells costs one linear regex pass per chunk; each match is then checked to sit in a
+    ``<c …>`` start tag (not a ``<row>``, not text) with a numeric type (no ``t``, or
+    ``t="n"``). A start tag cut by a chunk boundary is carried over to the next chunk (XML
+    start tags contain no ``<``, so the last ``<`` with no ``>`` after it begins the only tag
+    that can be cut). ``unaddressed`` is set when such a cell has no ``r`` attribute (allowed
+    by OOXML): positions then need a real parse.
+    """
+
+    def __init__(self, styles: frozenset[int]) -> None:
+        alt = b"|".join(str(i).encode() for i in sorted(styles))
+        self._re = re.compile(_STYLE_ATTR % alt)
+        self._carry = b""
+        self.cells: set[tuple[int, int]] = set()
+        self.unaddressed = False
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._carry + chunk if self._carry else chunk
+        cut = buf.rfind(b"<")
+        if cut != -1 and buf.find(b">", cut) == -1:
+            body, self._carry = buf[:cut], buf[cut:]
+            if len(self._carry) > _MAX_TAG:
+                self._carry = b""
+        else:
+            body, self._carry = buf, b""
+        for m in self._re.finditer(body):
+            start = body.rfind(b"<", max(0, m.start() - _MAX_TAG), m.start())
+            if start == -1 or body.find(b">", start, m.start()) != -1:
+                continue  # not inside a start tag (text, or a tag already closed)
+            if not _CELL_START_RE.match(body, start):
+                continue  # <row s="3" customFormat="1">: a row style, not a cell
+            end = body.find(b">", m.end(), m.end() + _MAX_TAG)
+            tag = body[start : end if end != -1 else m.end()]
+            t = _CELL_T_RE.search(tag)
+            if t is not None and t.group(1) not in (b"", b"n"):
+                continue
+            r = _CELL_R_RE.search(tag)
+            if r is None:
+                self.unaddressed = True
+                continue
+            self.cells.add((int(r.group(2)) - 1, _col_index(r.group(1)) - 1))
+
+
+def _percent_cells_by_parse(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, styles: frozenset[int]
+) -> set[tuple[int, int]]:
+    """Percent cells of a worksheet with cells lacking ``r`` (defusedxml iterparse).
+
+    Rows and cells without ``r`` follow the previous one, as spreadsheet readers do.
+    """
+    cells: set[tuple[int, int]] = set()
+    row = col = -1
+    with zf.open(info) as fh:
+        for event, elem in DefusedET.iterparse(fh, events=("start", "end")):
+            tag = elem.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "row":
+                    r = _int_attr(elem.get("r"))
+                    row, col = (r - 1 if r else row + 1), -1
+                elif tag == "c":
+                    ref = elem.get("r")
+                    m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", ref or "")
+                    if m:
+                        row, col = int(m.group(2)) - 1, _col_index(m.group(1)) - 1
+                    else:
+                        col += 1
+                    style = _int_attr(elem.get("s"))
+                    if style in styles and elem.get("t") in (None, "", "n"):
+                        cells.add((row, col))
+                continue
+            if tag in ("c", "row"):
+                elem.clear()
+    return cells
 
 
 def _check_prolog(first: bytes, fh: Any, part: str) -> bool:
@@ -473,10 +699,276 @@ def _col_letters(n: int) -> str:
     return s or "A"
 
 
+# ------------------------------------------------------------------ .xls (BIFF8 in OLE2)
+_RESAVE_ZH = "请在 Excel/WPS 中打开后另存为 .xlsx 再报送"
+_RESAVE_EN = "open it in Excel or WPS, save as .xlsx and resubmit"
+#: compound-file storages that hold VBA code (Excel: _VBA_PROJECT_CUR/VBA; Word: Macros)
+_VBA_STORAGES = frozenset({"_vba_project_cur", "_vba_project", "vba", "macros"})
+_BIFF_BOF, _BIFF_EOF, _BIFF_FILEPASS = 0x0809, 0x000A, 0x002F
+_BIFF_BOUNDSHEET, _BIFF_SUPBOOK, _BIFF_DIMENSIONS = 0x0085, 0x01AE, 0x0200
+_BIFF8 = 0x0600
+#: BOUNDSHEET sheet types: 0 worksheet (or dialog), 1 Excel 4.0 macro sheet, 2 chart, 6 VB module
+_MACRO_SHEET_TYPES = {1: "Excel 4.0 宏表 / macro sheet", 6: "VB 模块 / VB module"}
+#: SUPBOOK "cch" values of the two references that are not another workbook
+_SUPBOOK_SELF, _SUPBOOK_ADDIN = 0x0401, 0x3A01
+
+
+def _unreadable_xls(why_zh: str, why_en: str) -> FileRejected:
+    return FileRejected(
+        "unreadable",
+        f"无法读取 .xls 工作簿（{why_zh}）；{_RESAVE_ZH}",
+        f"the .xls workbook cannot be read ({why_en}); {_RESAVE_EN}",
+        expected="可由 Excel/WPS 正常打开的 .xls 或 .xlsx / an .xls or .xlsx that Excel opens",
+    )
+
+
+def _ole2_names(path: Path, cap: int) -> set[str] | None:
+    """Lower-cased names in an OLE2 file's directory; None if unreadable or over ``cap``."""
+    from xlrd.compdoc import CompDoc
+
+    try:
+        if path.stat().st_size > cap:
+            return None
+        return {d.name.lower() for d in CompDoc(path.read_bytes(), logfile=io.StringIO()).dirlist}
+    except Exception:  # a damaged compound file: xlrd raises CompDocError, struct/index errors
+        return None
+
+
+def inspect_xls(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageReport:
+    """Check a ``.xls`` (OLE2 compound file, BIFF8) before parsing (解析前检查 .xls).
+
+    Refused: over the size cap (``zip_bomb``: the file is read whole), a damaged compound
+    file or BIFF stream (``unreadable``), a password (``encrypted``: FILEPASS record; or an
+    ``EncryptionInfo`` stream), VBA storages or Excel 4.0 macro sheets (``macros``), references
+    to other workbooks (``external_links``), Excel 5.0/95 and older (``legacy_xls``: no
+    ``Workbook`` stream or a BIFF version before BIFF8), an OLE2 file that is no workbook
+    (``not_xlsx``), sheets over the dimension caps. The report names hidden sheets, the
+    dimensions from each sheet's DIMENSIONS record and the percent-formatted numeric cells.
+    """
+    from xlrd.compdoc import CompDoc
+
+    size = path.stat().st_size
+    if size > limits.max_total_uncompressed:
+        raise FileRejected(
+            "zip_bomb",
+            f".xls 文件大小 {size} 字节超过上限 {limits.max_total_uncompressed}",
+            f".xls file size {size} bytes exceeds the cap {limits.max_total_uncompressed}",
+            expected=f"<= {limits.max_total_uncompressed} bytes",
+        )
+    data = path.read_bytes()
+    try:
+        doc = CompDoc(data, logfile=io.StringIO())
+        names = {d.name.lower(): d.name for d in doc.dirlist}
+    except Exception as exc:  # CompDocError, struct/index errors on a damaged directory
+        raise _unreadable_xls(
+            f"OLE2 复合文档已损坏：{exc}", f"corrupt OLE2 compound file: {exc}"
+        ) from exc
+    if "encryptioninfo" in names:
+        raise _encrypted_ooxml()
+    vba = sorted(names[n] for n in names.keys() & _VBA_STORAGES)
+    if vba:
+        raise FileRejected(
+            "macros",
+            f"工作簿包含宏（VBA 存储 {', '.join(vba)}）；请另存为不含宏的 .xlsx",
+            f"the workbook carries macros (VBA storage {', '.join(vba)}); save it as a "
+            "macro-free .xlsx",
+            expected="不含宏的 .xlsx / a macro-free .xlsx",
+            cell=vba[0],
+        )
+    try:
+        stream = doc.get_named_stream("Workbook") if "workbook" in names else None
+    except Exception as exc:
+        raise _unreadable_xls(
+            f"Workbook 数据流已损坏：{exc}", f"corrupt Workbook stream: {exc}"
+        ) from exc
+    if stream is None:
+        if "book" in names:
+            raise _legacy_xls("Excel 5.0/95（BIFF5）", "Excel 5.0/95 (BIFF5)")
+        raise FileRejected(
+            "not_xlsx",
+            "OLE2 复合文档中没有 Excel 工作簿（可能是 Word/PowerPoint 文件）",
+            "the OLE2 compound file holds no Excel workbook (a Word or PowerPoint file?)",
+            expected=".xlsx 或 .xls 工作簿 / an .xlsx or .xls workbook",
+        )
+    report = PackageReport(kind="xls")
+    for name, offset in _biff_globals(stream, report):
+        rows, cols = _biff_dimensions(stream, offset, name)
+        if rows > limits.max_rows or cols > limits.max_cols or rows * cols > limits.max_cells:
+            ref = f"{_col_letters(cols)}{rows}"
+            raise FileRejected(
+                "absurd_dimensions",
+                f"工作表「{name}」使用区域到 {ref}（{rows} 行 × {cols} 列），超出上限",
+                f"sheet '{name}' uses cells up to {ref} ({rows} rows x {cols} columns), "
+                "over the cap",
+                sheet=name,
+                cell=ref,
+                expected=f"<= {limits.max_rows} 行/rows, <= {limits.max_cols} 列/columns, "
+                f"<= {limits.max_cells} 单元格/cells",
+            )
+        report.dimensions[name] = (rows, cols)
+    report.percent_cells = _xls_percent_cells(data, set(report.hidden_sheets))
+    return report
+
+
+def _legacy_xls(what_zh: str, what_en: str) -> FileRejected:
+    return FileRejected(
+        "legacy_xls",
+        f"这是 {what_zh} 格式的旧版工作簿，无法可靠读取；{_RESAVE_ZH}",
+        f"this workbook is in the {what_en} format, too old to read reliably; {_RESAVE_EN}",
+        expected=".xlsx，或 Excel 97-2003 .xls (BIFF8) / .xlsx, or an Excel 97-2003 .xls (BIFF8)",
+    )
+
+
+def _biff_records(stream: bytes, pos: int) -> Iterator[tuple[int, bytes]]:
+    """(record type, data) of the BIFF records from ``pos`` to the end of the stream."""
+    n = len(stream)
+    while pos + 4 <= n:
+        rtype, length = (
+            int.from_bytes(stream[pos : pos + 2], "little"),
+            int.from_bytes(stream[pos + 2 : pos + 4], "little"),
+        )
+        if pos + 4 + length > n:
+            raise _unreadable_xls("BIFF 记录被截断", "truncated BIFF record")
+        yield rtype, stream[pos + 4 : pos + 4 + length]
+        pos += 4 + length
+
+
+def _biff_globals(stream: bytes, report: PackageReport) -> list[tuple[str, int]]:
+    """Walk the workbook globals: version, FILEPASS, sheets (name, BOF offset), SUPBOOKs.
+
+    Fills ``report.hidden_sheets``; returns the worksheets (visible or not) in order.
+    """
+    records = _biff_records(stream, 0)
+    first = next(records, None)
+    if first is None or first[0] != _BIFF_BOF or len(first[1]) < 4:
+        raise _unreadable_xls("Workbook 数据流不以 BOF 记录开头", "Workbook stream has no BOF")
+    version = int.from_bytes(first[1][:2], "little")
+    if version != _BIFF8:
+        raise _legacy_xls(f"BIFF 版本 0x{version:04X}", f"BIFF version 0x{version:04X}")
+    sheets: list[tuple[str, int]] = []
+    for rtype, body in records:
+        if rtype == _BIFF_EOF:
+            return sheets
+        if rtype == _BIFF_FILEPASS:
+            raise FileRejected(
+                "encrypted",
+                "工作簿已设置打开密码（.xls 含 FILEPASS 加密记录）；"
+                "请去掉密码后另存为 .xlsx 再报送",
+                "the workbook is password-protected (.xls with a FILEPASS encryption record); "
+                "remove the password, save as .xlsx and resubmit",
+                expected="未加密的 .xlsx 或 .xls / an unencrypted .xlsx or .xls",
+            )
+        if rtype == _BIFF_BOUNDSHEET and len(body) >= 8:
+            offset = int.from_bytes(body[:4], "little")
+            state, kind = body[4] & 0x03, body[5]
+            name = _biff_short_string(body, 6)
+            if kind in _MACRO_SHEET_TYPES:
+                raise FileRejected(
+                    "macros",
+                    f"工作簿包含宏（{_MACRO_SHEET_TYPES[kind]}「{name}」）；请另存为不含宏的 .xlsx",
+                    f"the workbook carries macros ({_MACRO_SHEET_TYPES[kind]} '{name}'); save "
+                    "it as a macro-free .xlsx",
+                    expected="不含宏的 .xlsx / a macro-free .xlsx",
+                    sheet=name,
+                )
+            if state:
+                report.hidden_sheets.append(name)
+            if kind == 0:
+                sheets.append((name, offset))
+        elif rtype == _BIFF_SUPBOOK and len(body) >= 4:
+            cch = int.from_bytes(body[2:4], "little")
+            if cch not in (_SUPBOOK_SELF, _SUPBOOK_ADDIN):
+                raise FileRejected(
+                    "external_links",
+                    "工作簿含外部链接（引用其他工作簿），不会跟随；请粘贴为数值后报送",
+                    "the workbook has external links (references to other workbooks), which "
+                    "are never followed; paste them as values and resubmit",
+                    expected="不含外部链接 / no external links",
+                )
+    raise _unreadable_xls("Workbook 数据流缺少 EOF 记录", "Workbook stream has no EOF record")
+
+
+def _biff_short_string(body: bytes, pos: int) -> str:
+    """A BIFF8 ShortXLUnicodeString: 1-byte length, flags (bit 0: UTF-16LE), characters."""
+    cch, flags = body[pos], body[pos + 1]
+    raw = body[pos + 2 : pos + 2 + cch * (2 if flags & 1 else 1)]
+    return raw.decode("utf-16-le" if flags & 1 else "latin-1", errors="replace")
+
+
+def _biff_dimensions(stream: bytes, offset: int, sheet: str) -> tuple[int, int]:
+    """(rows, cols) of a worksheet's used area from its DIMENSIONS record ((0, 0) if none)."""
+    if (
+        offset + 4 > len(stream)
+        or int.from_bytes(stream[offset : offset + 2], "little") != _BIFF_BOF
+    ):
+        raise _unreadable_xls(
+            f"工作表「{sheet}」的位置无效", f"sheet '{sheet}' points to no BOF record"
+        )
+    for rtype, body in _biff_records(
+        stream, offset + 4 + int.from_bytes(stream[offset + 2 : offset + 4], "little")
+    ):
+        if rtype == _BIFF_DIMENSIONS and len(body) >= 12:
+            rows = int.from_bytes(body[4:8], "little")
+            cols = int.from_bytes(body[10:12], "little")
+            return rows, cols
+        if rtype in (_BIFF_EOF, _BIFF_BOF):
+            break
+    return 0, 0
+
+
+def _xls_percent_cells(data: bytes, hidden: set[str]) -> dict[str, set[tuple[int, int]]]:
+    """Numeric cells of the visible sheets whose XF's number format is a percentage (xlrd).
+
+    Only the globals are parsed (``on_demand``) until some XF turns out to be a percent
+    format; only then are the sheets' cells read.
+    """
+    import xlrd
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    try:
+        book = xlrd.open_workbook(
+            file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
+        )
+    except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors on damaged records
+        raise _unreadable_xls(
+            f"BIFF 数据无法解析：{exc}", f"BIFF data cannot be parsed: {exc}"
+        ) from exc
+    try:
+        formats = book.format_map
+        percent = {
+            i
+            for i, xf in enumerate(book.xf_list)
+            if xf.format_key in formats and is_percent_format(formats[xf.format_key].format_str)
+        }
+        if not percent:
+            return out
+        for idx, name in enumerate(book.sheet_names()):
+            if name in hidden:
+                continue
+            sh = book.sheet_by_index(idx)
+            cells = {
+                (r, c)
+                for r in range(sh.nrows)
+                for c, typ in enumerate(sh.row_types(r))
+                if typ == xlrd.XL_CELL_NUMBER and sh.cell_xf_index(r, c) in percent
+            }
+            if cells:
+                out[name] = cells
+            book.unload_sheet(idx)
+    except Exception as exc:
+        raise _unreadable_xls(
+            f"BIFF 数据无法解析：{exc}", f"BIFF data cannot be parsed: {exc}"
+        ) from exc
+    finally:
+        book.release_resources()
+    return out
+
+
 def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageReport:
     """Sniff and inspect ``path``; raise :class:`FileRejected` naming the file (安全检查入口)."""
     try:
-        sniff(path)
+        if sniff(path) == "ole2":
+            return inspect_xls(path, limits)
         return inspect_package(path, limits)
     except FileRejected as exc:
         raise exc.with_file(path.name) from exc

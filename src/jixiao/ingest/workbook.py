@@ -5,19 +5,30 @@ rejected by :func:`jixiao.ingest.security.inspect_package`, which parses the she
 defusedxml only when the sheet holds a formula), merged ranges and sheet visibility.
 Hidden sheets are skipped and reported. Merged ranges are filled with their anchor value so
 that the merged 一级/二级指标 columns read like plain columns.
+
+Values reach the layout readers as the person saw them: calamine drops number formats, so a
+cell typed "81.48%" would read as 0.8148. The safety scan (:func:`check_file`) lists the
+numeric cells with a percent format (``PackageReport.percent_cells``) and
+:func:`read_workbook` turns each into the exact text "81.48%" (the stored value times 100,
+never rounded to the displayed decimals). Date-formatted numbers already come back from
+calamine as dates. ``.xls`` (BIFF8) files are read the same way (calamine reads them too;
+xlrd finds their percent cells during the check).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from jixiao.ingest.errors import FileRejected
-from jixiao.ingest.security import _col_letters
+from jixiao.ingest.security import PackageReport, _col_letters, check_file
+from jixiao.ingest.values import format_decimal
 
 
 def cell_ref(row: int, col: int) -> str:
@@ -60,11 +71,20 @@ class Workbook:
     ignored: list[dict[str, str]] = field(default_factory=list)
 
 
-def read_workbook(path: Path, *, display_name: str | None = None) -> Workbook:
-    """Read every visible worksheet of ``path`` (already checked by security.check_file)."""
+def read_workbook(
+    path: Path, *, display_name: str | None = None, report: PackageReport | None = None
+) -> Workbook:
+    """Read every visible worksheet of ``path`` (already checked by security.check_file).
+
+    ``report`` is what :func:`check_file` returned for ``path``: its percent cells are shown
+    as percent text. Without it the file is checked here (a second scan) to get them.
+    The type is decided by content (an .xlsx named .xls reads, and the other way round).
+    """
     name = display_name or path.name
+    if report is None:
+        report = check_file(path)
     try:
-        with CalamineWorkbook.from_path(str(path)) as wb:
+        with path.open("rb") as fh, CalamineWorkbook.from_filelike(fh) as wb:
             sheets: list[Sheet] = []
             ignored: list[dict[str, str]] = []
             for meta in wb.sheets_metadata:
@@ -88,25 +108,53 @@ def read_workbook(path: Path, *, display_name: str | None = None) -> Workbook:
                         }
                     )
                     continue
-                sheets.append(_read_sheet(wb, meta.name))
+                sheets.append(_read_sheet(wb, meta.name, report.percent_cells.get(meta.name)))
     except CalamineError as exc:
+        xls = report.kind == "xls"
         raise FileRejected(
             "unreadable",
-            f"工作簿无法读取：{exc}",
-            f"the workbook cannot be read: {exc}",
+            f"工作簿无法读取：{exc}"
+            + ("；请在 Excel/WPS 中打开后另存为 .xlsx 再报送" if xls else ""),
+            f"the workbook cannot be read: {exc}"
+            + ("; open it in Excel or WPS, save as .xlsx and resubmit" if xls else ""),
             expected="可由 Excel 正常打开的 .xlsx / an .xlsx that Excel opens",
             file=name,
         ) from exc
     return Workbook(name=name, sheets=sheets, ignored=ignored)
 
 
-def _read_sheet(wb: CalamineWorkbook, name: str) -> Sheet:
+def _read_sheet(
+    wb: CalamineWorkbook, name: str, percent: set[tuple[int, int]] | None = None
+) -> Sheet:
     cs = wb.get_sheet_by_name(name)
     rows: list[list[Any]] = cs.to_python(skip_empty_area=False)
+    if percent:
+        _show_percent(rows, percent)
     merged = list(cs.merged_cell_ranges or [])
     if merged:
         _fill_merged(rows, merged)
     return Sheet(name=name, rows=rows, merged=merged)
+
+
+def percent_text(value: Any) -> Any:
+    """A number as the percent text Excel shows for it: 0.8148 -> "81.48%" (百分比显示).
+
+    Exact: the float's shortest repr times 100 (0.98835 -> "98.835%", 1 -> "100%"), never
+    rounded to the format's decimals. Anything but a finite number is returned unchanged.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return f"{format_decimal(exact * 100)}%"
+
+
+def _show_percent(rows: list[list[Any]], cells: set[tuple[int, int]]) -> None:
+    """Rewrite the percent-formatted numeric cells of a calamine grid as percent text."""
+    for r, c in cells:
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = percent_text(rows[r][c])
 
 
 def _fill_merged(
