@@ -122,12 +122,16 @@ class EvaluationForm:
     grade: str = GRADE
     grade_in: Literal["label", "column", "sentence"] = "label"
     milestones: list[tuple[str, CellValue, CellValue]] | None = field(
-        default_factory=lambda: [(s, p, a) for s, p, a in DG_MILESTONES]
+        default_factory=lambda: _published_milestones()
     )
     milestone_columns: tuple[str, str, str, str] = ("阶段", "计划数", "实际数", "如期完成率")
     milestone_rate_overrides: dict[str, CellValue] = field(default_factory=dict)
     blank_row_in_table: bool = True
     notes: list[str] = field(default_factory=lambda: [GRADE_NOTE])
+
+
+def _published_milestones() -> list[tuple[str, CellValue, CellValue]]:
+    return [(stage, planned, actual) for stage, planned, actual in DG_MILESTONES]
 
 
 def write_evaluation_form(path: Path, forms: Sequence[tuple[str, EvaluationForm]]) -> Path:
@@ -159,7 +163,9 @@ def evaluation_form_sheet(ws: Worksheet, f: EvaluationForm) -> None:
     labels = dict(f.labels)
     if f.project_code:
         labels["project_code"] = "项目编码"
-    pairs = [(lab, values[role]) for role, lab in labels.items() if lab and values.get(role)]
+    pairs: list[tuple[str, CellValue]] = [
+        (lab, values[role]) for role, lab in labels.items() if lab and values.get(role)
+    ]
     if f.grade_in == "label":
         pairs.append(("评价等级", f.grade))
     row = _label_rows(ws, row, pairs, f.inline_labels, width)
@@ -404,9 +410,9 @@ def subproject_sheet(ws: Worksheet, t: SubprojectTable) -> None:
                 values["spent"] = with_thousands(values["spent"])
             if i == 7 and isinstance(values["approved"], D):
                 values["approved"] = fullwidth(format(values["approved"], "f"))
-        for (seq, key), value in t.cell_overrides.items():
+        for (seq, key), override in t.cell_overrides.items():
             if seq == sub.seq:
-                values[key] = value
+                values[key] = override
         for c, (key, _text) in enumerate(t.columns, start=1):
             put(ws, row, c, values[key], fmt="#,##0.00")
         row += 1
