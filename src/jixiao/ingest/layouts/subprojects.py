@@ -33,7 +33,9 @@ approved amount, and nothing in the table speaks of adjustments.
 Checks: a reported 支出率 more than 0.005 from 累计支出/累计下达 (立项批复 when the table has no
 累计下达 column) is a row rejection naming the 支出率 cell; the amounts still load. The 合计 row
 is not loaded; each of its amounts must equal its column's sum (exactly, in yuan), else a
-rejection names that cell (skipped for a column where a sub-project's amount was rejected).
+rejection names that cell; every readable amount counts towards the sums, also in a row that
+is rejected for another cell (the check is the table's own arithmetic), and a column with an
+unreadable amount is not checked.
 Reason code ``reported_mismatch`` (:data:`MISMATCH_CODE`).
 """
 
@@ -317,19 +319,21 @@ def _is_caption_row(row: list[Any]) -> bool:
 
 def _amounts(
     row: list[Any], cols: dict[str, int], units: dict[str, str]
-) -> dict[str, tuple[Decimal, str, str] | None]:
-    """(yuan, unit used, original text) per amount column; blank -> None; CellError tagged."""
+) -> tuple[dict[str, tuple[Decimal, str, str] | None], dict[str, CellError]]:
+    """(yuan, unit used, original text) per amount column (blank -> None), and the columns
+    whose cell cannot be read, each parsed on its own (CellErrors tagged with their column)."""
     found: dict[str, tuple[Decimal, str, str] | None] = {}
+    errors: dict[str, CellError] = {}
     for k, unit in units.items():
         value = _cell(row, cols[k])
         try:
             parsed = parse_amount(value, unit)
         except CellError as err:
             err.col = cols[k]  # type: ignore[attr-defined]
-            err.field = k  # type: ignore[attr-defined]
-            raise
+            errors[k] = err
+            continue
         found[k] = (parsed[0], parsed[1], normalize_text(value)) if parsed else None
-    return found
+    return found, errors
 
 
 def _rate(row: list[Any], cols: dict[str, int]) -> Decimal | None:
@@ -352,8 +356,15 @@ def _row(
 ) -> None:
     row = sheet.rows[r]
     name = normalize_text(_cell(row, cols["name"]))
+    amounts, errors = _amounts(row, cols, units)
+    # the 合计 check is about the table's arithmetic: every readable amount counts
+    for k, found in amounts.items():
+        if found is not None:
+            sums[k] += found[0]
+    broken.update(errors)
     try:
-        amounts = _amounts(row, cols, units)
+        if errors:
+            raise next(iter(errors.values()))
         rate = _rate(row, cols) if "rate" in cols else None
         if not name:
             if all(v is None for v in amounts.values()) and rate is None:
@@ -367,7 +378,6 @@ def _row(
             err.col = cols["name"]  # type: ignore[attr-defined]
             raise err
     except CellError as err:
-        broken.add(getattr(err, "field", ""))
         out.reject(sheet, r, getattr(err, "col", None), err)
         return
     start, end = parent["period"]
@@ -404,7 +414,6 @@ def _row(
         found = amounts.get(k)
         if found is None:
             continue
-        sums[k] += found[0]
         out.add(
             "budget_lines",
             {
@@ -421,7 +430,6 @@ def _row(
         )
     spent = amounts.get("spent")
     if spent is not None:
-        sums["spent"] += spent[0]
         out.add(
             "payments",
             {
@@ -500,8 +508,10 @@ def _check_total(
 ) -> None:
     """The 合计 row: each amount equals its column's sum, and its 支出率 the ratio (合计核对)."""
     row = sheet.rows[r]
+    amounts, errors = _amounts(row, cols, units)
     try:
-        amounts = _amounts(row, cols, units)
+        if errors:
+            raise next(iter(errors.values()))
         rate = _rate(row, cols) if "rate" in cols else None
     except CellError as err:
         out.reject(sheet, r, getattr(err, "col", None), err)
