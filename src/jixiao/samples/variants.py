@@ -398,6 +398,8 @@ def _swap_unit(doc: Doc) -> None:
             if sheet.kind in ("budget_lines", "payments"):
                 factor = WAN if sheet.unit == "万元" else 1 / WAN
                 sheet.unit = "元" if sheet.unit == "万元" else "万元"
+                for key, label in sheet.headers.items():  # "金额(元)" names the old unit
+                    sheet.headers[key] = re.sub(r"[(（](万元|元)[)）]", "{unit}", label)
                 for row in sheet.rows:
                     row["amount"] = _convert(row.get("amount"), factor)  # type: ignore[arg-type]
     elif doc.kind == "selfeval":
