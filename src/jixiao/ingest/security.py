@@ -813,7 +813,7 @@ def inspect_xls(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageReport:
 def _legacy_xls(what_zh: str, what_en: str) -> FileRejected:
     return FileRejected(
         "legacy_xls",
-        f"这是 {what_zh} 格式的旧版工作簿，无法可靠读取；{_RESAVE_ZH}",
+        f"这是{what_zh}格式的旧版工作簿，无法可靠读取；{_RESAVE_ZH}",
         f"this workbook is in the {what_en} format, too old to read reliably; {_RESAVE_EN}",
         expected=".xlsx，或 Excel 97-2003 .xls (BIFF8) / .xlsx, or an Excel 97-2003 .xls (BIFF8)",
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from jixiao.samples._xls import biff5_book, with_filepass, with_vba, xlsx_to_xls
 from jixiao.samples._xlsx import fixed_info, new_workbook, save_deterministic
 from jixiao.samples.cfb import compound_file
 from jixiao.samples.ledger import Ledger, LedgerSheet, write_ledger
@@ -28,6 +29,9 @@ EXPECTED_REASON: dict[str, str | None] = {
     "not_xlsx_text": "not_xlsx",
     "corrupt_zip": "corrupt_zip",
     "legacy_xls": "legacy_xls",
+    "xls_encrypted": "encrypted",
+    "xls_macros": "macros",
+    "xls_corrupt": "unreadable",
     "xlsm": "macros",
     "macros_renamed_xlsx": "macros",
     "encrypted": "encrypted",
@@ -156,11 +160,43 @@ def corrupt_zip(dest: Path) -> Path:
     return path
 
 
+def _base_xls_bytes() -> bytes:
+    """The good payments ledger saved as a genuine Excel 97-2003 .xls (BIFF8, via xlwt)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "base.xlsx"
+        src.write_bytes(_base_bytes())
+        return xlsx_to_xls(src, Path(tmp) / "base.xls").read_bytes()
+
+
 def legacy_xls(dest: Path) -> Path:
-    """An OLE2 compound file with a BIFF "Workbook" stream (旧版 .xls)."""
-    biff = b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 12  # a BOF record
-    path = dest / "项目台账_旧版.xls"
-    path.write_bytes(compound_file([("Workbook", biff)]))
+    """An Excel 5.0/95 workbook: a "Book" stream whose BOF says BIFF5 (Excel 95 旧版 .xls).
+
+    Genuine Excel 97-2003 (BIFF8) .xls files load; Excel 95 and older are still refused.
+    """
+    path = dest / "项目台账_Excel95.xls"
+    path.write_bytes(biff5_book(_base_xls_bytes()))
+    return path
+
+
+def xls_encrypted(dest: Path) -> Path:
+    """A .xls with an open password: a FILEPASS record after the globals' BOF (加密 .xls)."""
+    path = dest / "支付台账_已加密.xls"
+    path.write_bytes(with_filepass(_base_xls_bytes()))
+    return path
+
+
+def xls_macros(dest: Path) -> Path:
+    """A .xls carrying a VBA project (_VBA_PROJECT_CUR/VBA storages) (含宏 .xls)."""
+    path = dest / "支付台账_含宏.xls"
+    path.write_bytes(with_vba(_base_xls_bytes()))
+    return path
+
+
+def xls_corrupt(dest: Path) -> Path:
+    """A genuine .xls cut in half: the compound file's sectors are missing (.xls 传输中断)."""
+    data = _base_xls_bytes()
+    path = dest / "支付台账_旧版_传输中断.xls"
+    path.write_bytes(data[: len(data) // 2])
     return path
 
 
@@ -408,6 +444,9 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
     "not_xlsx_text": not_xlsx_text,
     "corrupt_zip": corrupt_zip,
     "legacy_xls": legacy_xls,
+    "xls_encrypted": xls_encrypted,
+    "xls_macros": xls_macros,
+    "xls_corrupt": xls_corrupt,
     "xlsm": xlsm,
     "macros_renamed_xlsx": macros_renamed_xlsx,
     "encrypted": encrypted,

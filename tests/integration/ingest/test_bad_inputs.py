@@ -14,6 +14,7 @@ from tests.integration.ingest.ingest_workbooks import rezip
 from jixiao.config import Settings
 from jixiao.ingest.loader import ingest_files
 from jixiao.ingest.security import OLE2_MAGIC, Limits
+from jixiao.samples._xls import biff5_book, with_filepass, with_vba, xlsx_to_xls
 
 GOOD_ROWS = [["P1", 2023, "2023-01-05", 10, None, "甲", "V1"]]
 HDR = ["项目编码", "年度", "支付日期", "支付金额（万元）", "资金来源", "收款单位", "凭证号"]
@@ -67,7 +68,23 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         data = _good(tmp / "t.xlsx").read_bytes()
         dst.write_bytes(data[: len(data) // 2])
 
-    def legacy(dst: Path) -> None:
+    def xls_bytes() -> bytes:
+        return xlsx_to_xls(_good(tmp / "x0.xlsx"), tmp / "x0.xls").read_bytes()
+
+    def legacy(dst: Path) -> None:  # Excel 5.0/95: still refused
+        dst.write_bytes(biff5_book(xls_bytes()))
+
+    def xls_encrypted(dst: Path) -> None:
+        dst.write_bytes(with_filepass(xls_bytes()))
+
+    def xls_macros(dst: Path) -> None:
+        dst.write_bytes(with_vba(xls_bytes()))
+
+    def xls_truncated(dst: Path) -> None:
+        data = xls_bytes()
+        dst.write_bytes(data[: len(data) // 2])
+
+    def ole2_garbage(dst: Path) -> None:  # OLE2 magic, a header naming "Workbook", no directory
         dst.write_bytes(_ole2("Workbook"))
 
     def encrypted(dst: Path) -> None:
@@ -149,6 +166,10 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         "not_xlsx": (text_file, "not_xlsx", None),
         "corrupt_zip": (truncated, "corrupt_zip", None),
         "legacy_xls": (legacy, "legacy_xls", None),
+        "xls_encrypted": (xls_encrypted, "encrypted", None),
+        "xls_macros": (xls_macros, "macros", None),
+        "xls_truncated": (xls_truncated, "unreadable", None),
+        "ole2_garbage": (ole2_garbage, "unreadable", None),
         "encrypted": (encrypted, "encrypted", None),
         "macros": (macros, "macros", None),
         "zip_bomb_ratio": (bomb, "zip_bomb", None),
@@ -204,6 +225,20 @@ def test_bad_file_is_quarantined_and_others_load(case: str, settings: Settings, 
     assert query("select count(*) from raw.submissions") == [(1,)]
     # a quarantined file is not retried on the next run
     assert ingest_files(settings).files_quarantined == 0
+
+
+def test_genuine_xls_loads_like_the_xlsx(settings: Settings, query, tmp_path: Path):
+    """A BIFF8 .xls (what WPS and old Excel send) loads the same rows as its .xlsx."""
+    src = _good(settings.inbox / "a.xlsx")
+    xlsx_to_xls(src, settings.inbox / "b.xls")
+    summary = ingest_files(settings)
+    assert {f.file: f.status for f in summary.files} == {"a.xlsx": "loaded", "b.xls": "loaded"}
+    cols = "project_key, fiscal_year, payment_date, amount_yuan, payee, voucher_no"
+    a, b = (
+        query(f"select {cols} from raw.payments where file_name = ?", [name])
+        for name in ("a.xlsx", "b.xls")
+    )
+    assert a == b and len(a) == 1
 
 
 def test_total_size_cap(settings: Settings):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 from pathlib import Path
 
 import defusedxml.ElementTree as DET
 import pytest
+import xlrd
 from defusedxml import DTDForbidden, EntitiesForbidden
 from openpyxl import load_workbook
 from tests.unit.samples._samples_read import as_date, num
+from xlrd.compdoc import CompDoc, CompDocError
 
 from jixiao.samples.bad_inputs import (
     BOMB_BYTES,
@@ -61,15 +64,41 @@ def test_not_xlsx_and_corrupt_zip(bad_files: dict[str, Path]) -> None:
         zipfile.ZipFile(bad_files["corrupt_zip"])
 
 
+def _stream(data: bytes, name: str) -> bytes:
+    return CompDoc(data, logfile=io.StringIO()).get_named_stream(name)
+
+
 def test_ole2_files(bad_files: dict[str, Path]) -> None:
     xls = bad_files["legacy_xls"]
-    assert xls.suffix == ".xls" and ole2_stream_names(xls.read_bytes()) == [
-        "Root Entry",
-        "Workbook",
-    ]
+    data = xls.read_bytes()
+    assert xls.suffix == ".xls" and ole2_stream_names(data) == ["Root Entry", "Book"]
+    assert struct.unpack_from("<HHH", _stream(data, "Book"), 0) == (0x0809, 16, 0x0500)  # BIFF5
     names = ole2_stream_names(bad_files["encrypted"].read_bytes())
     assert {"EncryptionInfo", "EncryptedPackage"} <= set(names)
     assert bad_files["encrypted"].suffix == ".xlsx"
+
+
+def test_genuine_xls_defects(bad_files: dict[str, Path]) -> None:
+    """The .xls cases are real BIFF8 workbooks (xlwt) with one defect each."""
+    enc = bad_files["xls_encrypted"].read_bytes()
+    assert ole2_stream_names(enc) == ["Root Entry", "Workbook"]
+    bof_len = struct.unpack_from("<H", _stream(enc, "Workbook"), 2)[0]
+    assert struct.unpack_from("<HHH", _stream(enc, "Workbook"), 4 + bof_len) == (0x002F, 54, 1)
+    with pytest.raises(xlrd.XLRDError, match="encrypted"):
+        xlrd.open_workbook(file_contents=enc, logfile=io.StringIO())
+
+    macro = bad_files["xls_macros"].read_bytes()
+    assert {"_VBA_PROJECT_CUR", "VBA", "dir", "Workbook"} <= set(ole2_stream_names(macro))
+    book = xlrd.open_workbook(file_contents=macro, logfile=io.StringIO())
+    assert book.biff_version == 80 and book.sheet_names() == ["支付"]
+
+    cut = bad_files["xls_corrupt"].read_bytes()
+    assert cut[:8] == OLE2
+    with pytest.raises((CompDocError, IndexError, xlrd.XLRDError)):  # the sectors are missing
+        xlrd.open_workbook(file_contents=cut, logfile=io.StringIO())
+    assert all(
+        bad_files[k].suffix == ".xls" for k in ("xls_encrypted", "xls_macros", "xls_corrupt")
+    )
 
 
 def test_macros(bad_files: dict[str, Path]) -> None:
