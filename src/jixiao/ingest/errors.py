@@ -29,6 +29,10 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "external_links": ("工作簿含外部链接", "workbook carries external links"),
     "formula_no_cached_value": ("公式没有缓存值", "formula without a cached value"),
     "unknown_template": ("无法识别的模板", "unknown template"),
+    "ambiguous_layout": (
+        "无法确定表格版式（两种版式同样吻合）",
+        "ambiguous layout (two fit equally)",
+    ),
     "missing_required_columns": ("缺少必填列", "missing required columns"),
     "missing_required_field": ("缺少必填项", "missing required field"),
     "missing_unit": ("缺少金额单位", "missing amount unit"),
@@ -39,6 +43,10 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "sub_fen_precision": ("金额精度小于分", "amount more precise than one fen"),
     "unknown_code": ("无法识别的代码值", "unknown code value"),
     "missing_value": ("缺少必填值", "missing required value"),
+    "reported_mismatch": (
+        "报告数与其组成部分不一致（如合计、得分率）",
+        "a reported figure disagrees with its parts (a total, a score rate)",
+    ),
 }
 
 

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -80,6 +83,9 @@ class FileResult:
     cell: str | None = None
     quarantine_path: str | None = None
     sheets_ignored: list[dict[str, str]] = field(default_factory=list)
+    layout_evidence: list[dict[str, Any]] = field(default_factory=list)
+    #: what put this file after the one before it in the run (arrival | modified | copy | name)
+    order_signal: str | None = None
 
 
 @dataclass
@@ -148,9 +154,54 @@ def sha256_file(path: Path) -> str:
 def _inbox_files(settings: Settings) -> list[Path]:
     if not settings.inbox.exists():
         return []
-    return sorted(
-        p for p in settings.inbox.iterdir() if p.is_file() and not p.name.startswith(_IGNORED_NAMES)
+    return in_arrival_order(
+        [
+            p
+            for p in settings.inbox.iterdir()
+            if p.is_file() and not p.name.startswith(_IGNORED_NAMES)
+        ]
     )
+
+
+#: names that say "this is a copy of another file" (Windows, WPS, macOS, browsers' downloads)
+_COPY_MARKERS = re.compile(
+    r"(?:[-_\s]*副本(?:\s*\(\d+\))?|\s*-\s*copy(?:\s*\(\d+\))?|\s+copy(?:\s+\d+)?|\s*\(\d+\)|的副本)$",
+    re.IGNORECASE,
+)
+ORDER_SIGNALS = ("arrival", "modified", "copy", "name")
+
+
+def order_key(path: Path) -> tuple[int, int, int, str]:
+    """When a file came: (arrival second, modification ns, is-a-copy, name) (到达顺序).
+
+    Arrival is the inode change time: the moment the file was created in or moved into the
+    inbox (a copy, an upload, an SFTP put or a rename all set it), to the second, so files
+    dropped together tie. Then the modification time (Excel's save; a copy keeps it), then
+    whether the name marks a copy ("…- 副本", "… - Copy", "…(1)"): an original comes before
+    its copies; then the name.
+    """
+    st = path.stat()
+    stem = unicodedata.normalize("NFKC", path.name.rsplit(".", 1)[0])
+    return (int(st.st_ctime), st.st_mtime_ns, 1 if _COPY_MARKERS.search(stem) else 0, path.name)
+
+
+def in_arrival_order(paths: list[Path]) -> list[Path]:
+    """``paths`` sorted by :func:`order_key`: originals before copies, older before newer."""
+    return sorted(paths, key=order_key)
+
+
+def order_signals(paths: list[Path]) -> list[str | None]:
+    """For each file (in arrival order) the part of :func:`order_key` that placed it after the
+    previous file: ``arrival``, ``modified``, ``copy`` or ``name`` (None for the first)."""
+    if not paths:
+        return []
+    keys = [order_key(p) for p in paths]
+    out: list[str | None] = [None]
+    for prev, cur in itertools.pairwise(keys):
+        out.append(
+            next((s for s, a, b in zip(ORDER_SIGNALS, prev, cur, strict=True) if a != b), "name")
+        )
+    return out
 
 
 def _seen(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -199,7 +250,9 @@ def ingest_files(
     """
     assert_defusedxml()
     settings.ensure()
-    files = [Path(p) for p in paths] if paths is not None else _inbox_files(settings)
+    files = (
+        in_arrival_order([Path(p) for p in paths]) if paths is not None else _inbox_files(settings)
+    )
     summary = IngestSummary()
     with duckdb.connect(str(settings.warehouse)) as con:
         ensure_raw_schema(con)
@@ -261,7 +314,7 @@ class _Loader:
         """
         seen = {h: set(names) for h, names in self.seen.items()}
         out = []
-        for path in files:
+        for path, signal in zip(files, order_signals(files), strict=True):
             digest = sha256_file(path)
             stat = path.stat()
             meta = {
@@ -271,6 +324,8 @@ class _Loader:
                 "received_at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(
                     tzinfo=None
                 ),
+                "arrived_at": dt.datetime.fromtimestamp(stat.st_ctime, dt.UTC).replace(tzinfo=None),
+                "order_signal": signal,
             }
             skip = None
             if digest in seen:
@@ -427,6 +482,8 @@ class _Loader:
             rows_rejected=prepared.rows_rejected,
             rows_read=prepared.rows_loaded + prepared.rows_rejected,
             sheets_ignored=prepared.sheets_ignored,
+            layout_evidence=prepared.detections,
+            order_signal=meta.get("order_signal"),
         )
         self.con.begin()
         try:
@@ -460,6 +517,9 @@ class _Loader:
             "quarantine_path": result.quarantine_path,
             "sheets_ignored": json.dumps(result.sheets_ignored, ensure_ascii=False)
             if result.sheets_ignored
+            else None,
+            "layout_evidence": json.dumps(result.layout_evidence, ensure_ascii=False)
+            if result.layout_evidence
             else None,
         }
         names = [c for c, _t in self.columns["load_log"]]

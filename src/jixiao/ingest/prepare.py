@@ -54,6 +54,7 @@ class Prepared:
     rows_loaded: int = 0
     rows_rejected: int = 0
     sheets_ignored: list[dict[str, str]] = field(default_factory=list)
+    detections: list[dict[str, Any]] = field(default_factory=list)
     lookups: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
@@ -113,6 +114,7 @@ def _to_prepared(meta: dict[str, Any], ex: Extracted, columns: Columns) -> Prepa
         rows_loaded=len(loaded),
         rows_rejected=len(rejected),
         sheets_ignored=ex.ignored,
+        detections=ex.detections,
     )
 
 
@@ -135,6 +137,11 @@ def _put(
     tables: dict[str, pa.Table], table: str, rows: list[dict[str, Any]], cols: Columns
 ) -> None:
     if rows:
+        names = {name for name, _t in cols[table]}
+        unknown = {k for r in rows for k in r} - names
+        if unknown:
+            # a reader bug, never a data problem: a silent NULL would lose the value
+            raise KeyError(f"raw.{table} has no column(s) {sorted(unknown)}")
         tables[table] = to_arrow(rows, cols[table])
 
 

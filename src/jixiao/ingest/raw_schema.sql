@@ -14,7 +14,7 @@ create table if not exists raw.load_log (
     file_hash          varchar not null,      -- sha256 hex of the bytes
     file_name          varchar not null,      -- original name in the inbox
     file_size_bytes    bigint not null,
-    received_at        timestamp not null,    -- mtime of the inbox file
+    received_at        timestamp not null,    -- mtime of the inbox file (Excel's last save)
     loaded_at          timestamp not null,    -- when this attempt finished
     status             varchar not null,      -- loaded | skipped_unchanged | duplicate | quarantined
     layout             varchar,               -- selfeval_form | scoring_table | ledger | null
@@ -25,7 +25,8 @@ create table if not exists raw.load_log (
     message_zh         varchar,
     message_en         varchar,
     quarantine_path    varchar,
-    sheets_ignored     varchar                -- json list of hidden/unknown sheets, with why
+    sheets_ignored     varchar,               -- json list of hidden/unknown sheets, with why
+    layout_evidence    varchar                -- json: per sheet read, layout, score, reasons, runner-up
 );
 
 -- One row per rejected row or cell (被拒绝的行).
@@ -191,3 +192,12 @@ create table if not exists raw.project_goals (
     expected_goal      varchar,               -- 预期目标
     actual_outcome     varchar                -- 实际完成情况
 );
+
+-- Columns added after the first release (additive; existing warehouses gain them here).
+alter table raw.load_log add column if not exists layout_evidence varchar;
+-- when the file entered the inbox (inode change time) and what ordered it after the file
+-- before it in its run: arrival | modified | copy | name (originals before copies)
+alter table raw.load_log add column if not exists arrived_at timestamp;
+alter table raw.load_log add column if not exists order_signal varchar;
+-- 实际到位数 of the funding block (seed 003's form has the column; the MoF annex has not)
+alter table raw.funding_reported add column if not exists allocated_yuan decimal(18,2);

@@ -34,6 +34,7 @@ funding_pivoted as (
         fund_source,
         sum(initial_budget_yuan) as initial_yuan,
         sum(final_budget_yuan) as stated_final_yuan,
+        sum(allocated_yuan) as allocated_yuan,
         sum(executed_yuan) as executed_yuan
     from funding_reported
     group by project_key, fiscal_year, fund_source
@@ -48,7 +49,8 @@ combined as (
         lines_pivoted.additions_yuan,
         lines_pivoted.cuts_yuan,
         coalesce(lines_pivoted.stated_final_yuan, funding_pivoted.stated_final_yuan) as stated_final_yuan,
-        lines_pivoted.allocated_local_yuan,
+        coalesce(lines_pivoted.allocated_local_yuan, funding_pivoted.allocated_yuan)
+            as allocated_local_yuan,
         lines_pivoted.allocated_transfer_yuan,
         coalesce(lines_pivoted.executed_yuan, funding_pivoted.executed_yuan) as executed_yuan,
         false as is_derived_total

@@ -18,6 +18,7 @@ final as (
         lower(trim(fund_source)) as fund_source,
         cast(initial_budget_yuan as decimal(18, 2)) as initial_budget_yuan,
         cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,
+        cast(allocated_yuan as decimal(18, 2)) as allocated_yuan,
         cast(executed_yuan as decimal(18, 2)) as executed_yuan,
         original_unit,
         weight,

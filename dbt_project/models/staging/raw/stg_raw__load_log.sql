@@ -20,7 +20,8 @@ final as (
         reason_code,
         message_zh,
         message_en,
-        quarantine_path
+        quarantine_path,
+        layout_evidence
     from source
 )
 

@@ -14,6 +14,24 @@ from jixiao.ingest.values import compact, is_blank, normalize_text, parse_unit
 from jixiao.ingest.workbook import Sheet, cell_ref
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Why a layout thinks it can read a sheet (版式识别证据).
+
+    ``score`` adds up what was found: a table's own header columns are strong evidence (0.2 to
+    0.4 each kind of header), labels of a header block are medium (about 0.1 each), a title is
+    weak (0.05). The registry offers every sheet to every layout and the best score wins; two
+    scores within :data:`AMBIGUITY_MARGIN` of each other reject the file naming both layouts.
+    ``reasons`` say in words what was found (kept in the load log).
+    """
+
+    layout: str
+    score: float
+    reasons: tuple[str, ...] = ()
+    #: anything the detector computed that the reader can reuse (header row, columns ...)
+    detail: Any = None
+
+
 @dataclass
 class Extracted:
     """What a layout reader produced from one workbook (解析结果).
@@ -29,6 +47,8 @@ class Extracted:
     rejections: list[RowRejection] = field(default_factory=list)
     submissions: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[dict[str, str]] = field(default_factory=list)
+    #: per sheet read: the winning layout, its score and reasons, and the runner-up
+    detections: list[dict[str, Any]] = field(default_factory=list)
     _submission_index: dict[tuple[str, str, int], int] = field(default_factory=dict, repr=False)
 
     def add(self, table: str, row: dict[str, Any]) -> None:
@@ -139,21 +159,42 @@ def value_right_of(sheet: Sheet, r: int, c: int) -> tuple[Any, int] | None:
 def labelled_value(
     sheet: Sheet, labels: Iterable[str], max_rows: int | None = None
 ) -> tuple[str, int, int] | None:
-    """Value of a label cell ("项目名称" | value, or "项目名称：value") -> (text, row, col)."""
-    keys = [label_key(x) for x in labels]
+    """Value of a label cell ("项目名称" | value, or "项目名称：value") -> (text, row, col).
+
+    ``labels`` are in priority order: when the sheet has several of them (主管部门 and
+    需求单位), the earlier label wins wherever it stands; among cells with the same label
+    the first in reading order.
+    """
+    keys = list(dict.fromkeys(label_key(x) for x in labels))
+    best: tuple[int, tuple[str, int, int]] | None = None
     for r, c, t in find_cells(
         sheet, lambda t: any(t.lower().startswith(k) for k in keys), max_rows
     ):
-        key = label_key(t)
-        if key in keys:
-            found = value_right_of(sheet, r, c)
-            if found is not None:
-                return normalize_text(found[0]), r, found[1]
+        found = _label_hit(sheet, r, c, t, keys)
+        if found is None:
             continue
-        for k in keys:
-            m = re.match(rf"^{re.escape(k)}[:：]?(.+)$", t, re.IGNORECASE)
-            if m and t[len(k) : len(k) + 1] in (":", "："):
-                return normalize_text(m.group(1)), r, c
+        rank, value = found
+        if best is None or rank < best[0]:
+            best = (rank, value)
+            if rank == 0:
+                break
+    return best[1] if best else None
+
+
+def _label_hit(
+    sheet: Sheet, r: int, c: int, t: str, keys: list[str]
+) -> tuple[int, tuple[str, int, int]] | None:
+    """(priority, (value, row, col)) when the cell at (r, c) is one of ``keys`` with a value."""
+    key = label_key(t)
+    if key in keys:
+        found = value_right_of(sheet, r, c)
+        if found is not None:
+            return keys.index(key), (normalize_text(found[0]), r, found[1])
+        return None
+    for i, k in enumerate(keys):
+        m = re.match(rf"^{re.escape(k)}[:：]?(.+)$", t, re.IGNORECASE)
+        if m and t[len(k) : len(k) + 1] in (":", "："):
+            return i, (normalize_text(m.group(1)), r, c)
     return None
 
 

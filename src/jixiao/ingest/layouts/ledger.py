@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jixiao.ingest import vocabulary
 from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts import columnar
 from jixiao.ingest.layouts.common import (
+    Evidence,
     Extracted,
     label_key,
     project_key,
@@ -47,188 +49,34 @@ class Col:
     required: bool = False
 
 
-_CODE = Col(
-    "project_code", ("项目编码", "项目代码", "项目编号", "project_code", "projectcode"), True
-)
-_DEPT = Col(
-    "department_name", ("主管部门", "预算部门", "部门", "部门名称", "department", "department_name")
-)
-_YEAR = Col("fiscal_year", ("年度", "预算年度", "资金年度", "fiscal_year", "year"), True)
-_FUND = Col("fund_source", ("资金来源", "资金性质", "fund_source"))
+def _ledgers() -> dict[str, tuple[Col, ...]]:
+    """Column definitions per ledger kind, from the vocabulary file (列定义来自词表)."""
+    out: dict[str, tuple[Col, ...]] = {}
+    for kind, spec in vocabulary.entry("ledgers").items():
+        required = set(spec.get("required", ()))
+        out[kind] = tuple(
+            Col(name, tuple(str(a) for a in aliases), name in required)
+            for name, aliases in spec["columns"].items()
+        )
+    return out
 
-LEDGERS: dict[str, tuple[Col, ...]] = {
-    "projects": (
-        Col("project_code", _CODE.aliases),
-        Col("project_name", ("项目名称", "project_name", "name"), True),
-        Col("category", ("项目类别", "项目类型", "类别", "category")),
-        Col(
-            "department_name",
-            ("主管部门", "预算部门", "部门", "department", "department_name"),
-            True,
-        ),
-        Col("implementing_unit", ("实施单位", "项目单位", "implementing_unit")),
-        Col("province", ("省", "省份", "province")),
-        Col("city", ("市", "地市", "城市", "city")),
-        Col("county", ("县", "县区", "区县", "county")),
-        Col("project_level", ("项目级次", "级次", "project_level", "level")),
-        Col("period_start_year", ("开始年度", "起始年度", "开始年份", "start_year")),
-        Col("period_end_year", ("结束年度", "截止年度", "结束年份", "end_year")),
-        Col(
-            "parent_project_code", ("上级项目编码", "父项目编码", "上级项目", "parent_project_code")
-        ),
-    ),
-    "budget_lines": (
-        _CODE,
-        _YEAR,
-        _DEPT,
-        Col("line_type", ("类型", "预算类型", "调整类型", "事项", "line_type", "type"), True),
-        _FUND,
-        Col("amount", ("金额", "预算金额", "资金金额", "amount", "amount_yuan"), True),
-        Col("line_date", ("日期", "调整日期", "下达日期", "date", "line_date")),
-        Col("reason", ("原因", "调整原因", "说明", "备注", "reason")),
-    ),
-    "payments": (
-        _CODE,
-        _DEPT,
-        Col("fiscal_year", _YEAR.aliases),
-        Col("payment_date", ("支付日期", "付款日期", "日期", "payment_date", "date")),
-        Col(
-            "amount",
-            ("支付金额", "付款金额", "支出金额", "实际支出", "金额", "amount", "amount_yuan"),
-            True,
-        ),
-        _FUND,
-        Col("payee", ("收款单位", "收款人", "收款方", "payee")),
-        Col("voucher_no", ("凭证号", "凭证编号", "凭证号码", "voucher_no", "voucher")),
-        Col("summary", ("摘要", "用途", "summary")),
-        Col("category", ("支出类别", "支出类型", "类别", "category")),
-    ),
-    "evaluations": (
-        _CODE,
-        _DEPT,
-        Col("period", ("评价期间", "评价年度", "评价周期", "年度", "period"), True),
-        Col("evaluation_type", ("评价类型", "评价方式", "evaluation_type"), True),
-        Col("evaluator", ("评价机构", "评价单位", "evaluator")),
-        Col("scheme_code", ("评价体系", "指标体系", "scheme", "scheme_code")),
-        Col("level1_name", ("一级指标", "level1", "level1_name")),
-        Col("max_score", ("指标分值", "分值", "满分", "max_score")),
-        Col("score", ("评价得分", "得分", "score"), True),
-        Col("grade", ("等级", "评价等级", "grade")),
-        Col("reported_rate", ("报告比率", "报告支付率", "reported_rate")),
-    ),
-    "indicators": (
-        _CODE,
-        _YEAR,
-        _DEPT,
-        Col("level1_name", ("一级指标", "level1", "level1_name"), True),
-        Col("level2_name", ("二级指标", "level2", "level2_name")),
-        Col("level3_name", ("三级指标", "指标名称", "level3", "level3_name"), True),
-        Col("weight", ("分值", "权重", "指标分值", "weight")),
-        Col("direction", ("指标方向", "方向", "direction")),
-        Col("target", ("年度指标值", "指标值", "目标值", "target")),
-        Col("unit", ("计量单位", "单位", "unit")),
-        Col("kind", ("指标性质", "指标类型", "kind")),
-        Col("actual", ("实际完成值", "实际值", "完成值", "actual")),
-        Col("score", ("得分", "自评得分", "score")),
-        Col("reason", ("偏差原因分析及改进措施", "偏差原因", "未达标原因分析", "reason")),
-        Col("rule", ("评分标准", "scoring_rule")),
-    ),
-    "milestones": (
-        _CODE,
-        _YEAR,
-        _DEPT,
-        Col("stage", ("阶段", "里程碑", "stage"), True),
-        Col("planned_count", ("计划数", "计划", "planned", "planned_count"), True),
-        Col("actual_count", ("实际数", "实际", "actual", "actual_count"), True),
-    ),
-}
+
+LEDGERS: dict[str, tuple[Col, ...]] = _ledgers()
 
 #: A sheet is a ledger of a kind when its header holds one of these fields (签名列).
 SIGNATURES: dict[str, set[str]] = {
-    "projects": {"project_name"},
-    "budget_lines": {"line_type"},
-    "payments": {"payment_date", "payee", "voucher_no"},
-    "evaluations": {"evaluation_type", "score"},
-    "milestones": {"stage", "planned_count"},
-    "indicators": {"level3_name"},
+    kind: set(spec["signature"]) for kind, spec in vocabulary.entry("ledgers").items()
 }
-_AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出"}
+_AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出", "实际支付"}
 _PAYMENT_DATE_SIGNATURE = {"支付日期", "付款日期", "payment_date"}
-_TOTAL_LABELS = {"合计", "总计", "小计", "total"}
+_TOTAL_LABELS = set(vocabulary.terms("rows", "total"))
 
-LINE_TYPES = {
-    "年初预算": "initial",
-    "年初预算数": "initial",
-    "年初安排": "initial",
-    "initial": "initial",
-    "追加": "addition",
-    "调增": "addition",
-    "追加预算": "addition",
-    "addition": "addition",
-    "压减": "cut",
-    "调减": "cut",
-    "压减/调减": "cut",
-    "核减": "cut",
-    "cut": "cut",
-    "调整后预算": "final",
-    "全年预算数": "final",
-    "全年预算": "final",
-    "预算计划安排": "final",
-    "final": "final",
-    "下达本级": "allocated",
-    "实际下达": "allocated",
-    "下达": "allocated",
-    "实际到位": "allocated",
-    "allocated": "allocated",
-    "转移支付至下级": "transfer_down",
-    "转移支付": "transfer_down",
-    "transfer_down": "transfer_down",
-    "实际支出": "executed",
-    "执行": "executed",
-    "全年执行数": "executed",
-    "executed": "executed",
-}
-FUND_SOURCES = {
-    "": "total",
-    "合计": "total",
-    "总计": "total",
-    "年度资金总额": "total",
-    "total": "total",
-    "当年财政拨款": "current_appropriation",
-    "财政拨款": "current_appropriation",
-    "本年财政拨款": "current_appropriation",
-    "current_appropriation": "current_appropriation",
-    "上年结转资金": "carryover",
-    "上年结转": "carryover",
-    "结转资金": "carryover",
-    "carryover": "carryover",
-    "其他资金": "other",
-    "其他": "other",
-    "other": "other",
-}
-EVALUATION_TYPES = {
-    "单位自评": "self",
-    "自评": "self",
-    "self": "self",
-    "部门评价": "department",
-    "部门自评": "department",
-    "department": "department",
-    "第三方评价": "third_party",
-    "财政评价": "third_party",
-    "财政重点评价": "third_party",
-    "third_party": "third_party",
-}
-STAGES = ("启动", "可研", "初步设计", "立项", "入场实施", "初验", "终验")
-DIRECTIONS = {"≥": ">=", ">=": ">=", "≤": "<=", "<=": "<=", "=": "="}
-INDICATOR_KINDS = {
-    "定量": "quantitative",
-    "quantitative": "quantitative",
-    "是否": "yes_no",
-    "是/否": "yes_no",
-    "yes_no": "yes_no",
-    "定性": "qualitative",
-    "qualitative": "qualitative",
-}
+LINE_TYPES = vocabulary.codes("codes", "line_type")
+FUND_SOURCES = vocabulary.codes("codes", "fund_source")
+EVALUATION_TYPES = vocabulary.codes("codes", "evaluation_type")
+STAGES = tuple(str(s) for s in vocabulary.entry("codes", "stage"))
+DIRECTIONS = vocabulary.codes("codes", "direction")
+INDICATOR_KINDS = vocabulary.codes("codes", "indicator_kind")
 
 
 #: lower-cased aliases per ledger kind, computed once: kind -> [(field, (alias, ...))]
@@ -258,11 +106,39 @@ def match_header(row: list[Any]) -> dict[str, dict[str, tuple[int, Any]]]:
     return found
 
 
-def detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
+LAYOUT = "ledger"
+
+
+def find_header(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     """(kind, header row, columns) of the best-matching ledger header, or None (识别台账)."""
     if "ledger.detect" not in sheet.cache:
         sheet.cache["ledger.detect"] = _detect(sheet)
     return sheet.cache["ledger.detect"]
+
+
+def detect(sheet: Sheet) -> Evidence | None:
+    """Evidence that ``sheet`` is a ledger: its header row's recognised columns (台账证据).
+
+    A signature column of a kind (支付日期/收款单位/凭证号 for payments …) gives 0.3, every
+    other recognised column 0.05 (at most 0.5 more); a header lacking a required column
+    counts half, since the sheet may well be another layout's table with similar columns.
+    """
+    found = find_header(sheet)
+    if found is None:
+        return None
+    kind, header_row, hits = found
+    score = 0.3 + min(0.05 * (len(hits) - 1), 0.5)
+    missing = [c.field for c in LEDGERS[kind] if c.required and c.field not in hits]
+    if kind == "payments" and "fiscal_year" not in hits and "payment_date" not in hits:
+        missing.append("fiscal_year")
+    reasons = [
+        f"{kind} header on row {header_row + 1}: "
+        + ", ".join(f"{f}={compact(h)}" for f, (_c, h) in hits.items())
+    ]
+    if missing:
+        score /= 2
+        reasons.append("missing required: " + ", ".join(missing))
+    return Evidence(LAYOUT, score, tuple(reasons), found)
 
 
 def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
@@ -295,7 +171,7 @@ def _is_other_kind(row: list[Any]) -> bool:
 
 def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, Any]) -> bool:
     """Read one ledger sheet into ``out``; False when the sheet is not a ledger."""
-    found = detect(sheet)
+    found = find_header(sheet)
     if found is None:
         return False
     kind, header_row, hits = found
@@ -416,7 +292,7 @@ def _required(field: str, hits: dict[str, tuple[int, Any]], value: Any, label: s
 def _code(
     field: str, hits: dict[str, tuple[int, Any]], mapping: dict[str, str], value: Any, label: str
 ) -> str:
-    key = compact(value).lower().replace("其中:", "")
+    key = vocabulary.normalise(value).replace("其中:", "")
     if key in mapping:
         return mapping[key]
     err = CellError(
@@ -803,7 +679,7 @@ def _read_indicator(
 def _fund(value: Any) -> str | None:
     """Fund source code for a payment (资金来源): a known label's code, else the text."""
     raw = _text(value)
-    return FUND_SOURCES.get(compact(raw).lower(), raw) if raw else None
+    return FUND_SOURCES.get(vocabulary.normalise(raw), raw) if raw else None
 
 
 def _fast_payments(
@@ -894,7 +770,7 @@ def register_context(sheets: list[Sheet]) -> dict[str, Any]:
     """Department and name per project code from any projects sheet in the same workbook."""
     ctx: dict[str, Any] = {"departments": {}, "names": {}}
     for sheet in sheets:
-        found = detect(sheet)
+        found = find_header(sheet)
         if not found or found[0] != "projects":
             continue
         _kind, header_row, hits = found

@@ -13,8 +13,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from jixiao.ingest import vocabulary
 from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
+    Evidence,
     Extracted,
     find_cells,
     first_text,
@@ -43,22 +45,55 @@ FORM_SCAN_ROWS = 80  # form header blocks and table headers sit near the top
 LAYOUT = "scoring_table"
 SCHEME = "gd_scoring_table"
 _RULE_RE = re.compile(r"=\s*(\d+(?:\.\d+)?)\s*/\s*指标总数")
-_TAIL = {
-    "target": ("评价年度预期值", "预期值", "年度预期值"),
-    "actual": ("评价年度实现值", "实现值", "年度实现值"),
-    "score": ("自评分数", "自评得分"),
-    "reason": ("未达标原因",),
-    "rule": ("评分标准",),
-    "evidence": ("参考佐证", "佐证材料"),
-}
+_TAIL = vocabulary.columns("scoring", "tail_columns")
+_TITLES = vocabulary.terms("scoring", "titles")
+_HEADER_LABELS = vocabulary.terms("scoring", "header_labels")
+_TOTAL_ROW = vocabulary.terms("scoring", "total_row")
 
 
-def detect(sheet: Sheet) -> bool:
-    """Scoring tables have 一级指标 over 名称/权重 and 评价年度预期值 or 自评分数 columns."""
-    return _table_header(sheet) is not None
+def detect(sheet: Sheet) -> Evidence | None:
+    """Evidence for a 指标评分表: its indicator header, header-block labels and title.
+
+    The header (一级/三级指标 with 预期值 or 自评分数) gives 0.4, plus 0.1 when its second row
+    splits the levels into 名称/权重 and 0.1 with 预期值, 实现值 and 自评分数 all present; each
+    header-block label (填报单位, 金额单位, 预算计划安排, 实际分配下达 ...) 0.04, at most 0.2;
+    the title 0.05.
+    """
+    score, reasons = 0.0, []
+    found = _table_header(sheet)
+    if found is not None:
+        header_end, cols = found
+        score += 0.4
+        if {"l1_weight", "l3_weight"} & cols.keys() or "l2_weight" in cols:
+            score += 0.1
+        if {"target", "actual", "score"} <= cols.keys():
+            score += 0.1
+        reasons.append(f"scoring header to row {header_end + 1}: " + ", ".join(cols))
+    limit = found[0] if found else FORM_SCAN_ROWS
+    labels = {
+        k
+        for _r, _c, t in find_cells(sheet, lambda t: t.startswith(_HEADER_LABELS), limit)
+        for k in _HEADER_LABELS
+        if label_key(t).startswith(k)
+    }
+    if labels:
+        score += min(0.04 * len(labels), 0.2)
+        reasons.append("labels " + "/".join(sorted(labels)))
+    if find_cells(sheet, lambda t: any(x in t for x in _TITLES), 8):
+        score += 0.05
+        reasons.append("title 指标评分表")
+    if score == 0:
+        return None
+    return Evidence(LAYOUT, score, tuple(reasons), found)
 
 
 def _table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    if "scoring.header" not in sheet.cache:
+        sheet.cache["scoring.header"] = _find_table_header(sheet)
+    return sheet.cache["scoring.header"]
+
+
+def _find_table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
         keys = [label_key(v) if isinstance(v, str) else "" for v in row]
         if "一级指标" not in "".join(keys) or "三级指标" not in "".join(keys):
@@ -87,16 +122,30 @@ def _columns(combined: list[str]) -> dict[str, int]:
     return cols
 
 
-def read_sheet(sheet: Sheet, file_name: str, out: Extracted) -> None:
+def read_sheet(
+    sheet: Sheet, file_name: str, out: Extracted, context: dict[str, Any] | None = None
+) -> None:
     """Read one scoring-table sheet into ``out`` (读取一张指标评分表)."""
     found = _table_header(sheet)
-    assert found is not None
+    if found is None:
+        raise missing_field(sheet, "一级指标/三级指标 表头", "indicator table header")
     header_end, cols = found
+    if "actual" not in cols:
+        raise FileRejected(
+            "missing_required_columns",
+            f"工作表「{sheet.name}」第 {header_end + 1} 行的指标表缺少「评价年度实现值」列，"
+            "无法复核得分",
+            f"sheet '{sheet.name}' row {header_end + 1}: the indicator table has no "
+            "'评价年度实现值' (actual) column, so its scores cannot be recomputed",
+            sheet=sheet.name,
+            cell=f"{header_end + 1}:{header_end + 1}",
+            expected="指标表含「评价年度实现值」列 / an indicator table with an actual column",
+        )
     dept = _department(sheet)
-    name = labelled_value(sheet, ["项目名称"], header_end)
+    name = labelled_value(sheet, vocabulary.entry("labels", "project_name"), header_end)
     if name is None:
         raise missing_field(sheet, "项目名称", "project name")
-    year_cell = labelled_value(sheet, ["评价年度", "年度"], header_end)
+    year_cell = labelled_value(sheet, vocabulary.entry("labels", "fiscal_year"), header_end)
     year = _parse_year_or_reject(sheet, year_cell)
     caption = unit_caption(sheet, header_end)
     if caption is None:
@@ -151,6 +200,9 @@ def _department(sheet: Sheet) -> str:
         found = value_right_of(sheet, r, c)
         if found and "金额单位" not in compact(found[0]):
             return normalize_text(found[0])
+    other = labelled_value(sheet, vocabulary.entry("scoring", "department"), FORM_SCAN_ROWS)
+    if other is not None:
+        return other[0]
     raise missing_field(sheet, "填报单位名称", "reporting unit")
 
 
@@ -243,7 +295,7 @@ def _rows(
             continue
         if is_note_text(lead) or re.match(r"^[一二三四五六七八九十]+、", lead):
             break
-        if lead.startswith(("合计", "总分", "总计")):
+        if lead.startswith(_TOTAL_ROW):
             _total(sheet, out, base, year, r, cols)
             break
         l3 = normalize_text(_get(row, cols.get("l3_name")))

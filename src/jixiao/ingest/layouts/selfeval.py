@@ -10,8 +10,10 @@ import re
 from functools import partial
 from typing import Any
 
-from jixiao.ingest.errors import CellError
+from jixiao.ingest import vocabulary
+from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
+    Evidence,
     Extracted,
     find_cells,
     find_columns,
@@ -42,52 +44,60 @@ from jixiao.ingest.workbook import Sheet
 FORM_SCAN_ROWS = 80  # form header blocks and table headers sit near the top
 LAYOUT = "selfeval_form"
 SCHEME = "mof_2020_selfeval"
-TITLE = "绩效自评表"
-FUNDING_COLUMNS = {
-    "initial": ("年初预算数", "年初预算"),
-    "final": ("全年预算数", "调整后预算"),
-    "executed": ("全年执行数", "实际支出"),
-    "weight": ("分值",),
-    "rate": ("执行率",),
-    "score": ("得分",),
-}
-FUNDING_ROWS = (
-    ("年度资金总额", "total"),
-    ("当年财政拨款", "current_appropriation"),
-    ("上年结转", "carryover"),
-    ("其他资金", "other"),
+TITLES = vocabulary.terms("selfeval", "titles")
+FUNDING_COLUMNS = vocabulary.columns("selfeval", "funding_columns")
+FUNDING_ROWS = tuple(
+    (term, source)
+    for source, words in vocabulary.columns("selfeval", "funding_rows").items()
+    for term in words
 )
-INDICATOR_COLUMNS = {
-    "level1": ("一级指标",),
-    "level2": ("二级指标",),
-    "level3": ("三级指标",),
-    "target": ("年度指标值", "指标值", "年度目标值"),
-    "actual": ("实际完成值", "全年实际值", "实际值"),
-    "weight": ("分值",),
-    "score": ("得分",),
-    "reason": ("偏差原因",),
-}
+INDICATOR_COLUMNS = vocabulary.columns("selfeval", "indicator_columns")
+_TOTAL_ROW = vocabulary.terms("selfeval", "total_row")
 
 
-def detect(sheet: Sheet) -> bool:
-    """A self-evaluation form has the title, or an indicator header with 年度指标值."""
-    if find_cells(sheet, lambda t: TITLE in t, 8):
-        return True
-    return _indicator_header(sheet) is not None and bool(
-        find_cells(sheet, lambda t: t.startswith("项目资金"))
-    )
+def detect(sheet: Sheet) -> Evidence | None:
+    """Evidence for a 自评表: the indicator table's header, the funding block, labels, title.
+
+    The indicator header (一级/三级指标 with 年度指标值 or 分值) gives 0.3, plus 0.1 with a
+    实际完成值 column; the funding block "项目资金" with its 全年预算数/全年执行数 columns 0.3
+    (the anchor alone 0.1); the 项目名称 and 主管部门 labels 0.05 each; the title 0.05.
+    """
+    score, reasons = 0.0, []
+    header = _indicator_header(sheet)
+    if header is not None:
+        score += 0.3 + (0.1 if "actual" in header[1] else 0.0)
+        reasons.append(f"indicator header row {header[0] + 1}: " + ", ".join(header[1]))
+    funding = _funding_header(sheet)
+    if funding is not None:
+        r, cols = funding
+        strong = {"final", "executed"} & cols.keys()
+        score += 0.3 if strong else 0.1
+        reasons.append(f"funding block row {r + 1}: " + (", ".join(cols) or "anchor only"))
+    for field, label in (("project_name", "项目名称"), ("department", "主管部门")):
+        if labelled_value(sheet, vocabulary.entry("labels", field), FORM_SCAN_ROWS):
+            score += 0.05
+            reasons.append(f"label {label}")
+    if find_cells(sheet, lambda t: any(x in t for x in TITLES), 8):
+        score += 0.05
+        reasons.append("title 绩效自评表")
+    if score == 0:
+        return None
+    return Evidence(LAYOUT, score, tuple(reasons), header)
 
 
-def read_sheet(sheet: Sheet, file_name: str, out: Extracted) -> None:
+def read_sheet(
+    sheet: Sheet, file_name: str, out: Extracted, context: dict[str, Any] | None = None
+) -> None:
     """Read one form sheet into ``out`` (读取一张自评表)."""
-    name = labelled_value(sheet, ["项目名称"])
-    dept = labelled_value(sheet, ["主管部门", "预算部门"])
+    name = labelled_value(sheet, vocabulary.entry("labels", "project_name"))
+    dept = labelled_value(sheet, vocabulary.entry("labels", "department"))
     if name is None:
         raise missing_field(sheet, "项目名称", "project name")
     if dept is None:
         raise missing_field(sheet, "主管部门", "supervising department")
+    _require_actual_column(sheet)
     year = _year(sheet)
-    code = labelled_value(sheet, ["项目编码", "项目代码"])
+    code = labelled_value(sheet, vocabulary.entry("labels", "project_code"))
     key = project_key(code[0] if code else None, dept[0], name[0])
     sub = out.submission(
         sheet=sheet.name,
@@ -98,11 +108,13 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted) -> None:
         year=year,
     )
     out.layouts.add(LAYOUT)
-    region = labelled_value(sheet, ["所属地区", "地区"])
+    region = labelled_value(sheet, vocabulary.entry("labels", "region"))
     parts = [p.strip() for p in re.split(r"[/、\-]", region[0])] if region else []
     parts += [""] * (3 - len(parts))
-    impl = labelled_value(sheet, ["实施单位"])
-    category = labelled_value(sheet, ["项目类别", "项目类型"])
+    impl = labelled_value(sheet, vocabulary.entry("labels", "implementing_unit"))
+    if impl is not None and dept is not None and impl[1:] == dept[1:]:
+        impl = None  # the department's own label (项目单位 / 需求单位 serving as both)
+    category = labelled_value(sheet, vocabulary.entry("labels", "category"))
     base = {"sheet_name": sheet.name, "_submission": sub, "project_key": key}
     out.add(
         "projects",
@@ -137,12 +149,16 @@ def _goals(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> Non
     """
     header = _indicator_header(sheet)
     limit = header[0] if header else FORM_SCAN_ROWS
-    anchor = find_cells(sheet, lambda t: t.startswith("年度总体目标"), limit)
+    goal_anchor = vocabulary.terms("selfeval", "goal_anchor")
+    anchor = find_cells(sheet, lambda t: t.startswith(goal_anchor), limit)
     if not anchor:
         return
     r0, c0, _t = anchor[0]
     texts: dict[str, tuple[str, int]] = {}
-    for key, labels in (("expected", ("预期目标",)), ("actual", ("实际完成情况", "实际完成"))):
+    for key, labels in (
+        ("expected", vocabulary.terms("selfeval", "goal_expected")),
+        ("actual", vocabulary.terms("selfeval", "goal_actual")),
+    ):
         cells = find_cells(sheet, partial(_starts_with, prefixes=labels), limit)
         hit = [h for h in cells if h[0] >= r0]
         if hit:
@@ -199,9 +215,29 @@ def _year(sheet: Sheet) -> int:
     raise missing_field(sheet, "（YYYY年度）", "fiscal year")
 
 
+def _funding_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    """(header row, columns) of the funding block "项目资金（万元）", or None."""
+    if "selfeval.funding" in sheet.cache:
+        return sheet.cache["selfeval.funding"]
+    anchors = vocabulary.terms("selfeval", "funding_anchor")
+    hits = find_cells(sheet, lambda t: t.startswith(anchors), FORM_SCAN_ROWS)
+    found = None
+    if hits:
+        r0 = hits[0][0]
+        found = (r0, find_columns(sheet.rows[r0], FUNDING_COLUMNS))
+        if "final" not in found[1] and r0 + 1 < sheet.height:
+            below = find_columns(sheet.rows[r0 + 1], FUNDING_COLUMNS)
+            if "final" in below:
+                found = (r0 + 1, below)
+    sheet.cache["selfeval.funding"] = found
+    return found
+
+
 def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
-    hits = find_cells(sheet, lambda t: t.startswith("项目资金"))
-    if not hits:
+    anchors = vocabulary.terms("selfeval", "funding_anchor")
+    hits = find_cells(sheet, lambda t: t.startswith(anchors), FORM_SCAN_ROWS)
+    found = _funding_header(sheet)
+    if not hits or found is None:
         return
     r0, c0, label = hits[0]
     try:
@@ -211,22 +247,22 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
     if unit is None:
         caption = unit_caption(sheet, r0 + 1)
         unit = caption[0] if caption else "万元"  # the MoF form prints 项目资金（万元）
-    header_row = r0
-    cols = find_columns(sheet.rows[r0], FUNDING_COLUMNS)
-    if "final" not in cols and r0 + 1 < sheet.height:
-        header_row = r0 + 1
-        cols = find_columns(sheet.rows[header_row], FUNDING_COLUMNS)
+    header_row, cols = found
     first_col = min(cols.values(), default=0)
+    stop = (*vocabulary.terms("selfeval", "goal_anchor"), "一级指标")
     for r in range(header_row + 1, min(header_row + 8, sheet.height)):
         row = sheet.rows[r]
         labels = "".join(compact(v) for v in row[:first_col] if isinstance(v, str))
-        if "年度总体目标" in labels or "一级指标" in labels:
+        if any(x in labels for x in stop):
             break
         source = next((s for k, s in FUNDING_ROWS if k in labels), None)
         if source is None:
             continue
         try:
-            amounts = {f: _amount(row, cols.get(f), unit) for f in ("initial", "final", "executed")}
+            amounts = {
+                f: _amount(row, cols.get(f), unit)
+                for f in ("initial", "final", "allocated", "executed")
+            }
             out.add(
                 "funding_reported",
                 {
@@ -236,6 +272,7 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
                     "fund_source": source,
                     "initial_budget_yuan": amounts["initial"],
                     "final_budget_yuan": amounts["final"],
+                    "allocated_yuan": amounts["allocated"],
                     "executed_yuan": amounts["executed"],
                     "original_unit": unit,
                     "weight": _num(row, cols.get("weight"), parse_decimal),
@@ -269,6 +306,12 @@ def _num(row: list[Any], col: int | None, fn: Any) -> Any:
 
 
 def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    if "selfeval.indicators" not in sheet.cache:
+        sheet.cache["selfeval.indicators"] = _find_indicator_header(sheet)
+    return sheet.cache["selfeval.indicators"]
+
+
+def _find_indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
         if not any(isinstance(v, str) and label_key(v).startswith("一级指标") for v in row):
             continue  # cheap pre-filter: the header row names 一级指标
@@ -276,6 +319,28 @@ def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
         if {"level1", "level3"} <= cols.keys() and ({"target", "weight"} & cols.keys()):
             return r, cols
     return None
+
+
+def _require_actual_column(sheet: Sheet) -> None:
+    """An indicator table must say what was achieved: no 实际完成值 column rejects the file.
+
+    The recomputed score needs the actual of every quantitative indicator; a table with only
+    the reported 得分 would publish the department's own score as if it had been checked.
+    """
+    found = _indicator_header(sheet)
+    if found is None or "actual" in found[1]:
+        return
+    r = found[0]
+    raise FileRejected(
+        "missing_required_columns",
+        f"工作表「{sheet.name}」第 {r + 1} 行的绩效指标表缺少「实际完成值」列，无法复核得分",
+        f"sheet '{sheet.name}' row {r + 1}: the indicator table has no '实际完成值' (actual) "
+        "column, so its scores cannot be recomputed",
+        sheet=sheet.name,
+        cell=f"{r + 1}:{r + 1}",
+        expected="绩效指标表含「实际完成值」列（填写每个指标的实际完成情况）/ an indicator "
+        "table with an '实际完成值' column giving each indicator's actual",
+    )
 
 
 def _indicators(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
@@ -290,7 +355,7 @@ def _indicators(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -
             continue
         if is_note_text(lead):
             break
-        if lead.startswith(("总分", "合计", "总计")):
+        if lead.startswith(_TOTAL_ROW):
             _total(sheet, out, base, year, r, cols)
             break
         l3 = normalize_text(_cell(row, cols["level3"]))
