@@ -821,10 +821,21 @@ def xls_available() -> bool:
 
 def applicable(seed: str) -> list[Transformation]:
     """The transformations that apply to ``seed`` (in canonical order)."""
-    out = [t for t in TRANSFORMATIONS if t.applies_to(seed)]
+    out = [t for t in TRANSFORMATIONS if t.applies_to(seed) and t.name not in _NOOP[seed]]
     if seed == "003":  # one project, one year: nothing to split
         out = [t for t in out if t.group != "split"]
     return out
+
+
+#: Transformations that would not change this seed's canonical workbook (already so).
+_NOOP: dict[str, frozenset[str]] = {
+    "000": frozenset({"cut_压减"}),  # Jiangmen already types 压减
+    # Dongguan: no titles or captions, 调减 already, every unit already in the header
+    "001": frozenset({"title_none", "cut_调减", "units_in_header", "info_beside"}),
+    "002": frozenset({"percent_format"}),  # the scoring table has no typed percents
+    "003": frozenset(),
+    "004": frozenset(),
+}
 
 
 def make_doc(seed: str, names: Sequence[str] = ()) -> Doc:
