@@ -512,8 +512,11 @@ class _SheetScan:
 
 
 #: An ``s="N"`` attribute naming one of the given styles (rows carry ``s`` too: see the check
-#: of the enclosing tag in :class:`_PercentScan`).
-_STYLE_ATTR = rb"(?<![\w:.-])s\s*=\s*[\"'](?:%s)[\"']"
+#: of the enclosing tag in :class:`_PercentScan`). It starts with a literal so the regex engine
+#: skips ahead fast (a leading look-behind made the scan 30x slower); the byte before it must
+#: be whitespace, checked per match.
+_STYLE_ATTR = rb"s\s*=\s*[\"'](?:%s)[\"']"
+_XML_SPACE = frozenset(b" \t\r\n")
 _CELL_START_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
 _CELL_R_RE = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 _CELL_T_RE = re.compile(rb"(?<![\w:.-])t\s*=\s*[\"']([^\"']*)[\"']")
@@ -549,6 +552,8 @@ class _PercentScan:
         else:
             body, self._carry = buf, b""
         for m in self._re.finditer(body):
+            if m.start() == 0 or body[m.start() - 1] not in _XML_SPACE:
+                continue  # "cs=…", "xs=…": another attribute's name ends in s
             start = body.rfind(b"<", max(0, m.start() - _MAX_TAG), m.start())
             if start == -1 or body.find(b">", start, m.start()) != -1:
                 continue  # not inside a start tag (text, or a tag already closed)
