@@ -237,11 +237,16 @@ def unit_from_label(label: Any) -> str | None:
     return parse_unit(inner)
 
 
-def parse_amount(value: Any, unit: str) -> tuple[Decimal, str] | None:
+#: an amount cell that names its own unit: "35000万元", "318,219.30 元"
+CELL_UNIT_RE = re.compile(rf"^(?:{_NUM})\s*(?:万元|元|万)$")
+
+
+def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:
     """An amount in ``unit`` (or the unit written in the cell) -> (exact yuan, unit used).
 
     "1,330" 万元 -> 13300000.00; "30000元" -> 30000.00; blank -> None. More precision than one
-    fen (0.01 元) after conversion is rejected, never rounded.
+    fen (0.01 元) after conversion is rejected, never rounded. ``unit`` None means the column
+    has no unit of its own: a cell that does not name one is rejected (``missing_unit``).
     """
     if is_blank(value):
         return None
@@ -261,6 +266,14 @@ def parse_amount(value: Any, unit: str) -> tuple[Decimal, str] | None:
             used = parse_unit(m.group(2))
     else:
         number = parse_decimal(value)  # type: ignore[assignment]
+    if used is None:
+        raise CellError(
+            "missing_unit",
+            "带单位的金额，如 35000万元 / an amount with its unit, e.g. 35000万元",
+            f"金额「{value}」没有单位（本列其他单元格都写了万元/元，表头和表上方都没有单位）",
+            f"amount '{value}' has no unit (the column's other cells name theirs; neither the "
+            "header nor a caption gives one)",
+        )
     if used not in UNIT_FACTORS:
         used = parse_unit(used)
     yuan = number * UNIT_FACTORS[used]

@@ -22,6 +22,7 @@ from jixiao.ingest.layouts.common import (
     unit_or_reject,
 )
 from jixiao.ingest.values import (
+    CELL_UNIT_RE,
     compact,
     is_blank,
     normalize_text,
@@ -67,7 +68,7 @@ LEDGERS: dict[str, tuple[Col, ...]] = _ledgers()
 SIGNATURES: dict[str, set[str]] = {
     kind: set(spec["signature"]) for kind, spec in vocabulary.entry("ledgers").items()
 }
-_AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出", "实际支付"}
+_AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出", "实际支付", "累计支出"}
 _PAYMENT_DATE_SIGNATURE = {"支付日期", "付款日期", "payment_date"}
 _TOTAL_LABELS = set(vocabulary.terms("rows", "total"))
 
@@ -205,7 +206,7 @@ def read_row(
     cells = {f: row[c] if c < len(row) else "" for f, (c, _h) in hits.items()}
     if all(is_blank(v) for v in cells.values()):
         return
-    if _is_note(row):
+    if _is_note(row, hits):
         return
     try:
         _READERS[kind](sheet, r, cells, hits, unit, out, context)
@@ -213,15 +214,37 @@ def read_row(
         out.reject(sheet, r, getattr(err, "col", None), err)
 
 
-def _is_note(row: list[Any]) -> bool:
-    """A total row (合计/小计) or a note under the table ("注：...", "填表人：...") (表尾)."""
+def _is_note(row: list[Any], hits: dict[str, tuple[int, Any]] | None = None) -> bool:
+    """A total row (合计/小计), a note under the table ("注：...", "填表人：...") or the header
+    printed again inside a long table (表尾、注释与重复表头).
+
+    A total row says 合计 where the project would be named: its first filled cell is a total
+    label and the project code cell is blank or holds that label. A code column that comes
+    first (资金来源 "合计" = all sources) does not make a data row a total row.
+    """
     filled = [v for v in row if not is_blank(v)]
     if not filled or not isinstance(filled[0], str):
         return False
     t = compact(filled[0]).rstrip(":").lower()
     if t in _TOTAL_LABELS:
+        if hits is None or "project_code" not in hits:
+            return True
+        code = _cell_text(row, hits, "project_code")
+        if not code or compact(code).lower() in _TOTAL_LABELS:
+            return True
+    if hits is not None and _is_header_repeat(row, hits):
         return True
     return len(filled) == 1 and t.startswith(("注", "说明", "备注", "填表", "审核", "note"))
+
+
+def _is_header_repeat(row: list[Any], hits: dict[str, tuple[int, Any]]) -> bool:
+    """True when ``row`` repeats the table's header (a printed page's header, 重复表头)."""
+    same = sum(
+        1
+        for c, header in hits.values()
+        if c < len(row) and isinstance(row[c], str) and label_key(row[c]) == label_key(header)
+    )
+    return same >= max(2, (len(hits) + 1) // 2)
 
 
 def _check_required(
@@ -244,7 +267,9 @@ def _check_required(
         )
 
 
-def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]) -> str:
+def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]) -> str | None:
+    """The amount column's unit: header suffix, else caption; None when every amount cell
+    carries its own unit ("35000万元"); otherwise the file is rejected (missing_unit)."""
     col, header = hits["amount"]
     try:
         unit = unit_from_label(header)
@@ -255,6 +280,8 @@ def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]
     caption = unit_caption(sheet, header_row)
     if caption:
         return caption[0]
+    if _units_in_cells(sheet, header_row, col):
+        return None
     raise FileRejected(
         "missing_unit",
         f"工作表「{sheet.name}」金额列 {cell_ref(header_row, col)}「{header}」没有单位，表上方也没有"  # noqa: E501
@@ -265,6 +292,24 @@ def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]
         cell=cell_ref(header_row, col),
         expected="金额（万元）、金额（元）或“金额单位：万元” / a unit in the header or a caption",
     )
+
+
+def _units_in_cells(sheet: Sheet, header_row: int, col: int) -> bool:
+    """True when most of the amount column's cells name their unit (单元格自带单位).
+
+    Then each cell is read in its own unit and a cell without one is a rejected row; when
+    few or none do, the column's unit is unknown and the file is rejected (missing_unit).
+    """
+    with_unit = without = 0
+    for row in sheet.rows[header_row + 1 :]:
+        v = row[col] if col < len(row) else None
+        if is_blank(v) or _is_note(row):
+            continue
+        if isinstance(v, str) and CELL_UNIT_RE.search(normalize_text(v)):
+            with_unit += 1
+        else:
+            without += 1
+    return with_unit > 0 and with_unit >= without
 
 
 def _at(field: str, hits: dict[str, tuple[int, Any]], fn: Any, value: Any) -> Any:
@@ -427,7 +472,7 @@ def _read_budget(
         else "total"
     )
     raw_amount = _required("amount", hits, cells.get("amount"), "金额")
-    yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit or "元"), raw_amount)
+    yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit), raw_amount)
     line_date = (
         _at("line_date", hits, parse_date, cells.get("line_date")) if "line_date" in hits else None
     )
@@ -476,7 +521,7 @@ def _read_payment(
             "fiscal_year" if "fiscal_year" in hits else "payment_date", hits, None, "年度/支付日期"
         )
     raw_amount = _required("amount", hits, cells.get("amount"), "支付金额")
-    yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit or "元"), raw_amount)
+    yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit), raw_amount)
     fund = _fund(cells.get("fund_source"))
     out.add(
         "payments",
@@ -701,7 +746,7 @@ def _fast_payments(
     codes = columnar.texts(col("project_code"))
     pay_dates = columnar.dates(col("payment_date")) if "payment_date" in hits else [None] * n
     years = columnar.years(col("fiscal_year")) if "fiscal_year" in hits else [None] * n
-    amounts = columnar.amounts(col("amount"), unit or "元")
+    amounts = columnar.amounts(col("amount"), unit)
     funds = columnar.memo_map(_fund, col("fund_source"))
     depts = columnar.texts(col("department_name"))
     extra = {f: columnar.texts(col(f)) for f in ("payee", "voucher_no", "summary", "category")}

@@ -148,7 +148,7 @@ def read_sheet(
     year_cell = labelled_value(sheet, vocabulary.entry("labels", "fiscal_year"), header_end)
     year = _parse_year_or_reject(sheet, year_cell)
     caption = unit_caption(sheet, header_end)
-    if caption is None:
+    if caption is None and not _money_names_units(sheet, header_end):
         raise FileRejected(
             "missing_unit",
             f"工作表「{sheet.name}」表头缺少“金额单位：万元/元”",
@@ -156,7 +156,7 @@ def read_sheet(
             sheet=sheet.name,
             expected="金额单位：万元 或 元 / a money unit caption",
         )
-    unit = caption[0]
+    unit = caption[0] if caption else None  # None: every amount says 万元/元 itself
     key = project_key(None, dept, name[0])
     sub = out.submission(
         sheet=sheet.name,
@@ -193,7 +193,7 @@ def read_sheet(
 
 
 def _department(sheet: Sheet) -> str:
-    for r, c, t in find_cells(sheet, lambda t: "填报单位" in t, 12):
+    for r, c, t in find_cells(sheet, lambda t: "填报单位" in t, FORM_SCAN_ROWS):
         m = re.search(r"填报单位(?:名称)?[:：]?(.*?)(?:金额单位.*)?$", t)
         if m and m.group(1):
             return m.group(1)
@@ -223,22 +223,53 @@ def _parse_year_or_reject(sheet: Sheet, cell: tuple[str, int, int] | None) -> in
     return year
 
 
-_MONEY = (
-    ("预算计划安排", (("", "final"),)),
-    ("实际分配下达", (("本级", "allocated"), ("转移支付", "transfer_down"))),
-    ("实际支出金额", (("本级", "executed"), ("转移支付", "executed"))),
-)
+#: line kind -> the parts a row may split into (本级 / 转移支付至下级) and their line types
+_MONEY_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "final": (),
+    "allocated": (("本级", "allocated"), ("转移支付", "transfer_down")),
+    "executed": (("本级", "executed"), ("转移支付", "executed")),
+}
+_AMOUNT = r"[\d,]+(?:\.\d+)?(?:万元|元)?"
+
+
+def _money_names_units(sheet: Sheet, header_end: int) -> bool:
+    """True when the header block's amounts carry their unit ("9150万元") (金额自带单位)."""
+    seen = False
+    for kind in _MONEY_PARTS:
+        found = _money_label(sheet, kind, header_end)
+        if found is None:
+            continue
+        text = "".join(normalize_text(v) for v in sheet.rows[found[0]][found[1] + 1 :])
+        numbers = re.findall(r"\d[\d,.]*(万元|元)?", text.replace(" ", ""))
+        if any(not u for u in numbers):
+            return False
+        seen = seen or bool(numbers)
+    return seen
+
+
+def _money_label(sheet: Sheet, kind: str, header_end: int) -> tuple[int, int] | None:
+    """(row, col) of the header-block label for ``kind``, by the vocabulary's priority."""
+    for label in vocabulary.terms("scoring", "money_rows", kind):
+        hits = find_cells(sheet, partial(_is_label, label=label), header_end)
+        if hits:
+            return hits[0][0], hits[0][1]
+    return None
 
 
 def _money(
-    sheet: Sheet, out: Extracted, base: dict[str, Any], year: int, unit: str, header_end: int
+    sheet: Sheet, out: Extracted, base: dict[str, Any], year: int, unit: str | None, header_end: int
 ) -> None:
-    """Budget, allocation and spending lines of the header block (资金情况)."""
-    for label, parts in _MONEY:
-        hits = find_cells(sheet, partial(_is_label, label=label), header_end)
-        if not hits:
+    """Budget, allocation and spending lines of the header block (资金情况).
+
+    A row may give one amount ("预算计划安排 9150") or split it into 本级 and 转移支付至下级
+    ("市本级 9150 转移支付至下级 /"); an amount may carry its unit ("9150万元").
+    """
+    for kind, parts in _MONEY_PARTS.items():
+        found = _money_label(sheet, kind, header_end)
+        if found is None:
             continue
-        r, c, _t = hits[0]
+        r, c = found
+        label = label_key(sheet.get(r, c))
         texts: list[str] = []
         for v in sheet.rows[r][c + 1 :]:
             t = normalize_text(v)
@@ -247,11 +278,11 @@ def _money(
             if t and (not texts or texts[-1] != t):
                 texts.append(t)
         joined = " ".join(texts)
-        for tag, line_type in parts:
-            m = re.search(
-                rf"{tag}[^\d/]*?([\d,]+(?:\.\d+)?|/)" if tag else r"^([\d,]+(?:\.\d+)?)",
-                joined.replace(" ", "") if tag else joined,
-            )
+        flat = joined.replace(" ", "")
+        split = [(tag, lt) for tag, lt in parts if tag in flat]
+        wanted = split or [("", kind)]
+        for tag, line_type in wanted:
+            m = re.search(rf"{tag}[^\d/]*?({_AMOUNT}|/)" if tag else rf"^[^\d/]*?({_AMOUNT})", flat)
             if not m or m.group(1) == "/":
                 continue
             try:
@@ -270,7 +301,7 @@ def _money(
                     "fund_source": "total",
                     "amount_yuan": parsed[0],
                     "original_text": joined,
-                    "original_unit": unit,
+                    "original_unit": parsed[1],
                     "line_date": None,
                     "reason": {"本级": "本级", "转移支付": "转移支付至下级"}.get(tag)
                     if tag

@@ -248,6 +248,8 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
         caption = unit_caption(sheet, r0 + 1)
         unit = caption[0] if caption else "万元"  # the MoF form prints 项目资金（万元）
     header_row, cols = found
+    if not {"initial", "final", "allocated", "executed"} & cols.keys():
+        raise _unknown_funding_header(sheet, header_row)
     first_col = min(cols.values(), default=0)
     stop = (*vocabulary.terms("selfeval", "goal_anchor"), "一级指标")
     for r in range(header_row + 1, min(header_row + 8, sheet.height)):
@@ -282,6 +284,26 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
             )
         except CellError as err:
             out.reject(sheet, r, getattr(err, "col", None), err)
+
+
+def _unknown_funding_header(sheet: Sheet, r: int) -> FileRejected:
+    """The funding block's columns are not recognised: name them and the closest known terms."""
+    known = tuple(t for f in ("initial", "final", "executed") for t in FUNDING_COLUMNS[f])
+    seen = [compact(v) for v in sheet.rows[r] if isinstance(v, str) and compact(v)]
+    guesses = [f"{h}→{g}" for h in seen if (g := vocabulary.closest(h, known))]
+    hint = f"（最接近的已知列名：{'、'.join(guesses)}）" if guesses else ""
+    hint_en = f" (closest known: {', '.join(guesses)})" if guesses else ""
+    return FileRejected(
+        "missing_required_columns",
+        f"工作表「{sheet.name}」第 {r + 1} 行的项目资金表头（{'、'.join(seen)}）中没有可识别的"
+        f"预算或执行列{hint}",
+        f"sheet '{sheet.name}' row {r + 1}: the funding block's header ({', '.join(seen)}) has "
+        f"no recognised budget or execution column{hint_en}",
+        sheet=sheet.name,
+        cell=f"{r + 1}:{r + 1}",
+        expected="年初预算数、全年预算数、全年执行数 等列名（见 docs/input-formats.md）/ budget "
+        "and execution columns such as 年初预算数, 全年预算数, 全年执行数",
+    )
 
 
 def _cell(row: list[Any], col: int | None) -> Any:
