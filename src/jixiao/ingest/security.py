@@ -517,6 +517,10 @@ class _SheetScan:
 #: be whitespace, checked per match.
 _STYLE_ATTR = rb"s\s*=\s*[\"'](?:%s)[\"']"
 _XML_SPACE = frozenset(b" \t\r\n")
+#: The cell tag as Excel, WPS and openpyxl write it: ``<c r="B5" s="3">`` or with ``t="…"``
+#: last. When every percent ``s`` attribute of a chunk sits in such a tag, one findall gives
+#: the cells; otherwise the chunk takes the general per-match path.
+_CANONICAL_CELL = rb'<c r="([A-Z]{1,3})([0-9]{1,7})" s="(?:%s)"(?: t="([^"<>]*)")?/?>'
 _CELL_START_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
 _CELL_R_RE = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 _CELL_T_RE = re.compile(rb"(?<![\w:.-])t\s*=\s*[\"']([^\"']*)[\"']")
@@ -538,6 +542,8 @@ class _PercentScan:
     def __init__(self, styles: frozenset[int]) -> None:
         alt = b"|".join(str(i).encode() for i in sorted(styles))
         self._re = re.compile(_STYLE_ATTR % alt)
+        self._canonical = re.compile(_CANONICAL_CELL % alt)
+        self._cols: dict[bytes, int] = {}
         self._carry = b""
         self.cells: set[tuple[int, int]] = set()
         self.unaddressed = False
@@ -551,6 +557,16 @@ class _PercentScan:
                 self._carry = b""
         else:
             body, self._carry = buf, b""
+        canonical = self._canonical.findall(body)
+        if len(canonical) == len(self._re.findall(body)):
+            cols = self._cols
+            for letters, digits, typ in canonical:
+                if typ in (b"", b"n"):
+                    col = cols.get(letters)
+                    if col is None:
+                        col = cols[letters] = _col_index(letters) - 1
+                    self.cells.add((int(digits) - 1, col))
+            return
         for m in self._re.finditer(body):
             if m.start() == 0 or body[m.start() - 1] not in _XML_SPACE:
                 continue  # "cs=…", "xs=…": another attribute's name ends in s
