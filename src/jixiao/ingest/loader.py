@@ -55,6 +55,7 @@ DATA_TABLES = (
     "evaluations",
     "milestones",
     "project_goals",
+    "reported_totals",
 )
 _IGNORED_NAMES = (".", "~$")
 # forkserver: workers fork from a fresh server process, never from this one (which holds the

@@ -193,6 +193,23 @@ create table if not exists raw.project_goals (
     actual_outcome     varchar                -- 实际完成情况
 );
 
+-- Figures a file states about itself (报告数): a ledger's 合计 row, a summary line such as
+-- "实际支付 50418.98 万元，支付率 97.61%". Not data rows: dbt compares them with its own sums
+-- over the project and period (int_reported_totals_compared) and flags a difference.
+create table if not exists raw.reported_totals (
+    file_hash varchar not null, file_name varchar not null, sheet_name varchar not null,
+    row_number integer not null, loaded_at timestamp not null, submission_id varchar,
+    project_key        varchar not null,      -- the project the figure is about
+    fiscal_year        integer not null,      -- the last year it covers
+    period_start_year  integer,               -- the first year it covers
+    source_table       varchar not null,      -- what it sums: payments | budget_lines | subprojects
+    measure            varchar not null,      -- paid | final | allocated | approved | pay_rate
+    amount_yuan        decimal(18,2),         -- for amounts
+    rate               decimal(20,6),         -- for rates, as a fraction (0.9761)
+    original_text      varchar,
+    original_unit      varchar
+);
+
 -- Columns added after the first release (additive; existing warehouses gain them here).
 alter table raw.load_log add column if not exists layout_evidence varchar;
 -- when the file entered the inbox (inode change time) and what ordered it after the file

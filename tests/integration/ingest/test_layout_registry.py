@@ -129,3 +129,64 @@ def test_a_newer_resubmission_is_loaded_after_the_older_file(settings, query):
     assert [f.status for f in summary.files] == ["loaded", "loaded"]
     signals = dict(query("select file_name, order_signal from raw.load_log"))
     assert signals[newer.name] == "arrival"
+
+
+def test_total_rows_and_summary_lines_are_kept_as_reported_figures(settings, query):
+    wbk.ledger_workbook(
+        settings.inbox / "江门台账.xlsx",
+        {
+            "项目登记": [
+                ["项目编码", "项目名称", "主管部门", "上级项目编码"],
+                ["JM", "专项资金", "江门市政数局", None],
+                ["JM-1", "政务云", "江门市政数局", "JM"],
+                ["JM-2", "政务网", "江门市政数局", "JM"],
+            ],
+            "支付": [
+                ["金额单位：万元"],
+                ["资金来源", "项目编码", "支付日期", "支付金额", "收款单位"],
+                # a fund-source code 合计 in the first column is data, not a total row
+                ["合计", "JM-1", "2021-03-01", 100, "甲"],
+                ["当年财政拨款", "JM-2", "2022-03-01", "200.5", "乙"],
+                ["资金来源", "项目编码", "支付日期", "支付金额", "收款单位"],  # printed again
+                ["当年财政拨款", "JM-2", "2022-04-01", 50, "乙"],
+                ["合计", None, None, 350.5, None],
+                ["2021-2022年预算安排 400 万元，实际支付 350.5 万元，支付率 87.63%"],
+            ],
+        },
+    )
+    summary = ingest_files(settings)
+    (result,) = summary.files
+    assert result.status == "loaded", result.message_en
+    assert result.rows_rejected == 0
+    assert query("select count(*), sum(amount_yuan) from raw.payments") == [
+        (3, Decimal("3505000.00"))
+    ]
+    got = query(
+        "select project_key, period_start_year, fiscal_year, measure, amount_yuan, rate, "
+        "row_number from raw.reported_totals order by row_number, measure"
+    )
+    assert got == [
+        ("JM", 2021, 2022, "paid", Decimal("3505000.00"), None, 7),  # the 合计 row
+        ("JM", 2021, 2022, "final", Decimal("4000000.00"), None, 8),  # the summary line
+        ("JM", 2021, 2022, "paid", Decimal("3505000.00"), None, 8),
+        ("JM", 2021, 2022, "pay_rate", None, Decimal("0.876300"), 8),
+    ]
+
+
+def test_a_total_without_one_project_to_belong_to_is_not_kept(settings, query):
+    wbk.ledger_workbook(
+        settings.inbox / "支付.xlsx",
+        {
+            "支付": [
+                ["项目编码", "支付日期", "支付金额（元）", "收款单位"],
+                ["A-1", "2022-03-01", 100, "甲"],
+                ["B-1", "2022-03-01", 200, "乙"],
+                ["合计", None, 300, None],
+            ]
+        },
+    )
+    summary = ingest_files(settings)
+    assert summary.files_loaded == 1
+    assert query("select count(*) from raw.payments") == [(2,)]
+    assert query("select count(*) from raw.reported_totals") == [(0,)]
+    assert query("select count(*) from raw.rejected_rows") == [(0,)]

@@ -319,6 +319,30 @@ def jiangmen_special_fund(data: RawData) -> None:
         grade="优",
         reported_rate=Decimal("0.9761"),
     )
+    # the summary line under the payments: "实际安排资金 51000 万元，实际支付 50418.98 万元，支付率
+    # 97.61%" (the amounts agree with the detail; the rate does not), and a 合计 row that a
+    # clerk left one payment short of (a difference the reviewers must see)
+    for measure, amount, rate in (
+        ("final", wan("51000"), None),
+        ("paid", wan("50418.98"), None),
+        ("pay_rate", None, Decimal("0.9761")),
+        ("paid", wan("50400.00"), None),
+    ):
+        data.row(
+            "reported_totals",
+            f,
+            "支付",
+            None,
+            project_key=key,
+            fiscal_year=2022,
+            period_start_year=2019,
+            source_table="payments",
+            measure=measure,
+            amount_yuan=amount,
+            rate=rate,
+            original_text="实际支付 50418.98 万元，支付率 97.61%",
+            original_unit="万元" if amount is not None else "%",
+        )
 
 
 def jiangmen_scoring_table_2023(data: RawData) -> None:

@@ -164,6 +164,39 @@ def test_seed_000_reported_rate_gap_is_flagged(con: duckdb.DuckDBPyConnection) -
     assert "97.61%" in flag["message_en"] and "98.86%" in flag["message_en"]
 
 
+def test_seed_000_stated_totals_are_compared_with_the_detail(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    got = rows(
+        con,
+        """
+        select measure, reported_amount_yuan, recomputed_amount_yuan, reported_rate,
+            recomputed_rate, is_different
+        from intermediate.int_reported_totals_compared
+        where project_key = 'JM-SZZF-2019' order by measure, reported_amount_yuan""",
+    )
+    assert [(g["measure"], g["is_different"]) for g in got] == [
+        ("final", False),
+        ("paid", True),  # the 合计 row one payment short: 50400.00 万元
+        ("paid", False),  # 50418.98 万元, to the fen
+        ("pay_rate", True),  # 97.61% stated, 98.86% recomputed
+    ]
+    assert got[2]["recomputed_amount_yuan"] == Decimal("504189800.00")
+    assert got[3]["recomputed_rate"] == Decimal("0.988607")
+    flags = rows(
+        con,
+        """
+        select message_zh, message_en from marts.mart_review_flags
+        where project_key = 'JM-SZZF-2019' and flag_code = 'reported_total_mismatch'
+        order by message_en""",
+    )
+    assert len(flags) == 2
+    assert any(
+        "504000000.00" in f["message_zh"] and "504189800.00" in f["message_zh"] for f in flags
+    )
+    assert any("97.61%" in f["message_en"] and "98.86%" in f["message_en"] for f in flags)
+
+
 def test_seed_000_category_table(con: duckdb.DuckDBPyConnection) -> None:
     got = rows(
         con,

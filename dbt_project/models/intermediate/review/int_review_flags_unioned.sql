@@ -27,6 +27,10 @@ monthly as (
     select * from {{ ref('int_payments_monthly_cumulated') }}
 ),
 
+reported_totals as (
+    select * from {{ ref('int_reported_totals_compared') }}
+),
+
 flag_types as (
     select * from {{ ref('review_flag_types') }}
 ),
@@ -198,6 +202,25 @@ missing_reason as (
         and level1_name <> '预算执行率'
 ),
 
+reported_total_differs as (
+    select
+        'reported_total_mismatch' as flag_code,
+        project_key,
+        fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        {{ dbt.concat(["file_name", "' '", "sheet_name", "'!'", "cast(row_number as " ~ s ~ ")", "' '", "measure"]) }} as detail,
+        case when reported_amount_yuan is not null
+            then {{ dbt.concat(["'文件「'", 'file_name', "'」工作表「'", 'sheet_name', "'」第 '", "cast(row_number as " ~ s ~ ")", "' 行报告 '", fmt_num('reported_amount_yuan'), "' 元，按明细重算为 '", "coalesce(" ~ fmt_num('recomputed_amount_yuan') ~ ", '无数据')", "' 元（'", "cast(period_start_year as " ~ s ~ ")", "'-'", "cast(fiscal_year as " ~ s ~ ")", "'）'"]) }}
+            else {{ dbt.concat(["'文件「'", 'file_name', "'」工作表「'", 'sheet_name', "'」第 '", "cast(row_number as " ~ s ~ ")", "' 行报告比率 '", fmt_pct('reported_rate'), "'，按明细重算为 '", "coalesce(" ~ fmt_pct('recomputed_rate') ~ ", '无数据')", "'（'", "cast(period_start_year as " ~ s ~ ")", "'-'", "cast(fiscal_year as " ~ s ~ ")", "'）'"]) }}
+        end as message_zh,
+        case when reported_amount_yuan is not null
+            then {{ dbt.concat(["'File '", 'file_name', "', sheet '", 'sheet_name', "', row '", "cast(row_number as " ~ s ~ ")", "' states '", fmt_num('reported_amount_yuan'), "' yuan; its detail rows recompute to '", "coalesce(" ~ fmt_num('recomputed_amount_yuan') ~ ", 'no data')", "' yuan ('", "cast(period_start_year as " ~ s ~ ")", "'-'", "cast(fiscal_year as " ~ s ~ ")", "')'"]) }}
+            else {{ dbt.concat(["'File '", 'file_name', "', sheet '", 'sheet_name', "', row '", "cast(row_number as " ~ s ~ ")", "' states a rate of '", fmt_pct('reported_rate'), "'; the detail recomputes to '", "coalesce(" ~ fmt_pct('recomputed_rate') ~ ", 'no data')", "' ('", "cast(period_start_year as " ~ s ~ ")", "'-'", "cast(fiscal_year as " ~ s ~ ")", "')'"]) }}
+        end as message_en
+    from reported_totals
+    where is_different
+),
+
 unioned as (
     select * from indicator_score_above
     union all select * from total_score_above
@@ -208,6 +231,7 @@ unioned as (
     union all select * from lagging
     union all select * from weights_not_100
     union all select * from missing_reason
+    union all select * from reported_total_differs
 ),
 
 final as (

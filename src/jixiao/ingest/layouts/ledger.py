@@ -7,7 +7,9 @@ or a "金额单位：万元" caption above the table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from jixiao.ingest import vocabulary
@@ -71,6 +73,7 @@ SIGNATURES: dict[str, set[str]] = {
 _AMOUNT_SIGNATURE = {"支付金额", "付款金额", "支出金额", "实际支出", "实际支付", "累计支出"}
 _PAYMENT_DATE_SIGNATURE = {"支付日期", "付款日期", "payment_date"}
 _TOTAL_LABELS = set(vocabulary.terms("rows", "total"))
+_NUM_TEXT = r"\d[\d,]*(?:\.\d+)?"
 
 LINE_TYPES = vocabulary.codes("codes", "line_type")
 FUND_SOURCES = vocabulary.codes("codes", "fund_source")
@@ -182,10 +185,127 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, 
     fast = _FAST_READERS.get(kind) if FAST_PATH else None
     if fast is not None:
         fast(sheet, header_row + 1, hits, unit, out, context)
-        return True
-    for r in range(header_row + 1, sheet.height):
-        read_row(sheet, r, kind, hits, unit, out, context)
+    else:
+        for r in range(header_row + 1, sheet.height):
+            read_row(sheet, r, kind, hits, unit, out, context)
+    if kind == "payments":
+        reported_totals(sheet, header_row, hits, unit, out, context)
     return True
+
+
+# ------------------------------------------------------------------ reported totals (报告数)
+_PAID_RE = re.compile(
+    r"(?:实际支付|实际支出|累计支出|支付合计|支出合计|合计支付|已支付)(?:金额|资金)?[:：]?(?:为|达)?"
+    rf"({_NUM_TEXT})(万元|元|万)?"
+)
+_FINAL_RE = re.compile(
+    r"(?:实际安排|安排|预算安排|预算)(?:资金|金额)?(?:合计)?[:：]?(?:为|达)?"
+    rf"({_NUM_TEXT})(万元|元|万)"
+)
+_RATE_RE = re.compile(rf"(?:支付率|支出率|执行率|预算执行率)[:：]?(?:为|达|是)?({_NUM_TEXT})%")
+
+
+def reported_totals(
+    sheet: Sheet,
+    header_row: int,
+    hits: dict[str, tuple[int, Any]],
+    unit: str | None,
+    out: Extracted,
+    context: dict[str, Any],
+) -> None:
+    """Figures the ledger states about itself: its 合计 row and summary lines such as
+    "实际支付 50418.98 万元，支付率 97.61%" -> ``raw.reported_totals`` (报告的合计数).
+
+    They are not data rows, but exactly what the warehouse compares with its own sums. The
+    figure is about the sheet's project: the one project of its rows, else their common
+    parent in the workbook's register; with no such project it is not kept (nothing to
+    compare it with) and the row stays skipped.
+    """
+    rows = [r for r in out.tables.get("payments", ()) if r["sheet_name"] == sheet.name]
+    scope = _scope(rows, context)
+    if scope is None:
+        return
+    years = [r["fiscal_year"] for r in rows if r.get("fiscal_year")]
+    base = {
+        "sheet_name": sheet.name,
+        "_submission": None,
+        "project_key": scope,
+        "fiscal_year": max(years),
+        "period_start_year": min(years),
+        "source_table": "payments",
+    }
+    amount_col = hits["amount"][0]
+    for r in range(header_row + 1, sheet.height):
+        row = sheet.rows[r]
+        if not (_is_total_row(row, hits) or _is_summary(row, hits)):
+            continue
+        texts = [normalize_text(v).replace(" ", "") for v in row if isinstance(v, str)]
+        if _is_total_row(row, hits) and amount_col < len(row) and not is_blank(row[amount_col]):
+            try:
+                parsed = parse_amount(row[amount_col], unit)
+            except CellError as err:
+                err.col = amount_col  # type: ignore[attr-defined]
+                out.reject(sheet, r, amount_col, err)
+                continue
+            if parsed:
+                out.add("reported_totals", _total_row(base, r, "paid", parsed, row[amount_col]))
+        for text in texts:
+            for measure, pattern in (("paid", _PAID_RE), ("final", _FINAL_RE)):
+                for m in pattern.finditer(text):
+                    try:
+                        parsed = parse_amount(m.group(1) + (m.group(2) or ""), unit)
+                    except CellError:
+                        continue
+                    if parsed:
+                        out.add("reported_totals", _total_row(base, r, measure, parsed, text))
+            for m in _RATE_RE.finditer(text):
+                out.add(
+                    "reported_totals",
+                    {
+                        **base,
+                        "row_number": r + 1,
+                        "measure": "pay_rate",
+                        "amount_yuan": None,
+                        "rate": Decimal(m.group(1).replace(",", "")) / 100,
+                        "original_text": text,
+                        "original_unit": "%",
+                    },
+                )
+
+
+def _total_row(
+    base: dict[str, Any], r: int, measure: str, parsed: tuple[Decimal, str], raw: Any
+) -> dict[str, Any]:
+    return {
+        **base,
+        "row_number": r + 1,
+        "measure": measure,
+        "amount_yuan": parsed[0],
+        "rate": None,
+        "original_text": normalize_text(raw),
+        "original_unit": parsed[1],
+    }
+
+
+def _scope(rows: list[dict[str, Any]], context: dict[str, Any]) -> str | None:
+    """The one project a sheet's rows are about: theirs, or their common parent (所属项目)."""
+    keys = {r["project_key"] for r in rows}
+    if len(keys) == 1:
+        return next(iter(keys))
+    parents = {context.get("parents", {}).get(k) for k in keys}
+    if len(parents) == 1 and None not in parents:
+        return next(iter(parents))
+    return None
+
+
+def _is_total_row(row: list[Any], hits: dict[str, tuple[int, Any]]) -> bool:
+    filled = [v for v in row if not is_blank(v)]
+    if not filled or not isinstance(filled[0], str):
+        return False
+    if compact(filled[0]).rstrip(":").lower() not in _TOTAL_LABELS:
+        return False
+    code = _cell_text(row, hits, "project_code") if "project_code" in hits else ""
+    return not code or compact(code).lower() in _TOTAL_LABELS
 
 
 #: Use the column-wise fast path where one exists (tests switch it off to compare).
@@ -232,9 +352,19 @@ def _is_note(row: list[Any], hits: dict[str, tuple[int, Any]] | None = None) -> 
         code = _cell_text(row, hits, "project_code")
         if not code or compact(code).lower() in _TOTAL_LABELS:
             return True
-    if hits is not None and _is_header_repeat(row, hits):
+    if hits is not None and (_is_header_repeat(row, hits) or _is_summary(row, hits)):
         return True
     return len(filled) == 1 and t.startswith(("注", "说明", "备注", "填表", "审核", "note"))
+
+
+def _is_summary(row: list[Any], hits: dict[str, tuple[int, Any]]) -> bool:
+    """A summary line under the table ("实际支付 50418.98 万元，支付率 97.61%"): no project
+    code of its own, and text stating a paid total or a rate (汇总说明行)."""
+    code = _cell_text(row, hits, "project_code") if "project_code" in hits else ""
+    texts = [normalize_text(v).replace(" ", "") for v in row if isinstance(v, str) and v.strip()]
+    if code and code.replace(" ", "") not in texts[:1]:
+        return False
+    return any(_PAID_RE.search(t) or _RATE_RE.search(t) or _FINAL_RE.search(t) for t in texts)
 
 
 def _is_header_repeat(row: list[Any], hits: dict[str, tuple[int, Any]]) -> bool:
@@ -813,7 +943,7 @@ _READERS = {
 
 def register_context(sheets: list[Sheet]) -> dict[str, Any]:
     """Department and name per project code from any projects sheet in the same workbook."""
-    ctx: dict[str, Any] = {"departments": {}, "names": {}}
+    ctx: dict[str, Any] = {"departments": {}, "names": {}, "parents": {}}
     for sheet in sheets:
         found = find_header(sheet)
         if not found or found[0] != "projects":
@@ -826,6 +956,7 @@ def register_context(sheets: list[Sheet]) -> dict[str, Any]:
             if code:
                 ctx["departments"][code] = _cell_text(row, hits, "department_name") or None
                 ctx["names"][code] = _cell_text(row, hits, "project_name") or None
+                ctx["parents"][code] = _cell_text(row, hits, "parent_project_code") or None
     return ctx
 
 
