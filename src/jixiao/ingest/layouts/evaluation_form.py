@@ -37,6 +37,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from jixiao.ingest import vocabulary
 from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
@@ -69,114 +70,44 @@ RATE_TOLERANCE = Decimal("0.005")
 TOTAL_TOLERANCE = Decimal("0.01")
 
 # ------------------------------------------------------------------ vocabularies
-#: header-block labels (label：value pairs); the first prefix that matches a cell wins
-LABELS: dict[str, tuple[str, ...]] = {
-    "project_name": ("项目名称", "评价项目名称", "评价项目"),
-    "project_code": ("项目编码", "项目代码", "项目编号"),
-    "department": ("主管部门", "预算部门", "项目单位", "主管单位", "项目主管单位"),
-    "evaluator": ("评价机构", "受委托单位", "受托单位", "评价单位", "第三方评价机构", "第三方机构"),
-    "report_no": ("绩效评价报告编号", "评价报告编号", "报告编号"),
-    "period": ("评价期间", "评价周期", "评价年度", "评价时段"),
-    "evaluation_type": ("评价类型", "评价方式", "评价形式"),
-    "grade": ("评价等级", "绩效等级", "评定等级", "综合等级", "等级"),
-    "spending_rate": ("资金支出率", "支出率", "支付率", "预算执行率"),
-}
-#: labels that count as evidence of this layout (generic ones such as 项目名称 do not)
-EVIDENCE_LABELS = ("evaluator", "report_no", "period", "evaluation_type", "grade")
-#: labels that mean "commissioned evaluation" when no 评价类型 is given
-COMMISSIONED_LABELS = ("受委托单位", "受托单位", "第三方评价机构", "第三方机构")
-TITLE_WORDS = ("评价结果", "评价报告", "评价得分", "评分结果", "评价总表")
+# All words come from vocabulary.yaml (section evaluation_form, and codes.*): one reviewed file.
 
+
+def _tuples(*path: str) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(str(w) for w in v) for k, v in vocabulary.entry(*path).items()}
+
+
+def _words(*path: str) -> tuple[str, ...]:
+    return tuple(str(w) for w in vocabulary.entry(*path))
+
+
+def _code_map(*path: str) -> dict[str, str]:
+    return {str(w): str(code) for code, ws in vocabulary.entry(*path).items() for w in ws}
+
+
+#: header-block labels (label：value pairs); the first prefix that matches a cell wins
+LABELS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "labels")
+#: labels that count as evidence of this layout (generic ones such as 项目名称 do not)
+EVIDENCE_LABELS = _words("evaluation_form", "evidence_labels")
+#: labels that mean "commissioned evaluation" when no 评价类型 is given
+COMMISSIONED_LABELS = _words("evaluation_form", "commissioned_labels")
+TITLE_WORDS = _words("evaluation_form", "titles")
 #: score table columns, in matching order (得分率 before 得分, 分值 before the bare 指标)
-SCORE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "rate": ("得分率", "得分比例"),
-    "score": ("得分", "评价得分", "实际得分", "最终得分", "评分"),
-    "max": ("分值", "指标分值", "权重", "满分", "标准分"),
-    "level1": ("一级指标", "评价指标", "指标名称", "指标"),
-    "grade": ("评价等级", "等级"),
-}
+SCORE_COLUMNS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "score_columns")
 #: columns that belong to other layouts' tables (自评表, 指标评分表, ledgers): not a score table
-FOREIGN_COLUMNS = (
-    "二级指标",
-    "三级指标",
-    "年度指标值",
-    "实际完成值",
-    "指标值",
-    "预期值",
-    "实现值",
-    "项目编码",
-    "项目代码",
-    "评价类型",
-    "评价期间",
-    "年度",
-)
-MILESTONE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "rate": ("如期完成率", "完成率"),
-    "stage": ("阶段", "项目阶段", "工作阶段", "里程碑", "建设阶段"),
-    "planned": ("计划数", "计划完成数", "计划个数", "计划"),
-    "actual": ("实际数", "实际完成数", "实际个数", "实际完成", "实际"),
-}
-MILESTONE_FOREIGN = ("项目编码", "项目代码", "年度")
+FOREIGN_COLUMNS = _words("evaluation_form", "foreign_columns")
+MILESTONE_COLUMNS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "milestone_columns")
+MILESTONE_FOREIGN = _words("evaluation_form", "milestone_foreign")
 #: stage as written -> the stage code of raw.milestones
-STAGES: dict[str, str] = {
-    "启动": "启动",
-    "启动建设": "启动",
-    "子项目启动": "启动",
-    "可研": "可研",
-    "可研编制": "可研",
-    "可研报告编制": "可研",
-    "可行性研究": "可研",
-    "可行性研究报告": "可研",
-    "初步设计": "初步设计",
-    "初步设计文档编制": "初步设计",
-    "初设": "初步设计",
-    "立项": "立项",
-    "正式立项": "立项",
-    "入场实施": "入场实施",
-    "入场": "入场实施",
-    "集成实施单位入场": "入场实施",
-    "实施": "入场实施",
-    "初验": "初验",
-    "完成初验": "初验",
-    "终验": "终验",
-    "完成终验": "终验",
-}
-TOTAL_LABELS = ("合计", "总分", "总计", "综合得分", "总得分")
-#: 评价类型 as written -> raw.evaluations.evaluation_type (as ledger.EVALUATION_TYPES, plus more)
-EVALUATION_TYPES: dict[str, str] = {
-    "单位自评": "self",
-    "自评": "self",
-    "self": "self",
-    "部门评价": "department",
-    "部门自评": "department",
-    "部门整体评价": "department",
-    "department": "department",
-    "第三方评价": "third_party",
-    "第三方绩效评价": "third_party",
-    "第三方重点绩效评价": "third_party",
-    "财政评价": "third_party",
-    "财政重点评价": "third_party",
-    "财政重点绩效评价": "third_party",
-    "财政绩效评价": "third_party",
-    "third_party": "third_party",
-}
+STAGES: dict[str, str] = _code_map("codes", "stage")
+TOTAL_LABELS = _words("evaluation_form", "total_row")
+#: 评价类型 as written -> raw.evaluations.evaluation_type
+EVALUATION_TYPES: dict[str, str] = _code_map("codes", "evaluation_type")
 #: substring fallbacks for 评价类型 values and titles, tried in order
-EVALUATION_TYPE_WORDS = (
-    ("第三方", "third_party"),
-    ("财政", "third_party"),
-    ("部门", "department"),
-    ("自评", "self"),
+EVALUATION_TYPE_WORDS = tuple(
+    (str(w), str(c)) for w, c in vocabulary.entry("evaluation_form", "evaluation_type_words")
 )
-GRADES: dict[str, str] = {
-    "优": "优",
-    "优秀": "优",
-    "良": "良",
-    "良好": "良",
-    "中": "中",
-    "中等": "中",
-    "差": "差",
-    "较差": "差",
-}
+GRADES: dict[str, str] = _code_map("codes", "grade")
 _GRADE_SENTENCE = re.compile(
     r"等级(?:为|是|评定为|[:：])\s*[“\"'「『]?\s*(优秀|良好|中等|较差|优|良|中|差)"
 )

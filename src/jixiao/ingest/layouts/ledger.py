@@ -78,6 +78,7 @@ _NUM_TEXT = r"\d[\d,]*(?:\.\d+)?"
 LINE_TYPES = vocabulary.codes("codes", "line_type")
 FUND_SOURCES = vocabulary.codes("codes", "fund_source")
 EVALUATION_TYPES = vocabulary.codes("codes", "evaluation_type")
+STAGE_WORDS = vocabulary.codes("codes", "stage")
 STAGES = tuple(str(s) for s in vocabulary.entry("codes", "stage"))
 DIRECTIONS = vocabulary.codes("codes", "direction")
 INDICATOR_KINDS = vocabulary.codes("codes", "indicator_kind")
@@ -741,9 +742,9 @@ def _read_milestone(
         parse_year,
         _required("fiscal_year", hits, cells.get("fiscal_year"), "年度"),
     )
-    stage = normalize_text(_required("stage", hits, cells.get("stage"), "阶段")).replace(" ", "")
-    if stage not in STAGES:
-        _code("stage", hits, {s: s for s in STAGES}, stage, "阶段")
+    stage = _code(
+        "stage", hits, STAGE_WORDS, _required("stage", hits, cells.get("stage"), "阶段"), "阶段"
+    )
     planned = _at(
         "planned_count",
         hits,

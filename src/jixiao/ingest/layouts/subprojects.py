@@ -45,6 +45,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from jixiao.ingest import vocabulary
 from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
@@ -78,30 +79,22 @@ MISMATCH_CODE = "reported_mismatch"
 RATE_TOLERANCE = Decimal("0.005")
 
 # ------------------------------------------------------------------ vocabularies
+# All words come from vocabulary.yaml (section subprojects): one reviewed file.
+_V = vocabulary.entry("subprojects")
 #: header columns, in matching order (编码 before 名称: "子项目编码" also starts with 子项目)
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "rate": ("支出率", "支付率", "执行率", "资金支出率"),
-    "code": ("子项目编码", "子项目代码", "子项目编号", "项目编码", "项目代码"),
-    "name": ("子项目名称", "项目名称", "子项目"),
-    "unit": ("建设单位", "实施单位", "需求单位", "业务单位", "使用单位"),
-    "approved": ("立项批复金额", "立项批复", "批复金额", "立项金额"),
-    "allocated": ("累计下达金额", "累计下达", "下达资金", "下达金额", "已下达资金"),
-    "spent": ("累计支出金额", "累计支出", "实际支出", "支出金额", "已支出金额"),
-    "seq": ("序号",),
+    k: tuple(str(w) for w in v) for k, v in _V["columns"].items()
 }
 MONEY = ("approved", "allocated", "spent")
 MONEY_LABELS = {"approved": "立项批复", "allocated": "累计下达", "spent": "累计支出"}
 #: columns of other layouts (payment ledgers, the 自评表 funding block): not this table
-FOREIGN_COLUMNS = ("支付日期", "凭证号", "收款单位", "年初预算数", "全年预算数", "年度", "类型")
+FOREIGN_COLUMNS = tuple(str(w) for w in _V["foreign_columns"])
 PARENT_LABELS: dict[str, tuple[str, ...]] = {
-    "name": ("项目名称", "所属项目", "上级项目", "项目"),
-    "code": ("项目编码", "项目代码", "项目编号"),
-    "department": ("主管部门", "预算部门", "项目主管单位", "主管单位"),
-    "period": ("评价期间", "实施期间", "统计期间", "建设期间", "项目期间"),
+    k: tuple(str(w) for w in v) for k, v in _V["parent_labels"].items()
 }
-TITLE_WORDS = ("子项目",)
-TOTAL_LABELS = ("合计", "总计")
-SUBTOTAL_LABELS = ("小计",)
+TITLE_WORDS = tuple(str(w) for w in _V["titles"])
+TOTAL_LABELS = tuple(str(w) for w in _V["total_row"])
+SUBTOTAL_LABELS = tuple(str(w) for w in _V["subtotal_row"])
 _PERIOD_IN_TEXT = re.compile(r"(\d{4})\s*年?\s*[-~—–至到]\s*(\d{4})\s*年")
 
 
@@ -216,6 +209,49 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, 
         _row(sheet, r, cols, units, parent, out, sums, broken)
     for r in totals:
         _check_total(sheet, r, cols, units, out, sums, broken)
+        _keep_total(sheet, r, cols, units, parent, out)
+
+
+#: the 合计 row's columns as reported figures (raw.reported_totals.measure)
+_TOTAL_MEASURES = {"approved": "approved", "allocated": "allocated", "spent": "paid"}
+
+
+def _keep_total(
+    sheet: Sheet,
+    r: int,
+    cols: dict[str, int],
+    units: dict[str, str],
+    parent: dict[str, Any],
+    out: Extracted,
+) -> None:
+    """The 合计 row's amounts as the parent project's reported figures (报告的合计数).
+
+    dbt compares 累计下达 and 累计支出 with the warehouse's allocated and spent funds of the
+    parent over the period; 立项批复 is kept but not compared (approved project totals are
+    not a year's budget: seed 001 approves 122,071.99 万元 against budgets of 80,692.06).
+    """
+    amounts, _errors = _amounts(sheet.rows[r], cols, units)
+    start, end = parent["period"]
+    for k, found in amounts.items():
+        if found is None:
+            continue
+        out.add(
+            "reported_totals",
+            {
+                "sheet_name": sheet.name,
+                "row_number": r + 1,
+                "_submission": None,
+                "project_key": parent["key"],
+                "fiscal_year": end,
+                "period_start_year": start,
+                "source_table": "subprojects",
+                "measure": _TOTAL_MEASURES[k],
+                "amount_yuan": found[0],
+                "rate": None,
+                "original_text": found[2],
+                "original_unit": found[1],
+            },
+        )
 
 
 def _unit(sheet: Sheet, header_row: int, col: int) -> str:
