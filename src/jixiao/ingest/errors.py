@@ -17,7 +17,10 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     # file level (the file is quarantined)
     "not_xlsx": ("不是 xlsx 工作簿", "not an xlsx workbook"),
     "corrupt_zip": ("zip 压缩包已损坏", "corrupt zip archive"),
-    "legacy_xls": ("旧版 .xls 格式", "legacy .xls (BIFF/OLE2) workbook"),
+    "legacy_xls": (
+        "Excel 5.0/95 或更早的 .xls 格式",
+        "Excel 5.0/95 or older .xls (BIFF5 or earlier) workbook",
+    ),
     "encrypted": ("工作簿已加密", "encrypted workbook"),
     "macros": ("工作簿包含宏", "workbook carries macros"),
     "zip_bomb": (

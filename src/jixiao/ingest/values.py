@@ -153,6 +153,16 @@ def parse_decimal(value: Any) -> Decimal | None:
     raise _bad_number(value)
 
 
+def parse_weight(value: Any) -> Decimal | None:
+    """A weight or score in points: like :func:`parse_decimal`, and "20%" (a 权重(%) cell
+    typed with its sign, or shown so by a percent format) is 20 points (权重/分值)."""
+    if isinstance(value, str):
+        text = normalize_text(value).replace(" ", "")
+        if text.endswith("%") and re.fullmatch(_NUM, text[:-1]):
+            return Decimal(text[:-1].replace(",", ""))
+    return parse_decimal(value)
+
+
 def _bad_number(value: Any) -> CellError:
     return CellError(
         "unparseable_value",

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from jixiao.ingest.errors import FileRejected
-from jixiao.ingest.security import OLE2_MAGIC, assert_defusedxml, sniff
+from jixiao.ingest.security import OLE2_MAGIC, assert_defusedxml, check_file, sniff
 
 
 def test_defusedxml_is_active_for_openpyxl():
@@ -27,7 +27,6 @@ def test_startup_fails_loudly_without_defusedxml(monkeypatch: pytest.MonkeyPatch
     [
         (b"%PDF-1.7 ...", "not_xlsx"),
         (b"", "not_xlsx"),
-        (OLE2_MAGIC + b"\x00" * 600 + "Workbook".encode("utf-16-le"), "legacy_xls"),
         (OLE2_MAGIC + b"\x00" * 600 + "EncryptionInfo".encode("utf-16-le"), "encrypted"),
     ],
 )
@@ -44,3 +43,14 @@ def test_zip_named_xls_is_accepted_by_content(tmp_path: Path):
     path = tmp_path / "really-an-xlsx.xls"
     openpyxl.Workbook().save(path)
     assert sniff(path) == "zip"
+
+
+def test_a_garbage_compound_file_is_unreadable_with_a_fix(tmp_path: Path) -> None:
+    # sniffed as OLE2 (a legacy .xls is accepted), then its directory cannot be read
+    path = tmp_path / "looks-fine.xls"
+    path.write_bytes(OLE2_MAGIC + b"\x00" * 600 + "Workbook".encode("utf-16-le"))
+    assert sniff(path) == "ole2"
+    with pytest.raises(FileRejected) as err:
+        check_file(path)
+    assert err.value.reason_code == "unreadable"
+    assert "另存为 .xlsx" in err.value.rejection.message_zh

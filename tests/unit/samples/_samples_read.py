@@ -47,6 +47,8 @@ def table(ws: Worksheet, first_label: str) -> list[dict[str, Any]]:
     for r in rows[start + 1 :]:
         if r[0] is None or not str(r[0]).strip() or str(r[0]).startswith("注"):
             continue
+        if all(v is None for v in r[1:]):
+            continue  # a note or summary line under the table (one cell), not a data row
         out.append(dict(zip(header, r, strict=False)))
     return out
 

@@ -35,6 +35,7 @@ from jixiao.ingest.values import (
     parse_measure,
     parse_period,
     parse_rate,
+    parse_weight,
     parse_year,
     unit_from_label,
 )
@@ -830,7 +831,7 @@ def _read_indicator(
             "level2_name": _text(cells.get("level2_name")),
             "level2_weight": None,
             "level3_name": level3,
-            "weight": _at("weight", hits, parse_decimal, cells.get("weight"))
+            "weight": _at("weight", hits, parse_weight, cells.get("weight"))
             if "weight" in hits
             else None,
             "weight_rule_text": None,

@@ -37,6 +37,7 @@ from jixiao.ingest.values import (
     parse_amount,
     parse_decimal,
     parse_measure,
+    parse_weight,
     parse_year,
 )
 from jixiao.ingest.workbook import Sheet
@@ -353,7 +354,7 @@ def _weight(row: list[Any], col: int | None) -> tuple[Decimal | None, str | None
     if m:
         return Decimal(m.group(1)), text.replace(" ", "")
     try:
-        return parse_decimal(v), None
+        return parse_weight(v), None
     except CellError as err:
         err.col = col  # type: ignore[attr-defined]
         raise
