@@ -809,6 +809,13 @@ TRANSFORMATIONS: list[Transformation] = [
         _style(split="years"),
         "one sheet per ledger kind and year",
     ),
+    Transformation(
+        "legacy_xls",
+        ALL,
+        "xls",
+        _style(xls=True),
+        "saved as legacy .xls (BIFF8, as WPS and old Excel do) by jixiao.samples._xls",
+    ),
 ]
 
 BY_NAME: dict[str, Transformation] = {t.name: t for t in TRANSFORMATIONS}

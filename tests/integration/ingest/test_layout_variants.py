@@ -64,80 +64,58 @@ PRESENTATION_COLUMNS: dict[str, str] = {
 
 # --------------------------------------------------------------------------- causes (why not)
 # Grouped by cause; each names the reader, the label/column/value, what it did and what it
-# should do. Diagnosed on the readers as committed at d3296cb.
-SELFEVAL_DEPT = (
-    "layouts/selfeval.py: the department is labelled_value(sheet, ['主管部门', '预算部门']) "
-    "only; the label '{w}' is not accepted, so read_form raises missing_required_field "
-    "('no 主管部门') and the file is quarantined. It should accept 项目单位/需求单位/填报单位."
-)
-SELFEVAL_FINAL = (
-    "layouts/selfeval.py FUNDING_COLUMNS['final'] = ('全年预算数', '调整后预算'): the funding "
-    "header '预算安排' is not recognised, so the funding header row is not found and the four "
-    "raw.funding_reported rows are silently not loaded (indicators and total still are). It "
-    "should accept 预算安排 as the final-budget column (and not drop the block silently)."
-)
-SELFEVAL_EXECUTED = (
-    "layouts/selfeval.py FUNDING_COLUMNS['executed'] = ('全年执行数', '实际支出'): the "
-    "funding header '{w}' is not recognised, so executed_yuan is loaded as NULL on every "
-    "funding row without any rejection. It should accept {w} as the executed column."
-)
-PERCENT_FORMAT_SELFEVAL = (
-    "workbook.py reads values through calamine without number formats: an actual/target typed "
-    "'98%' (or '100%') is stored by Excel as 0.98 (1) with a percent format, and "
-    "layouts/selfeval.py -> values.parse_measure(float) loads value 0.98 (1) instead of 98 "
-    "(100) with unit '%' (unit taken from the name '（%）' or none at all). The reader needs "
-    "the cell's percent number format to scale by 100 and set unit '%'."
-)
-OTHER_TITLE = (
-    "layouts/__init__.py extract tries selfeval.detect first, and selfeval.detect accepts any "
-    "sheet with '绩效自评表' in its first 8 rows; the title '项目支出绩效自评表' over a "
-    "{what} makes selfeval claim the sheet, which then raises missing_required_field "
-    "({field}) and quarantines the file. A title must not outrank the table's own headers: "
-    "detect should require the form's labels (项目名称 + 项目资金/indicator header)."
-)
+# should do. Diagnosed on the readers as committed at 6dbd22b (vocabulary.yaml). Fixed since
+# the first run (d3296cb) and now agreeing: 项目单位/需求单位/填报单位 on the forms, 项目单位/
+# 需求单位 on the ledgers, 预算安排/累计支出/支付金额 in the funding block, typed percents
+# (0.98 with a % format), the 自评表 title over a ledger or 评分表, 年中压减 and 收回.
 LEDGER_DEPT = (
-    "layouts/ledger.py _DEPT aliases (主管部门/预算部门/部门/department) lack '{w}', so the "
-    "项目登记 header lacks its required department column: missing_required_columns, file "
-    "quarantined. It should accept {w}."
+    "vocabulary.yaml ledgers.projects.department_name (主管部门/预算部门/主管单位/部门/部门名称/"
+    "项目单位/需求单位) lacks '填报单位', so the 项目登记 header has no required department "
+    "column: missing_required_columns, file quarantined. It should accept 填报单位 (the forms "
+    "already do)."
 )
 LEDGER_PAID = (
-    "layouts/ledger.py payments 'amount' aliases (支付金额/付款金额/支出金额/实际支出/金额/…) "
-    "lack '累计支出' (seed 001's word), so the payments header has no amount column: "
-    "missing_required_columns, file quarantined. It should accept 累计支出."
-)
-LEDGER_CUT = (
-    "layouts/ledger.py LINE_TYPES has 压减, 调减, '压减/调减' and 核减 but not '{w}'{why}: "
-    "every cut row is rejected unknown_code (3 rows for seed 001, 2 for seed 000) and the "
-    "cuts vanish from raw.budget_lines. It should map {w} to 'cut'."
+    "vocabulary.yaml ledgers.payments.amount (支付金额/付款金额/支出金额/实际支出/实际支付/金额/…) "
+    "lacks '累计支出' (seed 001's word; the funding block and the sub-project table accept it), "
+    "so the payments header has no amount column: missing_required_columns, file quarantined."
 )
 LEDGER_TOTAL_ROW = (
-    "layouts/ledger.py read_row/_is_skip_row: a row whose FIRST filled cell is 合计/总计/小计 "
-    "is skipped as a totals row; with 资金来源 as the first column, every budget row of seed "
-    "001 starts with the fund source code '合计' (= total) and all 79 budget lines are "
-    "skipped silently. A totals row must be recognised by the identity columns (项目编码 "
-    "blank), not by a code value in whatever column comes first."
+    "layouts/ledger.py _is_skip_row: a row whose FIRST filled cell is 合计/总计/小计 is skipped "
+    "as a totals row; with 资金来源 as the first column, every budget row of seed 001 starts "
+    "with the fund-source code '合计' (= total) and all 79 budget lines are skipped silently "
+    "(76 budget-only submissions vanish). A totals row must be recognised by its identity "
+    "columns (项目编码 blank), not by a code value in whatever column comes first."
 )
 LEDGER_UNIT_IN_CELLS = (
     "layouts/ledger.py _amount_unit raises missing_unit (file quarantined) when the amount "
-    "header '金额'/'支付金额' has no unit and there is no 金额单位 caption, before looking at "
+    "header ('金额', '支付金额') has no unit and there is no 金额单位 caption, before looking at "
     "the cells, although every amount cell carries its unit ('35000万元', '318219.3元'). "
     "docs/input-formats.md says a unit in the cell wins over the column unit; the column unit "
     "should only be required for cells that carry none."
 )
 LEDGER_REPEATED_HEADER = (
     "layouts/ledger.py read_row: a header row repeated inside the table (printed pages) is "
-    "read as data and rejected unparseable_value ('开始年度' is not a year, '支付日期' is not "
-    "a date, '年度' is not a year). A row equal to the detected header should be skipped."
+    "read as data and rejected unparseable_value ('开始年度' is not a year, '年度' is not a "
+    "year, '支付日期' is not a date). A row equal to the detected header should be skipped."
 )
 SCORING_ALLOCATED = (
-    "layouts/scoring.py money rows: only the label '实际分配下达' gives the allocated lines; "
-    "'{w}' is not recognised, so the 'allocated' budget line (9150 万元 本级) is silently not "
-    "loaded. It should accept 实际到位数/下达数."
+    "vocabulary.yaml scoring money rows: allocated = 实际分配下达/实际下达/下达资金 only; the "
+    "label '{w}' (accepted by the selfeval funding block) is not recognised, so the 'allocated' "
+    "budget line (9150 万元 本级) is silently not loaded. It should accept 实际到位数/下达数."
 )
 SCORING_UNIT_IN_CELLS = (
     "layouts/scoring.py requires the '金额单位：万元/元' caption (missing_unit, file "
     "quarantined) even though every amount cell says '9150万元'. The unit written in the "
     "amount cells should be enough."
+)
+SCORING_FILLER_BESIDE = (
+    "layouts/scoring.py _department looks for '填报单位' with find_cells(sheet, ..., 12), only "
+    "in the first 12 rows; beside the table header, which a note row and a blank row push to "
+    "row 14, it is missed and the fallback labelled_value(vocabulary department) returns the "
+    "whole rest of the cell, '江门市政务服务数据管理局 金额单位：万元': every row is loaded "
+    "under a wrong department and project_key (each of the three transformations alone "
+    "agrees; found by hypothesis). The fallback must cut at 金额单位 and the search not "
+    "stop at row 12."
 )
 
 # The per-variant table (seed, transformations, None when it agrees else the cause).
@@ -156,12 +134,19 @@ _SELFEVAL_AGREE = (
     "indicator_columns_permuted",
     "funding_columns_permuted",
     "department_预算部门",
+    "department_项目单位",
+    "department_需求单位",
+    "department_填报单位",
     "final_调整后预算",
+    "final_预算安排",
     "executed_实际支出",
+    "executed_累计支出",
+    "executed_支付金额",
     "groups_repeated",
     "units_swapped",
     "units_in_caption",
     "units_in_cells",
+    "percent_format",
     "percent_text",
     "fullwidth_digits",
     "text_numbers",
@@ -178,17 +163,12 @@ for _seed in ("003", "004"):
     _v(_seed)
     for _name in _SELFEVAL_AGREE:
         _v(_seed, _name)
-    for _w in ("项目单位", "需求单位", "填报单位"):
-        _v(_seed, f"department_{_w}", cause=SELFEVAL_DEPT.format(w=_w))
-    _v(_seed, "final_预算安排", cause=SELFEVAL_FINAL)
-    for _w in ("累计支出", "支付金额"):
-        _v(_seed, f"executed_{_w}", cause=SELFEVAL_EXECUTED.format(w=_w))
-    _v(_seed, "percent_format", cause=PERCENT_FORMAT_SELFEVAL)
 _v("004", "workbook_per_table")
 
 _v("002")
 for _name in (
     "title_none",
+    "title_of_other_layout",
     "scoring_columns_permuted",
     "filler_label_short",
     "groups_repeated",
@@ -206,31 +186,23 @@ for _name in (
     "chart_sheet",
 ):
     _v("002", _name)
-_v("002", "title_of_other_layout", cause=OTHER_TITLE.format(what="指标评分表", field="no 主管部门"))
 for _w in ("实际到位数", "下达数"):
     _v("002", f"allocated_{_w}", cause=SCORING_ALLOCATED.format(w=_w))
 _v("002", "units_in_cells", cause=SCORING_UNIT_IN_CELLS)
-_v(
-    "002",
-    "blank_rows",
-    "note_rows",
-    "info_beside",
-    cause=(
-        "layouts/scoring.py finds '填报单位' with find_cells(sheet, ..., 12), i.e. only in the "
-        "first 12 rows: beside the table header, which a note row and a blank row push to row "
-        "14, the reporting unit is not found and the file is quarantined "
-        "missing_required_field (each of the three alone agrees; found by hypothesis). The "
-        "search should not stop at a fixed row."
-    ),
-)
+_v("002", "blank_rows", "note_rows", "info_beside", cause=SCORING_FILLER_BESIDE)
 
 for _seed in ("000", "001"):
     _v(_seed)
     for _name in (
+        "title_of_other_layout",
         "ledger_columns_reversed",
         "department_预算部门",
+        "department_项目单位",
+        "department_需求单位",
         "paid_实际支出",
         "paid_付款金额",
+        "cut_年中压减",
+        "cut_收回",
         "initial_年初安排",
         "units_swapped",
         "units_in_caption",
@@ -247,16 +219,8 @@ for _seed in ("000", "001"):
         "sheet_per_year",
     ):
         _v(_seed, _name)
-    _v(
-        _seed,
-        "title_of_other_layout",
-        cause=OTHER_TITLE.format(what="ledger (项目登记)", field="no indicator table header"),
-    )
-    for _w in ("项目单位", "需求单位", "填报单位"):
-        _v(_seed, f"department_{_w}", cause=LEDGER_DEPT.format(w=_w))
+    _v(_seed, "department_填报单位", cause=LEDGER_DEPT)
     _v(_seed, "paid_累计支出", cause=LEDGER_PAID)
-    _v(_seed, "cut_年中压减", cause=LEDGER_CUT.format(w="年中压减", why=" (seed 000's own word)"))
-    _v(_seed, "cut_收回", cause=LEDGER_CUT.format(w="收回", why=""))
     _v(_seed, "units_in_cells", cause=LEDGER_UNIT_IN_CELLS)
     _v(_seed, "repeated_header", cause=LEDGER_REPEATED_HEADER)
 _v("000", "ledger_columns_rotated")
@@ -264,6 +228,8 @@ for _name in ("title_none", "cut_调减", "units_in_header", "info_beside"):
     _v("000", _name)  # no-ops on Dongguan's canonical workbook (see variants._NOOP)
 _v("001", "cut_压减")
 _v("001", "ledger_columns_rotated", cause=LEDGER_TOTAL_ROW)
+for _seed in V.SEEDS:
+    _v(_seed, "legacy_xls")
 
 #: The hardest variant of each document that agrees: the dbt-level check ingests these.
 HARDEST: dict[str, tuple[str, ...]] = {

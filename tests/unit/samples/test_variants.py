@@ -17,8 +17,11 @@ Fingerprint = tuple[Any, ...]
 
 def fingerprint(paths: list[Path]) -> Fingerprint:
     """Everything a reader could see: sheets, states, cell values, number formats, merges."""
-    books = []
+    books: list[tuple[Any, ...]] = []
     for path in paths:
+        if path.suffix == ".xls":  # BIFF8: a different file format is a different workbook
+            books.append((("xls", path.read_bytes()[:8]), ()))
+            continue
         wb = openpyxl.load_workbook(path)
         sheets = []
         for ws in wb.worksheets:
@@ -114,6 +117,12 @@ def test_combinations_are_checked() -> None:
         V.make_doc("003", ("title_short", "title_none"))
     with pytest.raises(ValueError, match="does not apply"):
         V.make_doc("003", ("repeated_header",))
+
+
+def test_legacy_xls_is_a_genuine_biff8_file(tmp_path: Path) -> None:
+    [path] = _render(tmp_path, "003", ("legacy_xls",), "xls")
+    assert path.suffix == ".xls"
+    assert path.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2 compound file
 
 
 def test_split_variants_write_several_workbooks(tmp_path: Path) -> None:
