@@ -106,7 +106,9 @@ def _to_prepared(meta: dict[str, Any], ex: Extracted, columns: Columns) -> Prepa
     _put(tables, "submissions", subs, columns)
     _put(tables, "rejected_rows", [_rejected_row(meta, r) for r in ex.rejections], columns)
     loaded = {(r["sheet_name"], r["row_number"]) for t in ex.tables.values() for r in t}
-    rejected = {(r.sheet, r.row_number) for r in ex.rejections}
+    # a row can load and still carry a finding (a 得分率 that disagrees, kept with a
+    # reported_mismatch): it counts once, as loaded, so rows_read = loaded + rejected holds
+    rejected = {(r.sheet, r.row_number) for r in ex.rejections} - loaded
     return Prepared(
         meta=meta,
         tables=tables,

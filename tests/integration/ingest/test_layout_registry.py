@@ -190,3 +190,19 @@ def test_a_total_without_one_project_to_belong_to_is_not_kept(settings, query):
     assert query("select count(*) from raw.payments") == [(2,)]
     assert query("select count(*) from raw.reported_totals") == [(0,)]
     assert query("select count(*) from raw.rejected_rows") == [(0,)]
+
+
+def test_an_unknown_header_is_named_with_the_closest_known_term(settings):
+    wbk.ledger_workbook(
+        settings.inbox / "支付.xlsx",
+        {
+            "支付": [
+                ["项目编码", "支付日期", "支付金钱（元）", "收款单位"],
+                ["A-1", "2022-03-01", 100, "甲"],
+            ]
+        },
+    )
+    (result,) = ingest_files(settings).files
+    assert result.status == "quarantined" and result.reason_code == "missing_required_columns"
+    assert "支付金钱" in result.message_zh and "支付金额" in result.message_zh
+    assert "closest known: '支付金额'" in result.message_en

@@ -105,3 +105,44 @@ def test_instruction_cover_and_empty_sheets_are_reported_not_offered(registry) -
         ("空", "empty"),
     ]
     assert [d["sheet"] for d in out.detections] == ["d"]
+
+
+def test_a_row_key_that_is_not_a_column_of_its_table_is_an_error() -> None:
+    from jixiao.ingest.prepare import _to_prepared
+
+    out = layouts.Extracted()
+    out.add("payments", {"sheet_name": "s", "row_number": 2, "amount_yuan_typo": 1})
+    columns = {
+        "payments": [
+            ("sheet_name", "VARCHAR"),
+            ("row_number", "INTEGER"),
+            ("amount_yuan", "DECIMAL(18,2)"),
+        ],
+        "submissions": [],
+        "rejected_rows": [],
+    }
+    with pytest.raises(KeyError, match="amount_yuan_typo"):
+        _to_prepared({"file_hash": "h", "file_name": "f.xlsx"}, out, columns)
+
+
+def test_a_row_that_loads_with_a_finding_counts_once() -> None:
+    from jixiao.ingest.errors import CellError
+    from jixiao.ingest.prepare import _to_prepared
+
+    out = layouts.Extracted()
+    sheet = Sheet("s", [["h"], ["x"], ["y"]])
+    out.add("payments", {"sheet_name": "s", "row_number": 2})
+    out.reject(sheet, 1, 0, CellError("reported_mismatch", "e", "z", "e"))  # the loaded row
+    out.reject(sheet, 2, 0, CellError("unparseable_value", "e", "z", "e"))  # a rejected row
+    text = ("file_hash", "file_name", "sheet_name", "submission_id")
+    rejected = (*text, "cell_ref", "reason_code", "expected", "message_zh", "message_en")
+    columns = {
+        "payments": [*((c, "VARCHAR") for c in text), ("row_number", "INTEGER")],
+        "submissions": [],
+        "rejected_rows": [
+            *((c, "VARCHAR") for c in (*rejected, "raw_values")),
+            ("row_number", "INTEGER"),
+        ],
+    }
+    prepared = _to_prepared({"file_hash": "h", "file_name": "f.xlsx"}, out, columns)
+    assert (prepared.rows_loaded, prepared.rows_rejected) == (1, 1)

@@ -33,6 +33,8 @@ LAYOUTS: tuple[ModuleType, ...] = (selfeval, scoring, evaluation_form, subprojec
 MIN_SCORE = 0.3
 #: the winner must beat the runner-up by more than this, else the file is rejected
 AMBIGUITY_MARGIN = 0.1
+#: when no sheet fits, a sheet this close is read anyway for its reader's precise rejection
+WEAK_SCORE = 0.15
 
 
 def _ignored(sheet: str, why: str, zh: str, en: str) -> dict[str, str]:
@@ -103,12 +105,15 @@ def extract(
         merged = _Recording(seen, (context or {}).get(key, {}))
         merged.update({k: v for k, v in ctx[key].items() if v})
         ctx[key] = merged
+    nearest: tuple[Sheet, Evidence] | None = None
     for sheet in workbook.sheets:
         skip = _skip_reason(sheet)
         if skip is not None:
             out.ignored.append(skip)
             continue
         layout, ranked = choose(sheet)
+        if layout is None and ranked and (nearest is None or ranked[0].score > nearest[1].score):
+            nearest = (sheet, ranked[0])
         if layout is None:
             closest = f"（最接近：{_zh(ranked[0].layout)}，{_why(ranked[0])}）" if ranked else ""
             closest_en = f" (closest: {ranked[0].layout}, {_why(ranked[0])})" if ranked else ""
@@ -123,6 +128,12 @@ def extract(
             continue
         out.detections.append(_detection(sheet, ranked))
         layout.read_sheet(sheet, workbook.name, out, ctx)
+    if not out.layouts and nearest is not None and nearest[1].score >= WEAK_SCORE:
+        # nothing fits, but one sheet nearly does (a ledger lacking a required column): its
+        # own reader says precisely what is missing, which helps the clerk more than
+        # "unknown template"
+        sheet, evidence = nearest
+        _BY_NAME[evidence.layout].read_sheet(sheet, workbook.name, Extracted(), ctx)
     if not out.layouts:
         names = ", ".join(s.name for s in workbook.sheets) or "(无可见工作表 / no visible sheet)"
         raise FileRejected(

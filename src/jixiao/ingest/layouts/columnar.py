@@ -98,13 +98,13 @@ def dates(values: list[Any]) -> list[Any]:
     return out
 
 
-def amounts(values: list[Any], unit: str) -> list[Any]:
+def amounts(values: list[Any], unit: str | None) -> list[Any]:
     """``parse_amount(v, unit)`` per cell -> (yuan, unit used, original text) | None | FAIL.
 
     Numbers (the usual case) follow parse_amount's own steps: the float's shortest repr as a
     Decimal, times the unit factor, refused below one fen. Text goes through parse_amount.
     """
-    factor = UNIT_FACTORS.get(unit)
+    factor = UNIT_FACTORS.get(unit) if unit is not None else None
     out: list[Any] = []
     for v in values:
         cls = v.__class__

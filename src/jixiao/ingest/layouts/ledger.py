@@ -388,15 +388,36 @@ def _check_required(
     if missing:
         names = "、".join(c.aliases[0] for c in missing)
         en = ", ".join(c.field for c in missing)
+        hint_zh, hint_en = _closest_headers(sheet.rows[header_row], hits, missing)
         raise FileRejected(
             "missing_required_columns",
-            f"工作表「{sheet.name}」第 {header_row + 1} 行的表头缺少必填列：{names}",
+            f"工作表「{sheet.name}」第 {header_row + 1} 行的表头缺少必填列：{names}{hint_zh}",
             f"sheet '{sheet.name}' header row {header_row + 1} lacks required columns: {en} "
-            f"({names})",
+            f"({names}){hint_en}",
             sheet=sheet.name,
             cell=f"{header_row + 1}:{header_row + 1}",
             expected=f"表头包含 {names} / header with {en}",
         )
+
+
+def _closest_headers(
+    row: list[Any], hits: dict[str, tuple[int, Any]], missing: list[Col]
+) -> tuple[str, str]:
+    """ "表头「支付金钱」最接近「支付金额」" for headers no field took (未识别表头的最近词)."""
+    used = {c for c, _h in hits.values()}
+    known = tuple(a for col in missing for a in col.aliases)
+    pairs = []
+    for c, v in enumerate(row):
+        if c in used or not isinstance(v, str) or not v.strip():
+            continue
+        guess = vocabulary.closest(v, tuple(vocabulary.normalise(a) for a in known))
+        if guess:
+            pairs.append((compact(v), guess))
+    if not pairs:
+        return "", ""
+    zh = "；".join(f"表头「{h}」未识别，最接近的已知列名为「{g}」" for h, g in pairs)
+    en = "; ".join(f"header '{h}' is not recognised, closest known: '{g}'" for h, g in pairs)
+    return f"（{zh}）", f" ({en})"
 
 
 def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]) -> str | None:
