@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -135,14 +136,29 @@ def find_cells(
     sheet: Sheet, pred: Callable[[str], bool], max_rows: int | None = None
 ) -> list[tuple[int, int, str]]:
     """(row, col, compact text) of cells whose compact text satisfies ``pred``."""
-    hits = []
-    for r, row in enumerate(sheet.rows[:max_rows] if max_rows else sheet.rows):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v:
-                t = compact(v)
-                if pred(t):
-                    hits.append((r, c, t))
-    return hits
+    return [(r, c, t) for r, c, t, _low in text_cells(sheet, max_rows) if pred(t)]
+
+
+def text_cells(sheet: Sheet, max_rows: int | None = None) -> list[tuple[int, int, str, str]]:
+    """(row, col, compact text, lower-case text) of every text cell, normalised once per sheet.
+
+    Every layout asks for labels many times; the grid is normalised on the first ask and the
+    list is kept in the sheet's cache (the rows above ``max_rows`` are a prefix of it).
+    """
+    cells = sheet.cache.get("text_cells")
+    if cells is None:
+        cells = []
+        for r, row in enumerate(sheet.rows):
+            for c, v in enumerate(row):
+                if isinstance(v, str) and v:
+                    t = compact(v)
+                    if t:
+                        cells.append((r, c, t, t.lower()))
+        sheet.cache["text_cells"] = cells
+    if max_rows is None:
+        return cells
+    end = bisect.bisect_left(cells, (max_rows,))
+    return cells[:end]
 
 
 def value_right_of(sheet: Sheet, r: int, c: int) -> tuple[Any, int] | None:
@@ -166,10 +182,11 @@ def labelled_value(
     the first in reading order.
     """
     keys = list(dict.fromkeys(label_key(x) for x in labels))
+    prefixes = tuple(keys)
     best: tuple[int, tuple[str, int, int]] | None = None
-    for r, c, t in find_cells(
-        sheet, lambda t: any(t.lower().startswith(k) for k in keys), max_rows
-    ):
+    for r, c, t, low in text_cells(sheet, max_rows):
+        if not low.startswith(prefixes):
+            continue
         found = _label_hit(sheet, r, c, t, keys)
         if found is None:
             continue
@@ -284,7 +301,7 @@ def find_columns(row: list[Any], spec: dict[str, tuple[str, ...]]) -> dict[str, 
             continue
         key = label_key(v)
         for field_name, prefixes in spec.items():
-            if field_name not in cols and any(key.startswith(p) for p in prefixes):
+            if field_name not in cols and key.startswith(prefixes):
                 cols[field_name] = c
                 break
     return cols
