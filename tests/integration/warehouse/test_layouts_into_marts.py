@@ -34,6 +34,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     wb = openpyxl.load_workbook(form)
     for ws in wb.worksheets:
         ws["I6"], ws["I7"] = "实际到位数", 27000  # seed 003's column
+    wb.worksheets[0]["E14"] = None  # one indicator's 实际完成值 left blank
     wb.save(form)
     summary = ingest_files(settings)
     assert summary.files_quarantined == 0, [f.message_en for f in summary.files]
@@ -125,3 +126,21 @@ def test_actual_arrival_column_gives_the_allocation_rate(con) -> None:
         "新丰县政务服务数据管理局/政务服务建设推广": Decimal("1.000000"),  # 27000 / 27000
         "新丰县政务服务数据管理局/政务系统管理": Decimal("0.272727"),  # 27000 / 99000
     }
+
+
+def test_a_reported_score_without_its_actual_is_flagged_not_silently_kept(con) -> None:
+    (sheet_project,) = _rows(
+        con,
+        "select project_key from marts.fct_indicator_scores "
+        "where level3_name = '运维系统数量(个)' and actual_text is null",
+    )
+    flags = _rows(
+        con,
+        "select detail, severity, message_zh, message_en from marts.mart_review_flags "
+        "where flag_code = 'reported_score_unverified' and project_key = ?",
+        sheet_project[0],
+    )
+    assert len(flags) == 1
+    detail, severity, zh, en = flags[0]
+    assert detail == "运维系统数量(个)" and severity == "warning"  # NFKC: （） -> ()
+    assert "20.00" in zh and "未经复核" in zh and "unverified" in en

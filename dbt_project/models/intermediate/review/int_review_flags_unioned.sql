@@ -202,6 +202,20 @@ missing_reason as (
         and level1_name <> '预算执行率'
 ),
 
+score_unverified as (
+    select
+        'reported_score_unverified' as flag_code,
+        project_key,
+        fiscal_year,
+        indicator_id,
+        level3_name as detail,
+        {{ dbt.concat(["'指标「'", 'level3_name', "'」缺少可复核的指标值或实际完成值，得分按自评 '", fmt_num('reported_score'), "' 计入，未经复核'"]) }} as message_zh,
+        {{ dbt.concat(["'Indicator \"'", 'level3_name', "'\": no target or actual to check it by; the reported score '", fmt_num('reported_score'), "' is used unverified'"]) }} as message_en
+    from indicator_scores
+    where rule_applied = 'reported_used'
+        and reported_score is not null
+),
+
 reported_total_differs as (
     select
         'reported_total_mismatch' as flag_code,
@@ -232,6 +246,7 @@ unioned as (
     union all select * from weights_not_100
     union all select * from missing_reason
     union all select * from reported_total_differs
+    union all select * from score_unverified
 ),
 
 final as (
