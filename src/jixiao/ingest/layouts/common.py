@@ -139,6 +139,14 @@ def find_cells(
     return [(r, c, t) for r, c, t, _low in text_cells(sheet, max_rows) if pred(t)]
 
 
+def memo(sheet: Sheet, key: str, compute: Callable[[Sheet], Any]) -> Any:
+    """``compute(sheet)``, once per sheet (detection results are asked for by several layouts
+    and again by the reader that wins; kept in the sheet's cache)."""
+    if key not in sheet.cache:
+        sheet.cache[key] = compute(sheet)
+    return sheet.cache[key]
+
+
 def text_cells(sheet: Sheet, max_rows: int | None = None) -> list[tuple[int, int, str, str]]:
     """(row, col, compact text, lower-case text) of every text cell, normalised once per sheet.
 

@@ -47,6 +47,7 @@ from jixiao.ingest.layouts.common import (
     first_text,
     is_note_text,
     label_key,
+    memo,
     missing_field,
     project_key,
     value_right_of,
@@ -125,9 +126,7 @@ def detect(sheet: Sheet) -> Evidence | None:
     title 0.05.
     Without a score table the sheet is not this layout (None).
     """
-    if "evaluation_form.detect" not in sheet.cache:
-        sheet.cache["evaluation_form.detect"] = _detect(sheet)
-    found: Evidence | None = sheet.cache["evaluation_form.detect"]
+    found: Evidence | None = memo(sheet, "evaluation_form.detect", _detect)
     return found
 
 

@@ -19,6 +19,7 @@ from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
     label_key,
+    memo,
     project_key,
     unit_caption,
     unit_or_reject,
@@ -117,9 +118,10 @@ LAYOUT = "ledger"
 
 def find_header(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     """(kind, header row, columns) of the best-matching ledger header, or None (识别台账)."""
-    if "ledger.detect" not in sheet.cache:
-        sheet.cache["ledger.detect"] = _detect(sheet)
-    return sheet.cache["ledger.detect"]
+    found: tuple[str, int, dict[str, tuple[int, Any]]] | None = memo(
+        sheet, "ledger.detect", _detect
+    )
+    return found
 
 
 def detect(sheet: Sheet) -> Evidence | None:

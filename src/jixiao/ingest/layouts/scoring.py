@@ -23,6 +23,7 @@ from jixiao.ingest.layouts.common import (
     is_note_text,
     label_key,
     labelled_value,
+    memo,
     merged_span,
     missing_field,
     project_key,
@@ -89,9 +90,8 @@ def detect(sheet: Sheet) -> Evidence | None:
 
 
 def _table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    if "scoring.header" not in sheet.cache:
-        sheet.cache["scoring.header"] = _find_table_header(sheet)
-    return sheet.cache["scoring.header"]
+    found: tuple[int, dict[str, int]] | None = memo(sheet, "scoring.header", _find_table_header)
+    return found
 
 
 def _find_table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:

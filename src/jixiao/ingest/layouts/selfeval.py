@@ -21,6 +21,7 @@ from jixiao.ingest.layouts.common import (
     is_note_text,
     label_key,
     labelled_value,
+    memo,
     missing_field,
     project_key,
     unit_caption,
@@ -329,9 +330,10 @@ def _num(row: list[Any], col: int | None, fn: Any) -> Any:
 
 
 def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    if "selfeval.indicators" not in sheet.cache:
-        sheet.cache["selfeval.indicators"] = _find_indicator_header(sheet)
-    return sheet.cache["selfeval.indicators"]
+    found: tuple[int, dict[str, int]] | None = memo(
+        sheet, "selfeval.indicators", _find_indicator_header
+    )
+    return found
 
 
 def _find_indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:

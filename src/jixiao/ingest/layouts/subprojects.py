@@ -56,6 +56,7 @@ from jixiao.ingest.layouts.common import (
     is_note_text,
     label_key,
     labelled_value,
+    memo,
     missing_field,
     project_key,
     unit_caption,
@@ -106,9 +107,7 @@ def detect(sheet: Sheet) -> Evidence | None:
     needed), 0.1 for a 子项目名称 column (a plain 项目名称 column adds nothing), 0.05 for a 支出率
     column, 0.1 for a 评价期间 label above the table, 0.05 for a title naming 子项目.
     """
-    if "subprojects.detect" not in sheet.cache:
-        sheet.cache["subprojects.detect"] = _detect(sheet)
-    found: Evidence | None = sheet.cache["subprojects.detect"]
+    found: Evidence | None = memo(sheet, "subprojects.detect", _detect)
     return found
 
 
