@@ -77,6 +77,33 @@ def test_third_party_result_form_gives_the_published_score_and_grade(con) -> Non
     }
 
 
+def test_the_forms_milestone_table_gives_the_on_time_rates(con) -> None:
+    got = {
+        stage: (planned, actual)
+        for stage, planned, actual in _rows(
+            con,
+            "select stage, planned_count, actual_count from marts.fct_milestones "
+            "where project_key = ? and fiscal_year = 2021",
+            DG_KEY,
+        )
+    }
+    assert got == {
+        "启动": (100, 96),
+        "可研": (27, 25),
+        "初步设计": (48, 44),
+        "立项": (75, 69),
+        "入场实施": (66, 59),
+        "初验": (40, 40),
+        "终验": (24, 23),
+    }
+    ((rate,),) = _rows(
+        con,
+        "select on_time_rate from marts.fct_milestones where project_key = ? and stage = '立项'",
+        DG_KEY,
+    )
+    assert rate == Decimal("0.92")  # 69 / 75, seed 001's 92.00%
+
+
 def test_sub_project_table_gives_the_published_spending_buckets(con) -> None:
     buckets = dict(
         _rows(
