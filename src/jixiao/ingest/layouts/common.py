@@ -151,7 +151,8 @@ def text_cells(sheet: Sheet, max_rows: int | None = None) -> list[tuple[int, int
     """(row, col, compact text, lower-case text) of every text cell, normalised once per sheet.
 
     Every layout asks for labels many times; the grid is normalised on the first ask and the
-    list is kept in the sheet's cache (the rows above ``max_rows`` are a prefix of it).
+    list is kept in the sheet's cache (the rows above ``max_rows`` are a prefix of it; a
+    ``max_rows`` of 0 or None means the whole sheet).
     """
     cells = sheet.cache.get("text_cells")
     if cells is None:
@@ -163,7 +164,9 @@ def text_cells(sheet: Sheet, max_rows: int | None = None) -> list[tuple[int, int
                     if t:
                         cells.append((r, c, t, t.lower()))
         sheet.cache["text_cells"] = cells
-    if max_rows is None:
+    if not max_rows:
+        # None or 0 (a table header on the sheet's first row): no rows above it to limit the
+        # search to, so a caption or label beside or under the table is looked for everywhere
         return cells
     end = bisect.bisect_left(cells, (max_rows,))
     return cells[:end]
