@@ -70,6 +70,24 @@ def codes(*path: str) -> dict[str, str]:
 
 
 @cache
+def words(*path: str) -> tuple[str, ...]:
+    """The terms of a list entry as written in the file (for readers that match their own way)."""
+    return tuple(str(w) for w in entry(*path))
+
+
+@cache
+def word_lists(*path: str) -> dict[str, tuple[str, ...]]:
+    """field -> terms as written, for a mapping of fields to term lists (in file order)."""
+    return {str(k): tuple(str(w) for w in v) for k, v in entry(*path).items()}
+
+
+@cache
+def word_codes(*path: str) -> dict[str, str]:
+    """Term as written -> code, for a code mapping (``codes``/``stage`` ...)."""
+    return {str(w): str(code) for code, ws in entry(*path).items() for w in ws}
+
+
+@cache
 def all_terms() -> frozenset[str]:
     """Every normalised term in the file (labels, columns and code words)."""
     found: set[str] = set()

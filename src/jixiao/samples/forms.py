@@ -333,6 +333,13 @@ SCORING_TAIL = (
 )
 
 
+#: column widths of the 指标评分表 as the province prints it (A-L)
+SCORING_WIDTHS = {
+    "A": 8, "B": 8, "C": 12, "D": 12, "E": 34, "F": 12,
+    "G": 10, "H": 10, "I": 9, "J": 14, "K": 30, "L": 30,
+}  # fmt: skip
+
+
 def write_scoring_table(path: Path, tables: Sequence[ScoringTable]) -> Path:
     """Write a 指标评分表 workbook, one project per sheet; return ``path``."""
     wb = new_workbook()
@@ -389,23 +396,7 @@ def _scoring_sheet(ws: Worksheet, t: ScoringTable) -> None:
         put(ws, row, col, None)
     put(ws, row, 9, t.total_score, bold=True, align=CENTER)
     _notes(ws, t.notes, row + 2, 12)
-    set_widths(
-        ws,
-        {
-            "A": 8,
-            "B": 8,
-            "C": 12,
-            "D": 12,
-            "E": 34,
-            "F": 12,
-            "G": 10,
-            "H": 10,
-            "I": 9,
-            "J": 14,
-            "K": 30,
-            "L": 30,
-        },
-    )
+    set_widths(ws, SCORING_WIDTHS)
 
 
 def _scoring_basic(ws: Worksheet, t: ScoringTable, row: int) -> int:

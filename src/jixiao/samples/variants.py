@@ -62,6 +62,7 @@ from jixiao.samples.forms import (
     FUNDING_COLUMNS,
     INDICATOR_COLUMNS,
     SCORING_TAIL,
+    SCORING_WIDTHS,
     FundingRow,
     ScoringTable,
     SelfEvalProject,
@@ -1362,23 +1363,7 @@ def _scoring_sheet(ws: Worksheet, t: ScoringTable, st: Style) -> None:
     if st.info_beside:
         for i, (text, _, _, _) in enumerate(info):
             _put(ws, header_top + i, 14, text, border=False)
-    set_widths(
-        ws,
-        {
-            "A": 8,
-            "B": 8,
-            "C": 12,
-            "D": 12,
-            "E": 34,
-            "F": 12,
-            "G": 10,
-            "H": 10,
-            "I": 9,
-            "J": 14,
-            "K": 30,
-            "L": 30,
-        },
-    )
+    set_widths(ws, SCORING_WIDTHS)
 
 
 def _scoring_basic(ws: Worksheet, t: ScoringTable, row: int, st: Style) -> int:

@@ -74,41 +74,33 @@ TOTAL_TOLERANCE = Decimal("0.01")
 # All words come from vocabulary.yaml (section evaluation_form, and codes.*): one reviewed file.
 
 
-def _tuples(*path: str) -> dict[str, tuple[str, ...]]:
-    return {k: tuple(str(w) for w in v) for k, v in vocabulary.entry(*path).items()}
-
-
-def _words(*path: str) -> tuple[str, ...]:
-    return tuple(str(w) for w in vocabulary.entry(*path))
-
-
-def _code_map(*path: str) -> dict[str, str]:
-    return {str(w): str(code) for code, ws in vocabulary.entry(*path).items() for w in ws}
-
-
 #: header-block labels (label：value pairs); the first prefix that matches a cell wins
-LABELS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "labels")
+LABELS: dict[str, tuple[str, ...]] = vocabulary.word_lists("evaluation_form", "labels")
 #: labels that count as evidence of this layout (generic ones such as 项目名称 do not)
-EVIDENCE_LABELS = _words("evaluation_form", "evidence_labels")
+EVIDENCE_LABELS = vocabulary.words("evaluation_form", "evidence_labels")
 #: labels that mean "commissioned evaluation" when no 评价类型 is given
-COMMISSIONED_LABELS = _words("evaluation_form", "commissioned_labels")
-TITLE_WORDS = _words("evaluation_form", "titles")
+COMMISSIONED_LABELS = vocabulary.words("evaluation_form", "commissioned_labels")
+TITLE_WORDS = vocabulary.words("evaluation_form", "titles")
 #: score table columns, in matching order (得分率 before 得分, 分值 before the bare 指标)
-SCORE_COLUMNS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "score_columns")
+SCORE_COLUMNS: dict[str, tuple[str, ...]] = vocabulary.word_lists(
+    "evaluation_form", "score_columns"
+)
 #: columns that belong to other layouts' tables (自评表, 指标评分表, ledgers): not a score table
-FOREIGN_COLUMNS = _words("evaluation_form", "foreign_columns")
-MILESTONE_COLUMNS: dict[str, tuple[str, ...]] = _tuples("evaluation_form", "milestone_columns")
-MILESTONE_FOREIGN = _words("evaluation_form", "milestone_foreign")
+FOREIGN_COLUMNS = vocabulary.words("evaluation_form", "foreign_columns")
+MILESTONE_COLUMNS: dict[str, tuple[str, ...]] = vocabulary.word_lists(
+    "evaluation_form", "milestone_columns"
+)
+MILESTONE_FOREIGN = vocabulary.words("evaluation_form", "milestone_foreign")
 #: stage as written -> the stage code of raw.milestones
-STAGES: dict[str, str] = _code_map("codes", "stage")
-TOTAL_LABELS = _words("evaluation_form", "total_row")
+STAGES: dict[str, str] = vocabulary.word_codes("codes", "stage")
+TOTAL_LABELS = vocabulary.words("evaluation_form", "total_row")
 #: 评价类型 as written -> raw.evaluations.evaluation_type
-EVALUATION_TYPES: dict[str, str] = _code_map("codes", "evaluation_type")
+EVALUATION_TYPES: dict[str, str] = vocabulary.word_codes("codes", "evaluation_type")
 #: substring fallbacks for 评价类型 values and titles, tried in order
 EVALUATION_TYPE_WORDS = tuple(
     (str(w), str(c)) for w, c in vocabulary.entry("evaluation_form", "evaluation_type_words")
 )
-GRADES: dict[str, str] = _code_map("codes", "grade")
+GRADES: dict[str, str] = vocabulary.word_codes("codes", "grade")
 _GRADE_SENTENCE = re.compile(
     r"等级(?:为|是|评定为|[:：])\s*[“\"'「『]?\s*(优秀|良好|中等|较差|优|良|中|差)"
 )

@@ -303,6 +303,9 @@ def _scope(rows: list[dict[str, Any]], context: dict[str, Any]) -> str | None:
 
 
 def _is_total_row(row: list[Any], hits: dict[str, tuple[int, Any]]) -> bool:
+    """A total row says 合计 where the project would be named: its first filled cell is a total
+    label and the project code cell is blank or holds that label. A code column that comes
+    first (资金来源 "合计" = all sources) does not make a data row a total row (合计行)."""
     filled = [v for v in row if not is_blank(v)]
     if not filled or not isinstance(filled[0], str):
         return False
@@ -339,23 +342,14 @@ def read_row(
 
 
 def _is_note(row: list[Any], hits: dict[str, tuple[int, Any]] | None = None) -> bool:
-    """A total row (合计/小计), a note under the table ("注：...", "填表人：...") or the header
-    printed again inside a long table (表尾、注释与重复表头).
-
-    A total row says 合计 where the project would be named: its first filled cell is a total
-    label and the project code cell is blank or holds that label. A code column that comes
-    first (资金来源 "合计" = all sources) does not make a data row a total row.
-    """
+    """A total row (:func:`_is_total_row`), a summary line, a note under the table ("注：...",
+    "填表人：...") or the header printed again inside a long table (表尾、注释与重复表头)."""
     filled = [v for v in row if not is_blank(v)]
     if not filled or not isinstance(filled[0], str):
         return False
     t = compact(filled[0]).rstrip(":").lower()
-    if t in _TOTAL_LABELS:
-        if hits is None or "project_code" not in hits:
-            return True
-        code = _cell_text(row, hits, "project_code")
-        if not code or compact(code).lower() in _TOTAL_LABELS:
-            return True
+    if _is_total_row(row, hits or {}):
+        return True
     if hits is not None and (_is_header_repeat(row, hits) or _is_summary(row, hits)):
         return True
     return len(filled) == 1 and t.startswith(("注", "说明", "备注", "填表", "审核", "note"))

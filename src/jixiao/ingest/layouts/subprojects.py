@@ -81,21 +81,16 @@ RATE_TOLERANCE = Decimal("0.005")
 
 # ------------------------------------------------------------------ vocabularies
 # All words come from vocabulary.yaml (section subprojects): one reviewed file.
-_V = vocabulary.entry("subprojects")
 #: header columns, in matching order (编码 before 名称: "子项目编码" also starts with 子项目)
-COLUMNS: dict[str, tuple[str, ...]] = {
-    k: tuple(str(w) for w in v) for k, v in _V["columns"].items()
-}
+COLUMNS: dict[str, tuple[str, ...]] = vocabulary.word_lists("subprojects", "columns")
 MONEY = ("approved", "allocated", "spent")
 MONEY_LABELS = {"approved": "立项批复", "allocated": "累计下达", "spent": "累计支出"}
 #: columns of other layouts (payment ledgers, the 自评表 funding block): not this table
-FOREIGN_COLUMNS = tuple(str(w) for w in _V["foreign_columns"])
-PARENT_LABELS: dict[str, tuple[str, ...]] = {
-    k: tuple(str(w) for w in v) for k, v in _V["parent_labels"].items()
-}
-TITLE_WORDS = tuple(str(w) for w in _V["titles"])
-TOTAL_LABELS = tuple(str(w) for w in _V["total_row"])
-SUBTOTAL_LABELS = tuple(str(w) for w in _V["subtotal_row"])
+FOREIGN_COLUMNS = vocabulary.words("subprojects", "foreign_columns")
+PARENT_LABELS: dict[str, tuple[str, ...]] = vocabulary.word_lists("subprojects", "parent_labels")
+TITLE_WORDS = vocabulary.words("subprojects", "titles")
+TOTAL_LABELS = vocabulary.words("subprojects", "total_row")
+SUBTOTAL_LABELS = vocabulary.words("subprojects", "subtotal_row")
 _PERIOD_IN_TEXT = re.compile(r"(\d{4})\s*年?\s*[-~—–至到]\s*(\d{4})\s*年")
 
 
