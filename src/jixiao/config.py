@@ -54,6 +54,21 @@ class Settings:
         return self.home / "quality"
 
     @property
+    def feedback(self) -> Path:
+        """Feedback workbooks for the submitting departments (给报送部门的反馈)."""
+        return self.home / "feedback"
+
+    @property
+    def staging(self) -> Path:
+        """One snapshot of each inbox file, taken before it is hashed and parsed (读取快照)."""
+        return self.home / "staging"
+
+    @property
+    def runs(self) -> Path:
+        """Per-run stage records for the stewards' report (每次运行的各阶段记录)."""
+        return self.quality / "runs"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return PROJECT_ROOT / "dbt_project"
 
@@ -69,6 +84,9 @@ class Settings:
             self.published_dir,
             self.reports,
             self.quality,
+            self.feedback,
+            self.staging,
+            self.runs,
         ):
             p.mkdir(parents=True, exist_ok=True)
         return self

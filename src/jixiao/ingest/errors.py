@@ -41,11 +41,38 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "missing_unit": ("缺少金额单位", "missing amount unit"),
     "unknown_unit": ("无法识别的单位", "unknown unit"),
     "unreadable": ("无法读取工作簿", "workbook cannot be read"),
+    "unreadable_file": (
+        "文件无法读取（权限或磁盘错误）",
+        "file cannot be read (permission or I/O error)",
+    ),
+    "symlink": ("收件箱中的符号链接", "a symbolic link in the inbox"),
+    "empty_file": ("空文件", "empty file"),
+    "csv_file": ("CSV 或文本文件，而非 xlsx 工作簿", "a CSV or text file, not an xlsx workbook"),
+    "xlsb": ("Excel 二进制工作簿（.xlsb）", "Excel binary workbook (.xlsb)"),
+    "ods": ("OpenDocument 表格（.ods）", "OpenDocument spreadsheet (.ods)"),
+    "resource_limit": (
+        "解析超出单个文件的内存或时间上限",
+        "parsing exceeded the per-file memory or time budget",
+    ),
+    "parse_error": ("解析工作簿时发生意外错误", "unexpected error while parsing the workbook"),
+    "implausible_amount": (
+        "金额按所写单位读取不合理（可能单位写错）",
+        "amounts implausible in the unit written (probably the wrong unit)",
+    ),
     # row level (the row is rejected, the rest of the file loads)
     "unparseable_value": ("无法解析的值", "unparseable value"),
     "sub_fen_precision": ("金额精度小于分", "amount more precise than one fen"),
     "unknown_code": ("无法识别的代码值", "unknown code value"),
     "missing_value": ("缺少必填值", "missing required value"),
+    "value_out_of_range": ("数值超出允许范围或不是有限数", "number out of range or not finite"),
+    "negative_amount": ("金额为负数", "negative amount"),
+    "date_out_of_range": ("日期或年度超出允许范围", "date or fiscal year out of the allowed range"),
+    "duplicate_code": ("同一表中项目编码重复", "the same project code twice in one register"),
+    "department_clash": (
+        "项目编码已由另一部门登记",
+        "project code already registered by another department",
+    ),
+    "template_example": ("模板示例行未删除或未修改", "the template's example row left in"),
     "reported_mismatch": (
         "报告数与其组成部分不一致（如合计、得分率）",
         "a reported figure disagrees with its parts (a total, a score rate)",
