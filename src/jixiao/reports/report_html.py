@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from jixiao.reports.charts import FONT_PATH
 from jixiao.reports.model import Report, fmt
-from jixiao.reports.safety import neutralise
+from jixiao.reports.safety import is_number, neutralise
 
 
 @cache
@@ -35,16 +35,29 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["fmt"] = lambda v, kind: neutralise(fmt(v, kind))
+    env.filters["fmt"] = _shown
     env.filters["raw"] = _raw
     env.filters["safe_text"] = lambda v: neutralise(v) if v is not None else ""
     return env
 
 
+def _shown(value: Any, kind: Any) -> str:
+    """The displayed cell text (显示值): a number is formatted, never escaped; text is neutral.
+
+    A negative amount is a number, not a formula: it shows as ``-37,924,702.37``, not
+    ``'-37,924,702.37``. Only text (clerks' names, reasons) goes through ``neutralise``.
+    """
+    if is_number(value):
+        return fmt(value, kind)
+    return str(neutralise(fmt(value, kind)))
+
+
 def _raw(value: Any) -> str:
-    """The machine-readable cell value for ``data-value`` (原始值)."""
+    """The machine-readable cell value for ``data-value`` (原始值); numbers stay numbers."""
     if value is None:
         return ""
+    if is_number(value):
+        return str(value)
     return str(neutralise(str(value)))
 
 

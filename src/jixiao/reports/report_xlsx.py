@@ -27,15 +27,13 @@ from jixiao.reports.xlsx_common import (
     print_a4,
     put,
     save_workbook,
+    sheet_title,
     title,
 )
 
 
 def _sheet_name(section: Section) -> str:
-    name = section.title.split("、", 1)[-1]
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "_")
-    return name[:31]
+    return sheet_title(section.title.split("、", 1)[-1], fallback=section.key[:31] or "Sheet")
 
 
 def write_table(wb: Workbook, ws: Worksheet, row: int, table: Table) -> int:

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from jixiao.reports.model import Kind, as_decimal
-from jixiao.reports.safety import neutralise
+from jixiao.reports.safety import clean_property, clean_text, neutralise
 
 FONT_NAME = "宋体"
 """Chinese font name set on every cell (SimSun, present on Chinese Office installs)."""
@@ -107,10 +107,51 @@ def print_a4(ws: Worksheet, landscape: bool = False, title_rows: str | None = No
         ws.print_title_rows = title_rows
 
 
+TEXT_PROPERTIES = (
+    "title",
+    "subject",
+    "creator",
+    "description",
+    "keywords",
+    "category",
+    "lastModifiedBy",
+    "identifier",
+    "language",
+    "contentStatus",
+    "version",
+    "revision",
+)
+"""docProps/core.xml text fields; each is cleaned before saving (文档属性)."""
+
+_SHEET_TITLE_UNSAFE = "[]:*?/\\"
+
+
+def sheet_title(text: str, fallback: str = "Sheet") -> str:
+    """A worksheet name Excel accepts (工作表名): clean text, no ``[]:*?/\\``, 31 characters."""
+    name = clean_text(text).replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    for ch in _SHEET_TITLE_UNSAFE:
+        name = name.replace(ch, "_")
+    name = name.strip().strip("'")[:31].strip()
+    return name or fallback
+
+
+def clean_properties(wb: Workbook) -> None:
+    """Clean every text document property in place (清理文档属性): no control/bidi chars."""
+    for attr in TEXT_PROPERTIES:
+        value = getattr(wb.properties, attr, None)
+        if value is not None:
+            setattr(wb.properties, attr, clean_property(value))
+
+
 def save_workbook(wb: Workbook, path: Path, title_text: str, generated_at: datetime) -> Path:
-    """Save atomically; the generation time goes into document metadata only (元数据)."""
+    """Save atomically; the generation time goes into document metadata only (元数据).
+
+    Every text property is cleaned first (:func:`clean_properties`), so a NUL or BEL in a
+    department or project name cannot make the workbook unopenable.
+    """
     wb.properties.title = title_text
     wb.properties.creator = "jixiao"
+    clean_properties(wb)
     wb.properties.created = generated_at
     wb.properties.modified = generated_at
     path.parent.mkdir(parents=True, exist_ok=True)
