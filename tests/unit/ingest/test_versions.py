@@ -116,7 +116,7 @@ def _sheet(rows: list[list[object]], name: str = "自评表") -> Sheet:
 def test_filled_date_is_found_beside_or_inside_its_label(
     cells: list[list[object]], expected: dt.date
 ) -> None:
-    rows = [["项目支出绩效自评表"], ["项目名称", "某项目"], *cells]
+    rows: list[list[object]] = [["项目支出绩效自评表"], ["项目名称", "某项目"], *cells]
     assert filled_date([_sheet(rows)]) == expected
 
 
