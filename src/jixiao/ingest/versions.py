@@ -141,3 +141,17 @@ def filled_date(sheets: Iterable[Sheet]) -> dt.date | None:
         if _plausible(dt.datetime.combine(day, dt.time())):
             return day
     return None
+
+
+def load_log_signals(path: Path, sheets: Iterable[Sheet]) -> dict[str, Any]:
+    """The ``raw.load_log`` columns of a file's own date signals (载入日志中的文件日期).
+
+    ``document_filled_on`` (the 填报日期 written in it) and ``document_modified_at`` (its
+    docProps modified time, else its created time): the loader merges them into the file's
+    meta so its load_log row carries them.
+    """
+    props = document_signals(path)
+    return {
+        "document_filled_on": filled_date(sheets),
+        "document_modified_at": props["modified"] or props["created"],
+    }

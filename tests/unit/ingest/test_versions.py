@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from jixiao.ingest.versions import document_signals, filled_date, parse_w3cdtf
+from jixiao.ingest.versions import document_signals, filled_date, load_log_signals, parse_w3cdtf
 from jixiao.ingest.workbook import Sheet
 
 CORE = (
@@ -142,3 +142,16 @@ def test_first_sheet_with_a_date_wins() -> None:
         _sheet([["填报日期", "2024-06-07"]], "附表"),
     ]
     assert filled_date(sheets) == dt.date(2024, 5, 6)
+
+
+def test_load_log_signals_fall_back_to_created(tmp_path: Path) -> None:
+    path = _package(tmp_path / "e.xlsx", _core(created="2024-02-02T02:00:00Z"))
+    sheets = [_sheet([["填报日期", "2024-02-03"]])]
+    assert load_log_signals(path, sheets) == {
+        "document_filled_on": dt.date(2024, 2, 3),
+        "document_modified_at": dt.datetime(2024, 2, 2, 2, 0),
+    }
+    assert load_log_signals(tmp_path / "absent.xls", []) == {
+        "document_filled_on": None,
+        "document_modified_at": None,
+    }
