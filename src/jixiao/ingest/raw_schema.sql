@@ -3,8 +3,10 @@
 -- the file's SHA-256, its original name, the sheet, the 1-based Excel row, and loaded_at.
 -- Money is DECIMAL(18,2) in yuan (元), with the unit it was written in kept beside it.
 -- Other measures (targets, actuals, weights, scores) are DECIMAL(20,6).
--- A submission is one (department, project, fiscal year) delivered by one file; a later file
--- for the same key supersedes the earlier one (dbt staging picks the latest loaded_at).
+-- A submission is one (department, project, fiscal year) delivered by one file; a newer file
+-- for the same key supersedes the earlier one, newer by the document's own time (填报日期,
+-- docProps modified, file time, then arrival): the views at the end of this file are the one
+-- definition of "the current submission" that dbt and the raw gate both read.
 
 create schema if not exists raw;
 
@@ -218,3 +220,183 @@ alter table raw.load_log add column if not exists arrived_at timestamp;
 alter table raw.load_log add column if not exists order_signal varchar;
 -- 实际到位数 of the funding block (seed 003's form has the column; the MoF annex has not)
 alter table raw.funding_reported add column if not exists allocated_yuan decimal(18,2);
+-- The document's own date signals (src/jixiao/ingest/versions.py): the 填报日期 / 填表日期
+-- written in the workbook, and its docProps modified time (else created), naive UTC.
+alter table raw.load_log add column if not exists document_filled_on date;
+alter table raw.load_log add column if not exists document_modified_at timestamp;
+
+-- 报送版本 (submission versions): THE definition of version order and "the current submission",
+-- read by dbt (source raw._submission_versions -> int_submissions_ranked) and by the raw gate
+-- (jixiao.quality.frames), which runs before dbt build. One row per (department, project,
+-- fiscal year, file). Versions are ordered by the document's own time, newest first:
+--   1. filled_on (填报日期 written in the workbook),
+--   2. document_modified_at (docProps dcterms:modified, else created),
+--   3. received_at (the file's mtime),
+--   4. arrived_at (inode change time when the file entered the inbox, else loaded_at),
+--   5. loaded_at, then file_hash (a stable last resort).
+-- A signal orders a key's versions only when every version of that key has it: a file without
+-- a 填报日期 is neither older nor newer than one with a date, so both are compared by the next
+-- signal they all carry (ordered_by names the first signal used). arrival_rank is the order of
+-- arrival; a version that arrived after the current one while older by the document's time
+-- (arrived_after_current) is kept in history and flagged (older_version_arrived_later).
+create or replace view raw._submission_versions as
+with
+file_signals as (
+    select
+        file_hash,
+        max(document_filled_on) as filled_on,
+        max(document_modified_at) as document_modified_at,
+        max(received_at) as received_at,
+        max(arrived_at) as arrived_at
+    from raw.load_log
+    where status = 'loaded'
+    group by file_hash
+),
+files as (
+    select
+        department_name,
+        project_key,
+        fiscal_year,
+        file_hash,
+        min(file_name) as file_name,
+        max(loaded_at) as loaded_at
+    from raw.submissions
+    group by department_name, project_key, fiscal_year, file_hash
+),
+signalled as (
+    select
+        files.department_name,
+        files.project_key,
+        files.fiscal_year,
+        files.file_hash,
+        files.file_name,
+        files.loaded_at,
+        file_signals.filled_on,
+        file_signals.document_modified_at,
+        file_signals.received_at,
+        coalesce(file_signals.arrived_at, files.loaded_at) as arrived_at,
+        count(*) over (
+            partition by files.department_name, files.project_key, files.fiscal_year
+        ) as version_count,
+        count(file_signals.filled_on) over (
+            partition by files.department_name, files.project_key, files.fiscal_year
+        ) as filled_count,
+        count(file_signals.document_modified_at) over (
+            partition by files.department_name, files.project_key, files.fiscal_year
+        ) as modified_count,
+        count(file_signals.received_at) over (
+            partition by files.department_name, files.project_key, files.fiscal_year
+        ) as received_count
+    from files
+    left join file_signals on files.file_hash = file_signals.file_hash
+),
+ranked as (
+    select
+        signalled.*,
+        case
+            when version_count = 1 then 'only_version'
+            when filled_count = version_count then 'filled_on'
+            when modified_count = version_count then 'document_modified_at'
+            when received_count = version_count then 'received_at'
+            else 'arrived_at'
+        end as ordered_by,
+        row_number() over (
+            partition by department_name, project_key, fiscal_year
+            order by
+                case when filled_count = version_count then filled_on end desc nulls last,
+                case when modified_count = version_count then document_modified_at end
+                    desc nulls last,
+                case when received_count = version_count then received_at end desc nulls last,
+                arrived_at desc,
+                loaded_at desc,
+                file_hash desc
+        ) as version_rank,
+        row_number() over (
+            partition by department_name, project_key, fiscal_year
+            order by arrived_at desc, loaded_at desc, file_hash desc
+        ) as arrival_rank
+    from signalled
+),
+current_arrival as (
+    select department_name, project_key, fiscal_year, arrived_at, loaded_at, file_hash
+    from ranked
+    where version_rank = 1
+)
+select
+    ranked.department_name,
+    ranked.project_key,
+    ranked.fiscal_year,
+    ranked.file_hash,
+    ranked.file_name,
+    ranked.loaded_at,
+    ranked.filled_on,
+    ranked.document_modified_at,
+    ranked.received_at,
+    ranked.arrived_at,
+    ranked.ordered_by,
+    ranked.version_rank,
+    ranked.version_count,
+    ranked.arrival_rank,
+    ranked.version_rank = 1 as is_current,
+    ranked.version_rank > 1 and (
+        ranked.arrived_at > current_arrival.arrived_at
+        or (ranked.arrived_at = current_arrival.arrived_at
+            and ranked.loaded_at > current_arrival.loaded_at)
+    ) as arrived_after_current
+from ranked
+inner join current_arrival
+    on ranked.department_name = current_arrival.department_name
+    and ranked.project_key = current_arrival.project_key
+    and ranked.fiscal_year = current_arrival.fiscal_year;
+
+-- 当前报送的数据行 (current rows per table): a submission's rows of one raw table count when
+-- its file is the newest version (raw._submission_versions) AMONG THE FILES THAT DELIVERED
+-- ROWS OF THAT TABLE for the key. A ledger sent as one workbook per kind (项目登记.xlsx,
+-- 支付.xlsx, 评价结果.xlsx) so keeps every kind; a resubmitted workbook replaces the rows of
+-- every table it holds. Rows without a submission_id are not listed here (dbt's
+-- latest_submission_rows and the raw gate say what happens to them).
+create or replace view raw._submission_tables as
+with
+carried as (
+    select distinct 'budget_lines' as table_name, submission_id from raw.budget_lines
+    union all select distinct 'payments', submission_id from raw.payments
+    union all select distinct 'indicators', submission_id from raw.indicators
+    union all select distinct 'funding_reported', submission_id from raw.funding_reported
+    union all select distinct 'evaluations', submission_id from raw.evaluations
+    union all select distinct 'milestones', submission_id from raw.milestones
+    union all select distinct 'project_goals', submission_id from raw.project_goals
+    union all select distinct 'reported_totals', submission_id from raw.reported_totals
+    union all select distinct 'projects', submission_id from raw.projects
+),
+ranked as (
+    select
+        carried.table_name,
+        submissions.submission_id,
+        submissions.file_hash,
+        submissions.department_name,
+        submissions.project_key,
+        submissions.fiscal_year,
+        versions.version_rank,
+        min(versions.version_rank) over (
+            partition by carried.table_name, submissions.department_name,
+                submissions.project_key, submissions.fiscal_year
+        ) as table_version_rank
+    from carried
+    inner join raw.submissions as submissions on carried.submission_id = submissions.submission_id
+    inner join raw._submission_versions as versions
+        on submissions.department_name = versions.department_name
+        and submissions.project_key = versions.project_key
+        and submissions.fiscal_year = versions.fiscal_year
+        and submissions.file_hash = versions.file_hash
+)
+select
+    table_name,
+    submission_id,
+    file_hash,
+    department_name,
+    project_key,
+    fiscal_year,
+    version_rank,
+    table_version_rank,
+    version_rank = table_version_rank as is_current
+from ranked;
