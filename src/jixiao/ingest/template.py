@@ -48,8 +48,8 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
             "上级项目编码",
         ],
         [
-            "JM-SZZF",
-            "“数字政府”建设专项资金",
+            "示例-JM-SZZF",
+            "（示例）“数字政府”建设专项资金",
             "政府协同和部门管理",
             "江门市政务服务数据管理局",
             "江门市政务服务数据管理局",
@@ -65,7 +65,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
     ),
     "预算": (
         ["项目编码", "年度", "类型", "资金来源", "金额", "日期", "原因"],
-        ["JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
+        ["示例-JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
         {3: LINE_TYPES, 4: FUND_SOURCES},
     ),
     "支付": (
@@ -81,7 +81,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
             "支出类别",
         ],
         [
-            "JM-SZZF",
+            "示例-JM-SZZF",
             2022,
             "2022-03-01",
             28.3,
@@ -107,7 +107,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
             "报告比率",
         ],
         [
-            "DG-SZZF",
+            "示例-DG-SZZF",
             "2019-2021",
             "第三方评价",
             "第三方机构",
@@ -122,7 +122,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
     ),
     "里程碑": (
         ["项目编码", "年度", "阶段", "计划数", "实际数"],
-        ["DG-SZZF", 2021, "立项", 75, 69],
+        ["示例-DG-SZZF", 2021, "立项", 75, 69],
         {3: STAGES},
     ),
     "绩效指标": (
@@ -142,7 +142,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
             "偏差原因分析及改进措施",
         ],
         [
-            "JM-SZZF",
+            "示例-JM-SZZF",
             2023,
             "产出指标",
             "数量指标",
@@ -160,6 +160,68 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
     ),
 }
 
+#: a project code starting with one of these is the template's example, never real data: a
+#: row carrying it is rejected (template_example), so an example left in never loads
+EXAMPLE_PREFIXES = ("示例-", "EXAMPLE-")
+
+#: the example rows of the templates written before the example codes were marked (sheet ->
+#: row as printed): a row left exactly like this in a workbook made from the template is
+#: rejected too (template_example)
+LEGACY_EXAMPLES: dict[str, list[Any]] = {
+    "项目登记": [
+        "JM-SZZF",
+        "“数字政府”建设专项资金",
+        "政府协同和部门管理",
+        "江门市政务服务数据管理局",
+        "江门市政务服务数据管理局",
+        "广东省",
+        "江门市",
+        "",
+        "一级专项资金",
+        2019,
+        2022,
+    ],
+    "预算": ["JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
+    "支付": [
+        "JM-SZZF",
+        2022,
+        "2022-03-01",
+        28.3,
+        "当年财政拨款",
+        "某科技有限公司",
+        "记-0001",
+        "政务云运维",
+        "基础设施",
+    ],
+    "评价结果": [
+        "DG-SZZF",
+        "2019-2021",
+        "第三方评价",
+        "第三方机构",
+        "决策20/过程20/产出30/效益30",
+        "合计",
+        100,
+        77.20,
+        "中",
+    ],
+    "里程碑": ["DG-SZZF", 2021, "立项", 75, 69],
+    "绩效指标": [
+        "JM-SZZF",
+        2023,
+        "产出指标",
+        "数量指标",
+        "公共数据资源社会开放数据集",
+        "",
+        "≥",
+        1330,
+        "个",
+        "定量",
+        5453,
+        "",
+        "完成值高于指标值较多，指标值设置偏低",
+    ],
+}
+
 #: sheets whose money unit is chosen in a "金额单位：" caption above the header (下拉选择)
 UNIT_CAPTION_SHEETS = ("预算", "支付")
 
@@ -169,7 +231,9 @@ INSTRUCTIONS = [
     "2. 预算、支付表第 1 行的“金额单位”请从下拉框选 万元 或 元。"
     "Pick the money unit (万元 or 元) in row 1 of the budget and payment sheets.",
     "3. 带下拉框的列请从列表中选择。Pick coded columns from their drop-down lists.",
-    "4. 表头下第一行是示例，提交前请删除或覆盖。The row under the header is an example.",
+    "4. 表头下第一行是示例（项目编码以“示例-”开头），提交前请删除或用实际数据覆盖；"
+    "未删除的示例行不会入库。The row under the header is an example (its project code starts "
+    "with 示例-): delete or overwrite it; an example row left in is rejected.",
     "5. 绩效指标：指标方向选 ≥/≤/=，指标性质选 定量/定性/是否；年度指标值可写“≥95%”。"
     "Indicators: pick a direction and a kind; targets may be written like '≥95%'.",
     "6. 自评表、指标评分表另有版式，见 docs/input-formats.md。"

@@ -8,6 +8,7 @@ Text is first normalised with Unicode NFKC, which turns full-width digits and sy
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from jixiao.ingest.errors import CellError
+from jixiao.ingest.plausibility import bounds
 
 FEN = Decimal("0.01")
 WAN = Decimal(10000)
-MAX_YUAN = Decimal(10) ** 16  # DECIMAL(18,2) holds 16 digits before the point
+#: the largest amount one cell may hold, in yuan (plausibility.yaml amounts.max_cell_yuan)
+MAX_YUAN = bounds().max_cell_yuan
 UNIT_FACTORS: dict[str, Decimal] = {"元": Decimal(1), "万元": WAN}
 _UNIT_ALIASES = {
     "元": "元",
@@ -146,21 +149,71 @@ def parse_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         raise _bad_number(value)
     if isinstance(value, (int, float)):
-        return to_decimal_exact(value)
+        return finite(to_decimal_exact(value), value)
     text = normalize_text(value).replace(" ", "")
     if re.fullmatch(_NUM, text):
         return Decimal(text.replace(",", ""))
+    if _EXP_RE.fullmatch(text) or text.lower().lstrip("+-") in _NON_FINITE:
+        return finite(Decimal(text), value)
     raise _bad_number(value)
+
+
+#: "1e14", "2.5E+3": a number in scientific notation (what Excel shows for a huge figure)
+_EXP_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d{1,4}")
+_NON_FINITE = frozenset({"nan", "inf", "infinity"})
+
+
+def finite(d: Decimal, value: Any = None) -> Decimal:
+    """``d`` itself when it is a finite number; NaN and ±Infinity raise value_out_of_range."""
+    if d.is_finite():
+        return d
+    seen = value if value is not None else d
+    raise CellError(
+        "value_out_of_range",
+        "有限的数字 / a finite number",
+        f"「{seen}」不是有限的数字（NaN 或无穷大），请填写实际数值",
+        f"'{seen}' is not a finite number (NaN or infinity); type the actual figure",
+    )
+
+
+def in_range(d: Decimal, low: Decimal, high: Decimal, what_zh: str, what_en: str) -> Decimal:
+    """``d`` when ``low <= d <= high``, else CellError value_out_of_range naming the bounds."""
+    if low <= d <= high:
+        return d
+    shown = format_decimal(d)
+    lo, hi = format_decimal(low), format_decimal(high)
+    raise CellError(
+        "value_out_of_range",
+        f"{what_zh}在 {lo} 至 {hi} 之间 / a {what_en} between {lo} and {hi}",
+        f"{what_zh}「{shown}」超出合理范围 {lo}～{hi}，请核对数值（是否多打了位数或填错了列）",
+        f"{what_en} '{shown}' is outside the plausible range {lo} to {hi}; check the figure "
+        "(extra digits, or the wrong column?)",
+    )
+
+
+def parse_score(value: Any) -> Decimal | None:
+    """A score or points value (得分/分值): a number within plausibility.yaml ``scores``."""
+    d = parse_decimal(value)
+    if d is None:
+        return None
+    b = bounds()
+    return in_range(d, b.score_min, b.score_max, "得分/分值", "score")
 
 
 def parse_weight(value: Any) -> Decimal | None:
     """A weight or score in points: like :func:`parse_decimal`, and "20%" (a 权重(%) cell
     typed with its sign, or shown so by a percent format) is 20 points (权重/分值)."""
+    d: Decimal | None = None
     if isinstance(value, str):
         text = normalize_text(value).replace(" ", "")
         if text.endswith("%") and re.fullmatch(_NUM, text[:-1]):
-            return Decimal(text[:-1].replace(",", ""))
-    return parse_decimal(value)
+            d = Decimal(text[:-1].replace(",", ""))
+    if d is None:
+        d = parse_decimal(value)
+    if d is None:
+        return None
+    b = bounds()
+    return in_range(d, b.score_min, b.score_max, "权重/分值", "weight")
 
 
 def _bad_number(value: Any) -> CellError:
@@ -177,14 +230,19 @@ def parse_rate(value: Any) -> Decimal | None:
     if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        d = to_decimal_exact(value)
-        return d / 100 if d > 1 else d
+        d = finite(to_decimal_exact(value), value)
+        return _rate_in_range(d / 100 if d > 1 else d)
     text = normalize_text(value).replace(" ", "")
     pct = text.endswith("%")
     num = parse_decimal(text.rstrip("%"))
     if num is None:
         raise _bad_number(value)
-    return num / 100 if pct or num > 1 else num
+    return _rate_in_range(num / 100 if pct or num > 1 else num)
+
+
+def _rate_in_range(rate: Decimal) -> Decimal:
+    b = bounds()
+    return in_range(rate, b.rate_min, b.rate_max, "比率", "rate")
 
 
 def parse_measure(value: Any) -> Measure | None:
@@ -192,7 +250,8 @@ def parse_measure(value: Any) -> Measure | None:
     if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Measure("quantitative", "=", to_decimal_exact(value), None, normalize_text(value))
+        number = finite(to_decimal_exact(value), value)
+        return Measure("quantitative", "=", number, None, normalize_text(value))
     original = str(value).strip() if not isinstance(value, bool) else normalize_text(value)
     text = normalize_text(value).replace(" ", "")
     if text.lower() in _YES or text.lower() in _NO:
@@ -263,7 +322,9 @@ def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:
     used = unit
     if isinstance(value, str):
         text = normalize_text(value).replace(" ", "")
-        m = re.fullmatch(rf"({_NUM})(.*)", text)
+        m = re.fullmatch(rf"({_EXP_RE.pattern}|{_NUM})(.*)", text)
+        if m is None and text.lower().lstrip("+-") in _NON_FINITE:
+            finite(Decimal(text), value)
         if not m:
             raise CellError(
                 "unparseable_value",
@@ -286,14 +347,9 @@ def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:
         )
     if used not in UNIT_FACTORS:
         used = parse_unit(used)
-    yuan = number * UNIT_FACTORS[used]
-    if not yuan.is_finite() or abs(yuan) >= MAX_YUAN:
-        raise CellError(
-            "unparseable_value",
-            f"小于 {MAX_YUAN} 元的金额 / an amount below {MAX_YUAN} yuan",
-            f"金额「{value}」{used} 超出范围",
-            f"amount '{value}' {used} is out of range",
-        )
+    yuan = finite(number, value) * UNIT_FACTORS[used]
+    if abs(yuan) > MAX_YUAN:
+        raise amount_out_of_range(value, used, yuan)
     if yuan != yuan.quantize(FEN):
         raise CellError(
             "sub_fen_precision",
@@ -304,8 +360,49 @@ def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:
     return yuan.quantize(FEN), used
 
 
+def amount_out_of_range(value: Any, unit: str, yuan: Decimal) -> CellError:
+    """An amount above plausibility.yaml ``max_cell_yuan`` (10^12 元 = 1 万亿元)."""
+    shown = normalize_text(value)
+    limit = format_decimal(MAX_YUAN)
+    return CellError(
+        "value_out_of_range",
+        f"不超过 {limit} 元（1 万亿元）的金额 / an amount of at most {limit} yuan",
+        f"金额「{shown}」按{unit}计为 {format_decimal(yuan)} 元，超过 1 万亿元，"
+        "请核对数值和金额单位",
+        f"amount '{shown}' in {unit} is {format_decimal(yuan)} yuan, more than 10^12 yuan; check "
+        "the figure and the money unit",
+    )
+
+
 def parse_date(value: Any) -> dt.date | None:
-    """A date from an Excel date, a serial number or text (2023-05-01, 2023/5/1, 2023年5月1日)."""
+    """A date from an Excel date, a serial number or text (2023-05-01, 2023/5/1, 2023年5月1日).
+
+    Dates outside plausibility.yaml ``dates`` (2000-01-01..2100-12-31) and Excel serials
+    before 1900-03-01 (serial 60 is Excel's non-existent 1900-02-29) raise date_out_of_range.
+    """
+    found = _parse_date(value)
+    if found is None:
+        return None
+    b = bounds()
+    if not b.date_min <= found <= b.date_max:
+        raise _date_out_of_range(value, found.isoformat())
+    return found
+
+
+def _date_out_of_range(value: Any, shown: str, shown_en: str | None = None) -> CellError:
+    b = bounds()
+    lo, hi = b.date_min.isoformat(), b.date_max.isoformat()
+    return CellError(
+        "date_out_of_range",
+        f"{lo} 至 {hi} 之间的日期 / a date between {lo} and {hi}",
+        f"日期「{normalize_text(value)}」（读作 {shown}）不在 {lo} 至 {hi} 之间，请填写实际日期"
+        "（如 2023-05-01）",
+        f"date '{normalize_text(value)}' (read as {shown_en or shown}) is not between {lo} and "
+        f"{hi}; type the actual date (e.g. 2023-05-01)",
+    )
+
+
+def _parse_date(value: Any) -> dt.date | None:
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
@@ -313,6 +410,14 @@ def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _date_out_of_range(value, "非有限数", "not a finite number")
+        if 1 <= value < 61:
+            # Excel's serials 1..60 are 1900-01-01..1900-02-29 (a day that never was)
+            n = normalize_text(value)
+            raise _date_out_of_range(
+                value, f"Excel 1900 年日期序号 {n}", f"Excel 1900-system serial {n}"
+            )
         return _from_serial(value)
     text = normalize_text(value).replace(" ", "")
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
@@ -352,13 +457,30 @@ def parse_year(value: Any) -> int | None:
         return value.year
     text = normalize_text(value).replace(" ", "")
     m = re.fullmatch(r"[(]?(\d{4})(?:\.0+)?(?:年度?|年)?[)]?", text)
-    if m and 1990 <= int(m.group(1)) <= 2100:
-        return int(m.group(1))
+    if m:
+        return check_year(int(m.group(1)), value)
     raise CellError(
         "unparseable_value",
         "年度，如 2023 / a year such as 2023",
         f"「{value}」不是年度",
         f"'{value}' is not a year",
+    )
+
+
+def check_year(year: int, value: Any = None) -> int:
+    """``year`` when within plausibility.yaml ``fiscal_years`` (2000..2100), else
+    CellError date_out_of_range."""
+    b = bounds()
+    if b.year_min <= year <= b.year_max:
+        return year
+    seen = normalize_text(value) if value is not None else str(year)
+    raise CellError(
+        "date_out_of_range",
+        f"{b.year_min} 至 {b.year_max} 之间的年度 / a fiscal year between {b.year_min} and "
+        f"{b.year_max}",
+        f"年度「{seen}」不在 {b.year_min} 至 {b.year_max} 之间，请填写实际的预算年度（如 2023）",
+        f"fiscal year '{seen}' is not between {b.year_min} and {b.year_max}; type the actual "
+        "fiscal year (e.g. 2023)",
     )
 
 
@@ -371,7 +493,7 @@ def parse_period(value: Any) -> tuple[int, int] | None:
     if m:
         a, b = int(m.group(1)), int(m.group(2))
         if a <= b:
-            return a, b
+            return check_year(a, value), check_year(b, value)
     y = parse_year(value)
     return (y, y) if y is not None else None
 

@@ -23,7 +23,14 @@ from typing import Any
 
 from jixiao.ingest import vocabulary
 from jixiao.ingest.errors import FileRejected
-from jixiao.ingest.layouts import evaluation_form, ledger, scoring, selfeval, subprojects
+from jixiao.ingest.layouts import (
+    evaluation_form,
+    guards,
+    ledger,
+    scoring,
+    selfeval,
+    subprojects,
+)
 from jixiao.ingest.layouts.common import Evidence, Extracted
 from jixiao.ingest.workbook import Sheet, Workbook
 
@@ -96,11 +103,14 @@ def extract(
 
     ``context`` gives department and name per project code from earlier loads; every code
     looked up in it is added to ``lookups`` (so a caller can tell whether a parse made with
-    an older context is still valid).
+    an older context is still valid). After every sheet is read, :func:`guards.apply` rejects
+    template examples, duplicate codes and rows for another department's projects, and
+    quarantines a file whose amounts are implausible in their unit.
     """
     out = Extracted(ignored=list(workbook.ignored))
     ctx = ledger.register_context(workbook.sheets)
     seen = lookups if lookups is not None else set()
+    prior = _Recording(seen, (context or {}).get("departments", {}))
     for key in ("departments", "names"):
         merged = _Recording(seen, (context or {}).get(key, {}))
         merged.update({k: v for k, v in ctx[key].items() if v})
@@ -145,6 +155,7 @@ def extract(
             "docs/input-formats.md）/ a self-evaluation form, scoring table, evaluation "
             "result, sub-project table or ledger (see docs/input-formats.md)",
         )
+    guards.apply(workbook, out, prior)
     return out
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from jixiao.ingest.errors import CellError
+from jixiao.ingest.plausibility import bounds
 from jixiao.ingest.values import (
     FEN,
     MAX_YUAN,
@@ -79,14 +80,17 @@ def text_or_none(value: Any) -> str | None:
 
 
 def dates(values: list[Any]) -> list[Any]:
-    """``parse_date`` per cell: Excel dates directly, everything else memoised."""
+    """``parse_date`` per cell: Excel dates within the plausible range directly, everything
+    else (text, serials, dates out of range) memoised through parse_date."""
     out: list[Any] = []
     slow = []
+    b = bounds()
+    low, high = b.date_min, b.date_max
     for i, v in enumerate(values):
         cls = v.__class__
-        if cls is dt.datetime:
+        if cls is dt.datetime and low <= v.date() <= high:
             out.append(v.date())
-        elif cls is dt.date:
+        elif cls is dt.date and low <= v <= high:
             out.append(v)
         else:
             out.append(None)
@@ -103,6 +107,7 @@ def amounts(values: list[Any], unit: str | None) -> list[Any]:
 
     Numbers (the usual case) follow parse_amount's own steps: the float's shortest repr as a
     Decimal, times the unit factor, refused below one fen. Text goes through parse_amount.
+    Negative, non-finite and out-of-range amounts are FAIL: the row reader rejects them.
     """
     factor = UNIT_FACTORS.get(unit) if unit is not None else None
     out: list[Any] = []
@@ -111,7 +116,7 @@ def amounts(values: list[Any], unit: str | None) -> list[Any]:
         if factor is not None and (cls is float or cls is int):
             d = Decimal(repr(v)) if cls is float else Decimal(v)
             yuan = d * factor
-            if not yuan.is_finite() or abs(yuan) >= MAX_YUAN:
+            if not yuan.is_finite() or yuan < 0 or yuan > MAX_YUAN:
                 out.append(FAIL)
                 continue
             q = yuan.quantize(FEN)
@@ -122,6 +127,9 @@ def amounts(values: list[Any], unit: str | None) -> list[Any]:
             try:
                 parsed = parse_amount(v, unit)
             except CellError:
+                out.append(FAIL)
+                continue
+            if parsed and parsed[0] < 0:
                 out.append(FAIL)
                 continue
             out.append((*parsed, normalize_text(v)) if parsed else None)

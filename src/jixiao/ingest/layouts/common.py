@@ -50,6 +50,8 @@ class Extracted:
     ignored: list[dict[str, str]] = field(default_factory=list)
     #: per sheet read: the winning layout, its score and reasons, and the runner-up
     detections: list[dict[str, Any]] = field(default_factory=list)
+    #: sheet -> the cell that gave its amounts their unit (header or "金额单位" caption)
+    unit_cells: dict[str, str] = field(default_factory=dict)
     _submission_index: dict[tuple[str, str, int], int] = field(default_factory=dict, repr=False)
 
     def add(self, table: str, row: dict[str, Any]) -> None:
@@ -227,17 +229,19 @@ def _label_hit(
 
 
 def unit_caption(sheet: Sheet, before_row: int | None = None) -> tuple[str, int, int] | None:
-    """A "金额单位：万元" caption above ``before_row`` -> (unit, row, col); unknown unit raises."""
+    """A "金额单位：万元" caption above ``before_row`` -> (unit, row, col of the unit itself:
+    B1 when A1 says "金额单位：" and B1 "万元"); an unknown unit raises naming that cell."""
     for r, c, t in find_cells(
         sheet, lambda t: "金额单位" in t or t.lower().startswith("unit:"), before_row
     ):
         m = re.search(r"(?:金额单位|unit)[:：]?(.*)$", t, re.IGNORECASE)
         raw = m.group(1) if m else ""
+        at = c
         if not raw:
             found = value_right_of(sheet, r, c)
-            raw = compact(found[0]) if found else ""
+            raw, at = (compact(found[0]), found[1]) if found else ("", c)
         if raw:
-            return unit_or_reject(raw, sheet, r, c), r, c
+            return unit_or_reject(raw, sheet, r, at), r, at
     return None
 
 

@@ -57,10 +57,10 @@ from jixiao.ingest.values import (
     format_decimal,
     is_blank,
     normalize_text,
-    parse_decimal,
     parse_int,
     parse_period,
     parse_rate,
+    parse_score,
 )
 from jixiao.ingest.workbook import Sheet, cell_ref
 
@@ -481,8 +481,8 @@ def _scores(
                 break
             continue
         try:
-            max_score = _parse(row, cols["max"], parse_decimal)
-            score = _parse(row, cols["score"], parse_decimal)
+            max_score = _parse(row, cols["max"], parse_score)
+            score = _parse(row, cols["score"], parse_score)
             if score is None:
                 raise _missing(cols["score"], "得分", "score")
             rate = _parse(row, cols.get("rate"), parse_rate)

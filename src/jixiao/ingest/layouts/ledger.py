@@ -31,11 +31,11 @@ from jixiao.ingest.values import (
     normalize_text,
     parse_amount,
     parse_date,
-    parse_decimal,
     parse_int,
     parse_measure,
     parse_period,
     parse_rate,
+    parse_score,
     parse_weight,
     parse_year,
     unit_from_label,
@@ -185,6 +185,8 @@ def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, 
     kind, header_row, hits = found
     _check_required(sheet, kind, header_row, hits)
     unit = _amount_unit(sheet, header_row, hits) if "amount" in hits else None
+    if "amount" in hits and unit is not None:
+        out.unit_cells[sheet.name] = _unit_cell(sheet, header_row, hits)
     out.layouts.add("ledger")
     fast = _FAST_READERS.get(kind) if FAST_PATH else None
     if fast is not None:
@@ -443,6 +445,20 @@ def _amount_unit(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]
     )
 
 
+def _unit_cell(sheet: Sheet, header_row: int, hits: dict[str, tuple[int, Any]]) -> str:
+    """The cell that gave the amount column its unit: the header, else the caption's unit."""
+    col, header = hits["amount"]
+    try:
+        in_header = unit_from_label(header)
+    except CellError:
+        in_header = None
+    if in_header is None:
+        caption = unit_caption(sheet, header_row)
+        if caption:
+            return cell_ref(caption[1], caption[2])
+    return cell_ref(header_row, col)
+
+
 def _units_in_cells(sheet: Sheet, header_row: int, col: int) -> bool:
     """True when most of the amount column's cells name their unit (单元格自带单位).
 
@@ -622,6 +638,8 @@ def _read_budget(
     )
     raw_amount = _required("amount", hits, cells.get("amount"), "金额")
     yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit), raw_amount)
+    if yuan < 0 and line_type not in ADJUSTMENT_LINE_TYPES:
+        _negative(hits, raw_amount, cells.get("line_type"))
     line_date = (
         _at("line_date", hits, parse_date, cells.get("line_date")) if "line_date" in hits else None
     )
@@ -635,6 +653,8 @@ def _read_budget(
             "fiscal_year": year,
             "line_type": line_type,
             "fund_source": fund,
+            # a cut (压减/调减) is stored as its size: the warehouse subtracts cut lines; "-500"
+            # and "500" on a 压减 line say the same thing. Any other negative line is rejected.
             "amount_yuan": abs(yuan),
             "original_text": normalize_text(raw_amount),
             "original_unit": used,
@@ -671,6 +691,8 @@ def _read_payment(
         )
     raw_amount = _required("amount", hits, cells.get("amount"), "支付金额")
     yuan, used = _at("amount", hits, lambda v: parse_amount(v, unit), raw_amount)
+    if yuan < 0:
+        _negative(hits, raw_amount, None)
     fund = _fund(cells.get("fund_source"))
     out.add(
         "payments",
@@ -714,7 +736,7 @@ def _read_evaluation(
         "评价类型",
     )
     score = _at(
-        "score", hits, parse_decimal, _required("score", hits, cells.get("score"), "评价得分")
+        "score", hits, parse_score, _required("score", hits, cells.get("score"), "评价得分")
     )
     level1 = _text(cells.get("level1_name"))
     if level1 in ("合计", "总分", "总计", "total"):
@@ -732,7 +754,7 @@ def _read_evaluation(
             "evaluator": _text(cells.get("evaluator")),
             "scheme_code": _text(cells.get("scheme_code")),
             "level1_name": level1,
-            "max_score": _at("max_score", hits, parse_decimal, cells.get("max_score"))
+            "max_score": _at("max_score", hits, parse_score, cells.get("max_score"))
             if "max_score" in hits
             else None,
             "score": score,
@@ -861,13 +883,38 @@ def _read_indicator(
             "actual_kind": actual.kind if actual else None,
             "actual_value": actual.value if actual else None,
             "actual_unit": (actual.unit or unit_text) if actual else None,
-            "reported_score": _at("score", hits, parse_decimal, cells.get("score"))
+            "reported_score": _at("score", hits, parse_score, cells.get("score"))
             if "score" in hits
             else None,
             "deviation_reason": _text(cells.get("reason")),
             "scoring_rule_text": _text(cells.get("rule")),
         },
     )
+
+
+#: budget line types whose amount may be written with a minus sign (调减/压减 lines)
+ADJUSTMENT_LINE_TYPES = frozenset({"cut"})
+
+
+def _negative(hits: dict[str, tuple[int, Any]], raw: Any, line_type: Any) -> None:
+    """Raise negative_amount for a negative budget or payment amount (负数金额)."""
+    seen = normalize_text(raw)
+    kind_zh = f"类型「{normalize_text(line_type)}」的预算行" if line_type is not None else "支付"
+    kind_en = (
+        f"a '{normalize_text(line_type)}' budget line" if line_type is not None else ("a payment")
+    )
+    err = CellError(
+        "negative_amount",
+        "不小于 0 的金额；调减请在“类型”列选“压减/调减”并填写正数 / an amount of 0 or more; "
+        "for a reduction choose the line type 压减/调减 and type the amount as a positive figure",
+        f"金额「{seen}」为负数，{kind_zh}不能为负；如为调减，请将类型改为“压减”或“调减”并填正数，"
+        "如为退款或冲销，请填写在原支付行中扣除后的金额",
+        f"amount '{seen}' is negative, which {kind_en} cannot be; for a reduction set the line "
+        "type to 压减/调减 (cut) and type a positive amount; for a refund or reversal, reduce "
+        "the original payment instead",
+    )
+    err.col = hits["amount"][0]  # type: ignore[attr-defined]
+    raise err
 
 
 def _fund(value: Any) -> str | None:
@@ -972,7 +1019,9 @@ def register_context(sheets: list[Sheet]) -> dict[str, Any]:
             continue
         for row in sheet.rows[header_row + 1 :]:
             code = _cell_text(row, hits, "project_code")
-            if code:
+            if code and code not in ctx["departments"]:
+                # the first registration wins; a second row for the same code is rejected
+                # (duplicate_code) by the guards, so it must not decide the department
                 ctx["departments"][code] = _cell_text(row, hits, "department_name") or None
                 ctx["names"][code] = _cell_text(row, hits, "project_name") or None
                 ctx["parents"][code] = _cell_text(row, hits, "parent_project_code") or None

@@ -36,8 +36,8 @@ from jixiao.ingest.values import (
     is_blank,
     normalize_text,
     parse_amount,
-    parse_decimal,
     parse_measure,
+    parse_score,
     parse_weight,
     parse_year,
 )
@@ -388,7 +388,7 @@ def _indicator(
     score = None
     if not _is_group_cell(sheet, r, score_col):
         try:
-            score = parse_decimal(_get(row, score_col))
+            score = parse_score(_get(row, score_col))
         except CellError as err:
             err.col = score_col  # type: ignore[attr-defined]
             raise
@@ -451,7 +451,7 @@ def _group_score(
             "scheme_code": SCHEME,
             "level1_name": normalize_text(_get(row, cols.get("l1_name"))) or None,
             "max_score": weight,
-            "score": parse_decimal(_get(row, col)),
+            "score": parse_score(_get(row, col)),
             "grade": None,
             "reported_rate": None,
         },
@@ -465,7 +465,7 @@ def _total(
     row = sheet.rows[r]
     try:
         max_score, _ = _weight(row, cols.get("l1_weight"))
-        score = parse_decimal(_get(row, cols.get("score")))
+        score = parse_score(_get(row, cols.get("score")))
     except CellError as err:
         out.reject(sheet, r, getattr(err, "col", cols.get("score")), err)
         return

@@ -34,14 +34,14 @@ from jixiao.ingest.values import (
     is_blank,
     normalize_text,
     parse_amount,
-    parse_decimal,
     parse_measure,
     parse_rate,
+    parse_score,
     parse_weight,
     parse_year,
     unit_from_label,
 )
-from jixiao.ingest.workbook import Sheet
+from jixiao.ingest.workbook import Sheet, cell_ref
 
 FORM_SCAN_ROWS = 80  # form header blocks and table headers sit near the top
 LAYOUT = "selfeval_form"
@@ -246,9 +246,12 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
         unit = unit_from_label(label)
     except CellError:
         unit = unit_or_reject(label, sheet, r0, c0)
+    unit_at = cell_ref(r0, c0)
     if unit is None:
         caption = unit_caption(sheet, r0 + 1)
         unit = caption[0] if caption else "万元"  # the MoF form prints 项目资金（万元）
+        unit_at = cell_ref(caption[1], caption[2]) if caption else unit_at
+    out.unit_cells[sheet.name] = unit_at
     header_row, cols = found
     if not {"initial", "final", "allocated", "executed"} & cols.keys():
         raise _unknown_funding_header(sheet, header_row)
@@ -281,7 +284,7 @@ def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> N
                     "original_unit": unit,
                     "weight": _num(row, cols.get("weight"), parse_weight),
                     "reported_rate": _num(row, cols.get("rate"), parse_rate),
-                    "reported_score": _num(row, cols.get("score"), parse_decimal),
+                    "reported_score": _num(row, cols.get("score"), parse_score),
                 },
             )
         except CellError as err:
@@ -318,6 +321,17 @@ def _amount(row: list[Any], col: int | None, unit: str) -> Any:
     except CellError as err:
         err.col = col  # type: ignore[attr-defined]
         raise
+    if parsed and parsed[0] < 0:
+        seen = normalize_text(_cell(row, col))
+        negative = CellError(
+            "negative_amount",
+            "不小于 0 的金额 / an amount of 0 or more",
+            f"项目资金金额「{seen}」为负数；预算数、执行数不能为负，请填写实际金额（调减后的数）",
+            f"funding amount '{seen}' is negative; budget and execution figures cannot be "
+            "negative, type the actual amount (after any reduction)",
+        )
+        negative.col = col  # type: ignore[attr-defined]
+        raise negative
     return parsed[0] if parsed else None
 
 
@@ -433,7 +447,7 @@ def _indicator_row(
         "actual_kind": actual.kind if actual else None,
         "actual_value": actual.value if actual else None,
         "actual_unit": (actual.unit or name_unit) if actual else None,
-        "reported_score": _num(row, cols.get("score"), parse_decimal),
+        "reported_score": _num(row, cols.get("score"), parse_score),
         "deviation_reason": normalize_text(_cell(row, cols.get("reason"))) or None,
         "scoring_rule_text": None,
     }
@@ -455,8 +469,8 @@ def _total(
                 "evaluator": None,
                 "scheme_code": SCHEME,
                 "level1_name": None,
-                "max_score": _num(row, cols.get("weight"), parse_decimal),
-                "score": _num(row, cols.get("score"), parse_decimal),
+                "max_score": _num(row, cols.get("weight"), parse_score),
+                "score": _num(row, cols.get("score"), parse_score),
                 "grade": None,
                 "reported_rate": None,
             },
