@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from jixiao.cli import airflow_cmd, build, demo, ingest, publish, report, template, validate
+from jixiao.cli import feedback as feedback_cmd
 
 app = typer.Typer(
     name="jixiao",
@@ -18,6 +19,7 @@ app.command("build")(build.build)
 app.command("validate")(validate.validate)
 app.command("publish")(publish.publish)
 app.command("report")(report.report)
+app.command("feedback")(feedback_cmd.feedback)
 app.command("demo")(demo.demo)
 app.command("summary")(demo.summary)
 app.command(
