@@ -6,7 +6,11 @@ loads them into the DuckDB raw schema (bad files are quarantined with their reas
 raw data with Great Expectations, builds the dbt warehouse, gates the marts, and publishes the
 marts for BI readers. Publishing emits the `jixiao://published/marts` Asset that the yearly
 report DAG listens to. The stewards' quality report is rebuilt at the end of every run, pass
-or fail.
+or fail, and shows every stage of this run (recorded under the Airflow run id) with its own
+status: a stage that did not run says so.
+
+The publisher itself refuses unless the marts gate passed on exactly the marts being
+published, so the gate holds even outside this DAG's task order.
 
 Data errors (a failed gate, a failing dbt test) fail at once; anything else is retried with
 exponential backoff. Every task that opens the warehouse runs in the one-slot `jixiao_warehouse`
@@ -70,46 +74,51 @@ def jixiao_nightly() -> None:
     @task(pool=WAREHOUSE_POOL, outlets=[RAW_LOADED])
     def ingest(paths: list[str]) -> dict[str, Any]:
         """Load into raw, quarantine bad files (载入与隔离)."""
+        from airflow.sdk import get_current_context
+
         from jixiao import pipeline
         from jixiao.tasks import fail_fast_on_data_error
 
+        run_id = str(get_current_context()["run_id"])
         with fail_fast_on_data_error():
-            return pipeline.ingest(paths)
+            return pipeline.ingest(paths, run_id=run_id)
 
     @task(pool=WAREHOUSE_POOL)
-    def gate_raw() -> dict[str, Any]:
+    def gate_raw(**context: Any) -> dict[str, Any]:
         """GX gate on the raw schema (原始层质量闸门)."""
         from jixiao import pipeline
         from jixiao.tasks import fail_fast_on_data_error
 
         with fail_fast_on_data_error():
-            return pipeline.gate_raw()
+            return pipeline.gate_raw(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL, outlets=[MARTS_BUILT])
-    def dbt_build() -> dict[str, Any]:
+    def dbt_build(**context: Any) -> dict[str, Any]:
         """dbt seed, run and test (dbt 构建)."""
         from jixiao import pipeline
         from jixiao.tasks import fail_fast_on_data_error
 
         with fail_fast_on_data_error():
-            return pipeline.dbt_build()
+            return pipeline.dbt_build(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL)
-    def gate_marts() -> dict[str, Any]:
+    def gate_marts(**context: Any) -> dict[str, Any]:
         """GX gate on the marts (集市层质量闸门)."""
         from jixiao import pipeline
         from jixiao.tasks import fail_fast_on_data_error
 
         with fail_fast_on_data_error():
-            return pipeline.gate_marts()
+            return pipeline.gate_marts(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL, outlets=[PUBLISHED_MARTS])
     def publish(**context: Any) -> dict[str, Any]:
         """Atomic publish of the validated marts (原子发布); the Asset event names the years
         whose data changed, so the yearly report DAG regenerates exactly those."""
         from jixiao import pipeline
+        from jixiao.tasks import fail_fast_on_data_error
 
-        result = pipeline.publish(run_id=str(context["run_id"]))
+        with fail_fast_on_data_error():
+            result = pipeline.publish(run_id=str(context["run_id"]))
         context["outlet_events"][PUBLISHED_MARTS].extra = {
             "years_changed": result["years_changed"],
             "run_id": result["run_id"],
@@ -117,11 +126,11 @@ def jixiao_nightly() -> None:
         return result
 
     @task(pool=WAREHOUSE_POOL, trigger_rule="all_done", retries=0)
-    def quality_report() -> str:
-        """Rebuild the stewards' quality report, pass or fail (质量报告)."""
+    def quality_report(**context: Any) -> str:
+        """Rebuild the stewards' quality report for this run, pass or fail (质量报告)."""
         from jixiao import pipeline
 
-        return pipeline.quality_report()
+        return pipeline.quality_report(run_id=str(context["run_id"]))
 
     marts_gate = gate_marts()
     ingested = ingest(discover())

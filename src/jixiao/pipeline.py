@@ -5,6 +5,10 @@ under Airflow, from the command line and in tests. Each function takes an option
 ``Settings`` (default: from ``JIXIAO_HOME``) and returns a JSON-serialisable dict that
 Airflow stores as the task's XCom. Heavy libraries (pandas, duckdb, dbt, GX) are imported
 inside the functions so that parsing a DAG file stays cheap.
+
+Each stage function takes a ``run_id`` (the DAG passes Airflow's; a CLI call without one
+gets a fresh ``cli__<time>`` id) and records its status and start/end time in
+``quality/runs/<run id>.json`` (:mod:`jixiao.runs`), which the stewards' report shows.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jixiao import runs
 from jixiao.config import Settings, get_settings
 from jixiao.errors import QualityGateBlocked, ReportRefused
 
@@ -29,42 +34,68 @@ def discover(settings: Settings | None = None) -> list[str]:
     return [str(p) for p in _discover(_settings(settings))]
 
 
-def ingest(paths: list[str] | None = None, settings: Settings | None = None) -> dict[str, Any]:
+def ingest(
+    paths: list[str] | None = None,
+    settings: Settings | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
     """Load workbooks into the raw schema; quarantine what cannot be loaded (载入与隔离)."""
     from jixiao.ingest.loader import ingest_files
 
     s = _settings(settings)
-    summary = ingest_files(s, [Path(p) for p in paths] if paths is not None else None)
-    return dict(summary.to_dict())
+    with runs.stage(s, run_id or runs.new_run_id(), "ingest") as info:
+        summary = ingest_files(s, [Path(p) for p in paths] if paths is not None else None)
+        result = dict(summary.to_dict())
+        counts = {k: v for k, v in result.items() if isinstance(v, int)}
+        info["detail"] = counts
+        info["summary"] = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    return result
 
 
-def _gate(gate: str, settings: Settings | None, year: int | None = None) -> dict[str, Any]:
+def _gate(
+    gate: str, settings: Settings | None, year: int | None = None, run_id: str | None = None
+) -> dict[str, Any]:
     from jixiao.quality.gates import QualityGateFailed, run_gate
 
     s = _settings(settings)
-    try:
-        result = run_gate(gate, s, year=year)
-    except QualityGateFailed as exc:
-        raise QualityGateBlocked(str(exc)) from exc
+    rid = run_id or runs.new_run_id()
+    with runs.stage(s, rid, f"gate_{gate}") as info:
+        try:
+            result = run_gate(gate, s, year=year, run_id=rid)
+        except QualityGateFailed as exc:
+            raise QualityGateBlocked(str(exc)) from exc
+        info["detail"] = {
+            "critical_failures": len(result.critical_failures),
+            "warnings": len(result.warnings),
+            "marts_fingerprint": result.marts_fingerprint,
+        }
+        info["summary"] = (
+            f"关键失败 critical {len(result.critical_failures)} · "
+            f"警告 warnings {len(result.warnings)}"
+        )
     return dict(result.to_dict())
 
 
-def gate_raw(settings: Settings | None = None) -> dict[str, Any]:
+def gate_raw(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Great Expectations gate on the raw schema (原始层质量闸门)."""
-    return _gate("raw", settings)
+    return _gate("raw", settings, run_id=run_id)
 
 
-def dbt_build(settings: Settings | None = None) -> dict[str, Any]:
+def dbt_build(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Seed, run and test the dbt project against the working warehouse (dbt 构建)."""
     from jixiao.warehouse.dbt import build
 
-    result = build(_settings(settings))
+    s = _settings(settings)
+    with runs.stage(s, run_id or runs.new_run_id(), "dbt_build") as info:
+        result = build(s)
+        info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed"
+        info["detail"] = dict(result.to_dict())
     return dict(result.to_dict())
 
 
-def gate_marts(settings: Settings | None = None) -> dict[str, Any]:
+def gate_marts(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Great Expectations gate on the marts, before publishing (集市层质量闸门)."""
-    return _gate("marts", settings)
+    return _gate("marts", settings, run_id=run_id)
 
 
 YEAR_FINGERPRINT_SQL = """
@@ -91,29 +122,56 @@ def _year_fingerprints(db: Path) -> dict[int, tuple[int, int]]:
     return {int(y): (int(n), int(h)) for y, n, h in rows}
 
 
-def publish(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
+def publish(
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    *,
+    override_gate: bool = False,
+    override_reason: str | None = None,
+    override_by: str | None = None,
+) -> dict[str, Any]:
     """Swap the validated marts into the published file for BI readers (发布).
 
+    The publisher refuses unless the last marts gate passed on exactly these marts;
+    ``override_gate`` with a non-empty ``override_reason`` publishes anyway and is recorded.
     The result names the fiscal years whose project marts changed against the previously
     published version (``years_changed``): the yearly report DAG regenerates those years.
     """
     from jixiao.publish.publisher import publish as _publish
 
     s = _settings(settings)
-    before = _year_fingerprints(s.published)
-    result = dict(_publish(s, run_id=run_id).to_dict())
-    after = _year_fingerprints(s.published)
-    result["years_changed"] = sorted(
-        y for y in set(before) | set(after) if before.get(y) != after.get(y)
-    )
+    rid = run_id or runs.new_run_id()
+    with runs.stage(s, rid, "publish") as info:
+        before = _year_fingerprints(s.published)
+        result = dict(
+            _publish(
+                s,
+                run_id=rid,
+                override_gate=override_gate,
+                override_reason=override_reason,
+                override_by=override_by,
+            ).to_dict()
+        )
+        after = _year_fingerprints(s.published)
+        result["years_changed"] = sorted(
+            y for y in set(before) | set(after) if before.get(y) != after.get(y)
+        )
+        info["detail"] = {
+            k: result[k] for k in ("marts_fingerprint", "gate_status", "override", "years_changed")
+        }
+        override = result.get("override")
+        info["summary"] = f"闸门状态 gate {result['gate_status']}" + (
+            f" · 人工越过 OVERRIDDEN by {override['by']}: {override['reason']}" if override else ""
+        )
     return result
 
 
-def quality_report(settings: Settings | None = None) -> str:
-    """Write the data stewards' quality report site (质量报告)."""
+def quality_report(settings: Settings | None = None, run_id: str | None = None) -> str:
+    """Write the data stewards' quality report site for run ``run_id`` (default: the latest
+    recorded run) (质量报告)."""
     from jixiao.quality.report import build_quality_report
 
-    return str(build_quality_report(_settings(settings)))
+    return str(build_quality_report(_settings(settings), run_id=run_id))
 
 
 def check_year_gate(year: int, settings: Settings | None = None) -> None:

@@ -10,6 +10,18 @@
 3. **Publish**: hard-link the current file to ``jixiao.previous.duckdb`` and ``os.replace``
    the staged file onto ``jixiao.duckdb``; then swap the ``parquet`` symlink.
 
+**The gate is enforced here**, not by the caller's task order: ``publish`` refuses
+(:class:`PublishRefused`) unless the last marts quality gate (``quality/gates/marts.json``)
+passed and recorded the content fingerprint of exactly the marts being published (the same
+:func:`marts_fingerprint_of` the copy is checked with). ``override_gate=True`` with a
+non-empty ``override_reason`` publishes anyway and records who, when, why and the fingerprint
+in ``marts._publish_info`` and ``quality/history/publish.jsonl``.
+
+A WAL left beside the published file by a BI client that opened it read-write and crashed is
+moved aside before the swap (it belongs to the old file and would make every reader of the
+new one fail); a client that still holds the file open read-write makes the publish refuse.
+The published file is made read-only on disk (mode 0444).
+
 Any exception before step 3 removes the staged file and folder and leaves the published
 version untouched. Readers open the published file read-only; the publisher never opens it
 for writing, so no reader can block it or see a partial state. ``rollback`` swaps the
@@ -20,10 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import getpass
 import hashlib
+import json
 import os
 import re
 import shutil
+import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,19 +70,25 @@ __all__ = [
     "NothingToPublish",
     "PublishAuditFailed",
     "PublishError",
+    "PublishRefused",
     "PublishResult",
     "RollbackUnavailable",
     "connect_readonly",
     "create_readonly_engine",
     "current",
+    "marts_fingerprint_of",
     "previous_path",
     "publish",
+    "publish_history_path",
     "rollback",
     "sqlalchemy_url",
+    "warehouse_marts_fingerprint",
 ]
 
 INFO_TABLE = "_publish_info"
 LOCK_TIMEOUT_SECONDS = 600.0
+PUBLISHED_MODE = 0o444  # the published file is read-only on disk (发布库只读)
+STALE_WAL_DIR = "stale-wal"  # where stale WAL files of the published file are kept
 _PUB = "jixiao_publish_staging"  # catalog alias of the staged file while it is written
 
 
@@ -81,6 +102,10 @@ class NothingToPublish(PublishError, DataError):
 
 class PublishAuditFailed(PublishError, DataError):
     """The staged copy does not match the warehouse (发布审核未通过)."""
+
+
+class PublishRefused(PublishError, DataError):
+    """Publishing was refused by the marts gate check (闸门拒绝发布); nothing changed."""
 
 
 class RollbackUnavailable(PublishError, DataError):
@@ -103,6 +128,8 @@ class PublishResult:
     parquet_dir: Path
     parquet_version: str | None
     source_warehouse: str = ""
+    gate_status: str = ""
+    override: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (Airflow XCom)."""
@@ -119,6 +146,8 @@ class PublishResult:
             "parquet_dir": str(self.parquet_dir),
             "parquet_version": self.parquet_version,
             "source_warehouse": self.source_warehouse,
+            "gate_status": self.gate_status,
+            "override": dict(self.override) if self.override else None,
         }
 
 
@@ -211,13 +240,17 @@ def _clean_leftovers(settings: Settings) -> None:
 # --------------------------------------------------------------------------- write
 
 
-def _attach_source(con: duckdb.DuckDBPyConnection, warehouse: Path) -> str:
-    """Attach the warehouse read-only under its own name, so dbt's views resolve."""
+def _require_warehouse(warehouse: Path) -> None:
     if not warehouse.exists():
         raise NothingToPublish(
             f"工作库 {warehouse} 不存在：请先运行 dbt 构建 / the working warehouse {warehouse} "
             "does not exist: run the dbt build first"
         )
+
+
+def _attach_source(con: duckdb.DuckDBPyConnection, warehouse: Path) -> str:
+    """Attach the warehouse read-only under its own name, so dbt's views resolve."""
+    _require_warehouse(warehouse)
     con.execute(f"attach {_s(str(warehouse))} (read_only)")
     alias = warehouse.stem
     row = con.execute(
@@ -305,6 +338,235 @@ def _marts_fingerprint(copies: list[_TableCopy]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:32]
 
 
+def marts_fingerprint_of(con: duckdb.DuckDBPyConnection, catalog: str) -> str:
+    """Content fingerprint of every mart in ``catalog`` (集市内容指纹).
+
+    The same definition the publisher checks its copy with: the marts gate records it for the
+    state it validated, and :func:`publish` refuses a state whose fingerprint differs.
+    """
+    copies = [
+        _TableCopy(name, *_fingerprint(con, catalog, name)) for name, _ in _list_marts(con, catalog)
+    ]
+    return _marts_fingerprint(copies)
+
+
+def warehouse_marts_fingerprint(settings: Settings) -> str:
+    """:func:`marts_fingerprint_of` the working warehouse, opened read-only (工作库集市指纹)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return marts_fingerprint_of(con, _attach_source(con, settings.warehouse))
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- gate check
+
+
+@dataclass(frozen=True)
+class _GateCheck:
+    """What the last marts gate result says (上次集市闸门结果)."""
+
+    state: str  # "passed" | "failed" | "missing" | "unfingerprinted"
+    path: Path
+    run_at: str = ""
+    run_id: str = ""
+    fingerprint: str = ""
+    critical_failures: int = 0
+
+    def status_for(self, fingerprint: str) -> str:
+        """``passed`` only for a pass on exactly ``fingerprint``; else why not (闸门状态)."""
+        if self.state == "passed" and self.fingerprint != fingerprint:
+            return "stale"
+        return self.state
+
+
+@dataclass(frozen=True)
+class _Override:
+    by: str
+    at: datetime
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"by": self.by, "at": self.at.isoformat(timespec="seconds"), "reason": self.reason}
+
+
+def _gate_result_path(settings: Settings) -> Path:
+    return settings.quality / "gates" / "marts.json"
+
+
+def publish_history_path(settings: Settings) -> Path:
+    """``quality/history/publish.jsonl``: one line per publish, with any override (发布历史)."""
+    return settings.quality / "history" / "publish.jsonl"
+
+
+def _read_gate(settings: Settings) -> _GateCheck:
+    path = _gate_result_path(settings)
+    if not path.is_file():
+        return _GateCheck("missing", path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _GateCheck("missing", path)
+    fingerprint = str(data.get("marts_fingerprint") or "")
+    success = bool(data.get("success"))
+    state = "failed" if not success else ("passed" if fingerprint else "unfingerprinted")
+    return _GateCheck(
+        state,
+        path,
+        run_at=str(data.get("run_at") or ""),
+        run_id=str(data.get("run_id") or ""),
+        fingerprint=fingerprint,
+        critical_failures=int(data.get("critical_failure_count") or 0),
+    )
+
+
+_RERUN_ZH = "请修正数据、重新构建（jixiao build），运行 `jixiao validate --gate marts` 通过后再发布"
+_RERUN_EN = (
+    "fix the data, rebuild (jixiao build), run `jixiao validate --gate marts` and publish "
+    "after it passes"
+)
+
+
+def _refusal(gate: _GateCheck, state: str, fingerprint: str, warehouse: Path) -> PublishRefused:
+    """The bilingual refusal for a gate ``state`` other than ``passed`` (拒绝发布的说明)."""
+    tail_zh = (
+        f"已发布版本未改变。{_RERUN_ZH}；确需越过闸门时用 "
+        '`jixiao publish --override-gate --reason "原因"`。'
+    )
+    tail_en = (
+        f"The published version is unchanged. To fix: {_RERUN_EN}; to publish anyway use "
+        '`jixiao publish --override-gate --reason "why"`.'
+    )
+    if state == "missing":
+        zh = f"集市质量闸门尚未运行（找不到结果文件 {gate.path}），拒绝发布工作库 {warehouse}。"
+        en = (
+            f"the marts quality gate has not run (no result file {gate.path}); refusing to "
+            f"publish {warehouse}."
+        )
+    elif state == "failed":
+        zh = (
+            f"最近一次集市质量闸门（{gate.run_at}，批次 {gate.run_id or '未知'}，结果文件 "
+            f"{gate.path}）未通过：{gate.critical_failures} 项关键校验失败，应为 0，拒绝发布。"
+        )
+        en = (
+            f"the last marts quality gate ({gate.run_at}, run {gate.run_id or 'unknown'}, result "
+            f"file {gate.path}) failed: {gate.critical_failures} critical expectation(s) failed, "
+            "expected 0; refusing to publish."
+        )
+    elif state == "unfingerprinted":
+        zh = (
+            f"最近一次集市质量闸门（{gate.run_at}，结果文件 {gate.path}）没有记录集市指纹，"
+            "无法确认它校验的就是要发布的数据，拒绝发布。"
+        )
+        en = (
+            f"the last marts quality gate ({gate.run_at}, result file {gate.path}) recorded no "
+            "marts fingerprint, so it cannot vouch for the data being published; refusing."
+        )
+    else:  # stale
+        zh = (
+            f"工作库 {warehouse} 的集市在闸门通过（{gate.run_at}）之后已改变：闸门校验的指纹为 "
+            f"{gate.fingerprint}，现在为 {fingerprint}，拒绝发布未经校验的数据。"
+        )
+        en = (
+            f"the marts in {warehouse} changed after the gate passed ({gate.run_at}): the gate "
+            f"validated fingerprint {gate.fingerprint}, the warehouse now has {fingerprint}; "
+            "refusing to publish unvalidated data."
+        )
+    return PublishRefused(f"{zh}{tail_zh} / {en} {tail_en}")
+
+
+def _override(override_gate: bool, reason: str | None, by: str | None) -> _Override | None:
+    if not override_gate:
+        return None
+    text = (reason or "").strip()
+    if not text:
+        raise PublishRefused(
+            "越过质量闸门必须写明原因（--reason 为空），拒绝发布，已发布版本未改变。"
+            '请用 `jixiao publish --override-gate --reason "原因"` / overriding the quality gate '
+            "needs a reason (--reason is empty); refusing to publish, the published version is "
+            'unchanged. Use `jixiao publish --override-gate --reason "why"`'
+        )
+    who = (by or "").strip() or os.environ.get("JIXIAO_OPERATOR") or _user()
+    return _Override(who, datetime.now(UTC), text)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def _record_history(settings: Settings, result: PublishResult, gate: _GateCheck) -> None:
+    path = publish_history_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "run_id": result.run_id,
+        "published_at": result.published_at.isoformat(timespec="seconds"),
+        "marts_fingerprint": result.marts_fingerprint,
+        "gate_status": result.gate_status,
+        "gate_run_at": gate.run_at,
+        "gate_run_id": gate.run_id,
+        "gate_fingerprint": gate.fingerprint,
+        "override": result.override,
+    }
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------- stale WAL
+
+
+def _writer_pid(path: Path) -> int | None:
+    """PID of a process holding ``path`` open read-write through DuckDB, else None.
+
+    DuckDB takes a POSIX write lock on a file it opens read-write (read locks for read-only
+    opens). ``F_GETLK`` asks without taking a lock, so this process's own locks are untouched.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            query = struct.pack("hhqqi", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0) + b"\0" * 4
+            answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+            kind, _, _, _, pid = struct.unpack("hhqqi", answer[:28])
+            return int(pid) if kind != fcntl.F_UNLCK else None
+        except (OSError, struct.error):  # pragma: no cover - other platforms: try the lock
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return -1
+            return None
+    finally:
+        os.close(fd)
+
+
+def _handle_wal(settings: Settings, db: Path) -> Path | None:
+    """Refuse while a client holds ``db`` read-write; move a stale WAL aside (处理残留 WAL)."""
+    if not db.exists():
+        return None
+    wal = db.with_name(db.name + ".wal")
+    pid = _writer_pid(db)
+    if pid is not None:
+        who_zh = f"进程 {pid}" if pid > 0 else "另一进程"
+        who_en = f"process {pid}" if pid > 0 else "another process"
+        raise PublishRefused(
+            f"{db} 正被{who_zh}以读写方式打开，应只读打开。拒绝发布或回滚，已发布版本未改变。"
+            "请关闭该 BI 客户端或脚本，改为只读连接（read_only=True）后重试 / "
+            f"{db} is open read-write by {who_en}; readers must open it read-only. "
+            "Refusing to publish or roll back; the published version is unchanged. Close that "
+            "BI client or script, reconnect with read_only=True and retry"
+        )
+    if not wal.exists():
+        return None
+    keep = settings.published_dir / STALE_WAL_DIR
+    keep.mkdir(parents=True, exist_ok=True)
+    target = keep / f"{db.name}.{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.wal"
+    os.replace(wal, target)
+    return target
+
+
 def _write_info(
     con: duckdb.DuckDBPyConnection,
     copies: list[_TableCopy],
@@ -313,11 +575,16 @@ def _write_info(
     published_at: datetime,
     warehouse: Path,
     storage_version: str,
+    gate: _GateCheck,
+    override: _Override | None,
 ) -> str:
     """Record ``marts._publish_info``, one row per published table (发布信息表)."""
     import duckdb
 
     fingerprint = _marts_fingerprint(copies)
+    gate_status = gate.status_for(fingerprint)
+    if override is not None:
+        gate_status = f"overridden ({gate_status})"
     modified = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC).replace(tzinfo=None)
     con.execute(
         f"""create table {_PUB}.marts.{INFO_TABLE} (
@@ -330,17 +597,25 @@ def _write_info(
             source_warehouse varchar not null,
             source_modified_at timestamp not null,
             storage_version varchar not null,
-            writer_duckdb_version varchar not null
+            writer_duckdb_version varchar not null,
+            gate_status varchar not null,
+            gate_run_at varchar,
+            gate_fingerprint varchar,
+            override_by varchar,
+            override_at timestamp,
+            override_reason varchar
         )"""
     )
     con.execute(
         f"comment on table {_PUB}.marts.{INFO_TABLE} is "
-        "'发布信息：每次发布的批次号、时间(UTC)、各表行数与内容指纹 / publish info: run id, "
-        "time (UTC), row count and content fingerprint of every published table'"
+        "'发布信息：每次发布的批次号、时间(UTC)、各表行数与内容指纹、质量闸门状态与人工越过记录 / "
+        "publish info: run id, time (UTC), row count and content fingerprint of every published "
+        "table, the marts gate status and any override (who, when, why)'"
     )
     naive_at = published_at.astimezone(UTC).replace(tzinfo=None)
     con.executemany(
-        f"insert into {_PUB}.marts.{INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {_PUB}.marts.{INFO_TABLE} values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 run_id,
@@ -353,6 +628,12 @@ def _write_info(
                 modified,
                 storage_version,
                 duckdb.__version__,
+                gate_status,
+                gate.run_at or None,
+                gate.fingerprint or None,
+                override.by if override else None,
+                override.at.astimezone(UTC).replace(tzinfo=None) if override else None,
+                override.reason if override else None,
             ]
             for c in copies
         ],
@@ -375,6 +656,8 @@ def _build(
     run_id: str,
     published_at: datetime,
     storage_version: str,
+    gate: _GateCheck,
+    override: _Override | None,
 ) -> _Staged:
     """Write the staged file and Parquet version folder (写入暂存库)."""
     import duckdb
@@ -392,6 +675,8 @@ def _build(
             published_at=published_at,
             warehouse=settings.warehouse,
             storage_version=storage_version,
+            gate=gate,
+            override=override,
         )
         version_id = f"{published_at:%Y%m%dT%H%M%S%fZ}_{_safe(run_id)}"
         parquet_dir = parquet.stage_parquet(
@@ -467,6 +752,7 @@ def _swap_database(settings: Settings, staged: Path) -> Path | None:
         _link_or_copy(published, hold)
         os.replace(hold, previous)
         kept = previous
+    os.chmod(staged, PUBLISHED_MODE)
     os.replace(staged, published)
     _fsync_dir(settings.published_dir)
     return kept
@@ -484,6 +770,9 @@ def publish(
     *,
     audit: Callable[[Path], object] | None = None,
     storage_version: str | None = None,
+    override_gate: bool = False,
+    override_reason: str | None = None,
+    override_by: str | None = None,
 ) -> PublishResult:
     """Write, audit and atomically publish the marts (发布集市).
 
@@ -491,7 +780,12 @@ def publish(
     ``manual__<UTC time>``. ``audit`` is called with the path of the closed staged file before
     the swap; if it raises, nothing is published. ``storage_version`` defaults to
     ``$JIXIAO_PUBLISH_STORAGE_VERSION`` or ``v1.4.0`` (readable by DuckDB >= 1.4).
+
+    Raises :class:`PublishRefused` unless the last marts gate passed on exactly the marts being
+    copied. ``override_gate=True`` publishes anyway; it needs a non-empty ``override_reason``
+    and is recorded with ``override_by`` (default ``$JIXIAO_OPERATOR`` or the OS user).
     """
+    override = _override(override_gate, override_reason, override_by)
     version = storage_version or configured_storage_version()
     if version not in STORAGE_VERSION_NUMBERS:
         raise PublishError(
@@ -504,6 +798,10 @@ def publish(
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     with _publish_lock(settings):
         _clean_leftovers(settings)
+        _require_warehouse(settings.warehouse)
+        gate = _read_gate(settings)
+        if override is None and gate.state != "passed":
+            raise _refusal(gate, gate.state, "", settings.warehouse)
         staged_file = settings.published_dir / f".jixiao.{os.getpid()}.staging.duckdb"
         _remove_staged(staged_file)
         staged: _Staged | None = None
@@ -514,8 +812,14 @@ def publish(
                 run_id=rid,
                 published_at=published_at,
                 storage_version=version,
+                gate=gate,
+                override=override,
             )
+            state = gate.status_for(staged.fingerprint)
+            if override is None and state != "passed":
+                raise _refusal(gate, state, staged.fingerprint, settings.warehouse)
             number = _audit(staged, rid, version)
+            _handle_wal(settings, settings.published)
             if audit is not None:
                 audit(staged_file)
             kept = _swap_database(settings, staged_file)
@@ -525,27 +829,33 @@ def publish(
                 shutil.rmtree(staged.parquet_dir, ignore_errors=True)
             if _is_duckdb_error(exc):
                 raise PublishError(
-                    f"发布 {rid} 失败，已发布版本未改变（工作库 {settings.warehouse}）：{exc} / "
+                    f"发布 {rid} 失败，已发布版本未改变（工作库 {settings.warehouse}；"
+                    "数据库报错原文见英文部分）。请检查工作库能否打开、dbt 构建是否完整后重试 / "
                     f"publishing {rid} failed; the published version is unchanged "
                     f"(warehouse {settings.warehouse}): {exc}"
                 ) from exc
             raise
         assert staged.parquet_dir is not None
         parquet.swap_in(settings.published_dir, staged.parquet_dir)
-    return PublishResult(
-        action="publish",
-        run_id=rid,
-        published_at=published_at,
-        path=settings.published,
-        previous_path=kept,
-        row_counts={c.name: c.row_count for c in staged.copies},
-        marts_fingerprint=staged.fingerprint,
-        storage_version=version,
-        storage_number=number,
-        parquet_dir=settings.published_dir / parquet.CURRENT_LINK,
-        parquet_version=parquet.current_version(settings.published_dir),
-        source_warehouse=str(settings.warehouse),
-    )
+        gate_status = gate.status_for(staged.fingerprint)
+        result = PublishResult(
+            action="publish",
+            run_id=rid,
+            published_at=published_at,
+            path=settings.published,
+            previous_path=kept,
+            row_counts={c.name: c.row_count for c in staged.copies},
+            marts_fingerprint=staged.fingerprint,
+            storage_version=version,
+            storage_number=number,
+            parquet_dir=settings.published_dir / parquet.CURRENT_LINK,
+            parquet_version=parquet.current_version(settings.published_dir),
+            source_warehouse=str(settings.warehouse),
+            gate_status=gate_status if override is None else f"overridden ({gate_status})",
+            override=override.to_dict() if override else None,
+        )
+        _record_history(settings, result, gate)
+    return result
 
 
 # --------------------------------------------------------------------------- rollback
@@ -598,6 +908,8 @@ def rollback(settings: Settings) -> PublishResult:
                 f"没有上一版本 {previous}，无法回滚（至少需要发布两次）/ no previous version "
                 f"{previous} to roll back to (needs at least two publishes)"
             )
+        _handle_wal(settings, settings.published)
+        _handle_wal(settings, previous)
         hold: Path | None = None
         if settings.published.exists():
             hold = settings.published_dir / f".jixiao.{os.getpid()}.hold.duckdb"

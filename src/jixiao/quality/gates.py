@@ -5,6 +5,10 @@
 ``marts_gate``, with ``UpdateDataDocsAction``), writes ``quality/gates/<gate>[_<year>].json``
 and raises :class:`QualityGateFailed` when a *critical* expectation fails. Severity is read
 from each expectation's ``meta.severity`` in the suite JSON; warnings never block.
+
+The marts gate also records ``marts_fingerprint``: the publisher's content fingerprint of the
+warehouse marts, computed on the same read-only connection the frames were exported from, so
+``jixiao.publish.publisher.publish`` can refuse any state other than the one validated.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class GateResult:
     duration_seconds: float
     data_docs: str
     suites: list[SuiteResult]
+    run_id: str | None = None
+    marts_fingerprint: str | None = None
 
     @property
     def critical_failures(self) -> list[FailedExpectation]:
@@ -128,14 +134,19 @@ def history_path(settings: Settings) -> Path:
     return settings.quality / "history" / "gate_runs.jsonl"
 
 
-def run_gate(gate: str, settings: Settings, year: int | None = None) -> GateResult:
-    """Run the ``raw`` or ``marts`` gate; raise :class:`QualityGateFailed` on critical failures."""
+def run_gate(
+    gate: str, settings: Settings, year: int | None = None, run_id: str | None = None
+) -> GateResult:
+    """Run the ``raw`` or ``marts`` gate; raise :class:`QualityGateFailed` on critical failures.
+
+    ``run_id`` names the pipeline run the result belongs to (shown by the stewards' report).
+    """
     frames = frames_for(gate)
     started = time.monotonic()
     run_at = dt.datetime.now(dt.UTC)
     with gxctx.locked(settings):
         root = gxctx.prepare(settings)
-        missing = _export_frames(settings, frames, year)
+        missing, fingerprint = _export_frames(settings, frames, year, gate == "marts")
         checkpoint_result = _run_checkpoint(root, gate, year, run_at)
         suites = [
             _suite_result(frame, checkpoint_result, missing.get(frame.suite, []), settings)
@@ -150,6 +161,8 @@ def run_gate(gate: str, settings: Settings, year: int | None = None) -> GateResu
         duration_seconds=round(time.monotonic() - started, 3),
         data_docs=str(gxctx.data_docs_index(settings)),
         suites=suites,
+        run_id=run_id,
+        marts_fingerprint=fingerprint,
     )
     _write(settings, result)
     for failure in result.warnings:
@@ -219,10 +232,13 @@ def _existing_relations(con: Any) -> set[str]:
 
 
 def _export_frames(
-    settings: Settings, frames: list[Frame], year: int | None
-) -> dict[str, list[str]]:
-    """Write one parquet per suite; return the relations each frame was missing."""
+    settings: Settings, frames: list[Frame], year: int | None, fingerprint: bool = False
+) -> tuple[dict[str, list[str]], str | None]:
+    """Write one parquet per suite; return the relations each frame was missing and, when
+    ``fingerprint``, the marts' content fingerprint read on the same connection (集市指纹)."""
     import duckdb
+
+    from jixiao.publish.publisher import marts_fingerprint_of
 
     out = gxctx.frames_dir(settings)
     missing: dict[str, list[str]] = {}
@@ -232,7 +248,10 @@ def _export_frames(
             f"{settings.warehouse} (run ingest first)"
         )
     con = duckdb.connect(str(settings.warehouse), read_only=True)
+    digest: str | None = None
     try:
+        if fingerprint:
+            digest = marts_fingerprint_of(con, settings.warehouse.stem)
         existing = _existing_relations(con)
         for frame in frames:
             target = str(out / f"{frame.suite}.parquet").replace("'", "''")
@@ -244,7 +263,7 @@ def _export_frames(
             con.execute(f"copy ({frame.render(year)}) to '{target}' (format parquet)")
     finally:
         con.close()
-    return missing
+    return missing, digest
 
 
 # --- checkpoint ---------------------------------------------------------------------------
@@ -384,6 +403,7 @@ def _write(settings: Settings, result: GateResult) -> None:
     entry = {
         "gate": result.gate,
         "year": result.year,
+        "run_id": result.run_id,
         "run_at": result.run_at,
         "success": result.success,
         "critical_failures": len(result.critical_failures),

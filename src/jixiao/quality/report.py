@@ -4,6 +4,12 @@
 load log, rejected rows, the latest gate results (``quality/gates/*.json``), the marts'
 review flags and the run history. It needs no network (CSS inline, chart as inline SVG, no
 scripts) and works before dbt has run (raw only) and on an empty warehouse.
+
+The top of the page is the run it reports on (``quality/runs/<run id>.json``, see
+:mod:`jixiao.runs`): every stage with its own status and times, and "not run" for a stage the
+run never reached. Gate results from another run are labelled as earlier results, never as
+this run's. It also shows the last publish with any gate override, and links the
+departments' feedback workbooks listed in ``feedback/index.json``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jixiao import runs
 from jixiao.config import Settings
 from jixiao.quality import context as gxctx
 from jixiao.quality.gates import history_path
@@ -60,12 +67,18 @@ class ReportData:
     trend: list[dict[str, Any]]
     trend_svg: str
     notes: list[str] = field(default_factory=list)
+    run: dict[str, Any] | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    publishes: list[dict[str, Any]] = field(default_factory=list)
+    overrides: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
 
 
-def build_quality_report(settings: Settings) -> Path:
-    """Write ``quality/index.html`` and return its path (生成数据质量报告)."""
+def build_quality_report(settings: Settings, run_id: str | None = None) -> Path:
+    """Write ``quality/index.html`` for run ``run_id`` (default: the latest recorded run) and
+    return its path (生成数据质量报告)."""
     settings.quality.mkdir(parents=True, exist_ok=True)
-    report = collect(settings)
+    report = collect(settings, run_id)
     html = render(report)
     out = settings.quality / "index.html"
     tmp = out.with_suffix(".html.tmp")
@@ -74,8 +87,8 @@ def build_quality_report(settings: Settings) -> Path:
     return out
 
 
-def collect(settings: Settings) -> ReportData:
-    """Gather the report's figures from the warehouse and the gate results."""
+def collect(settings: Settings, run_id: str | None = None) -> ReportData:
+    """Gather the report's figures from the warehouse, the gate results and the run record."""
     rel = _Relations(settings)
     try:
         dept_years, quarantined, totals = _workbooks(rel, settings)
@@ -92,7 +105,10 @@ def collect(settings: Settings) -> ReportData:
     finally:
         rel.close()
     totals["rejected_rows"] = rejected_total
-    gates = _gates(settings)
+    run = runs.load_run(settings, run_id) if run_id else runs.latest_run(settings)
+    if run is None and run_id:
+        run = {"run_id": run_id, "started_at": None, "stages": {}}
+    gates = _gates(settings, run)
     totals["critical_failures"] = sum(g["critical_failure_count"] for g in gates)
     totals["warnings"] = sum(g["warning_count"] for g in gates)
     totals["review_flags"] = flags_total
@@ -113,6 +129,11 @@ def collect(settings: Settings) -> ReportData:
         flags_total=flags_total,
         trend=trend,
         trend_svg=trend_svg(trend),
+        run=run,
+        stages=runs.stage_rows(run),
+        publishes=(publishes := _publishes(settings)),
+        overrides=[p for p in publishes if p.get("override")],
+        feedback=_feedback(settings),
     )
 
 
@@ -285,14 +306,68 @@ def _flags(rel: _Relations) -> tuple[list[dict[str, Any]], int]:
     return flags, int(total[0][0]) if total else 0
 
 
-def _gates(settings: Settings) -> list[dict[str, Any]]:
-    """Latest result of every gate run (``quality/gates/*.json``), newest first."""
+def _gates(settings: Settings, run: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Latest result of every gate (``quality/gates/*.json``), newest first; ``current`` says
+    whether it belongs to the run the report is about (本次运行的结果与较早的结果)."""
+    run_id = (run or {}).get("run_id")
     out = []
     for path in sorted((settings.quality / "gates").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         data["file"] = path.name
+        data.setdefault("run_id", None)
+        data["current"] = run_id is not None and data["run_id"] == run_id
         out.append(data)
     return sorted(out, key=lambda g: g["run_at"], reverse=True)
+
+
+PUBLISH_ROWS = 10
+
+
+def _publishes(settings: Settings) -> list[dict[str, Any]]:
+    """The last publishes, newest first, with any gate override (最近的发布与人工越过)."""
+    from jixiao.publish.publisher import publish_history_path
+
+    path = publish_history_path(settings)
+    if not path.is_file():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    return list(reversed(entries))[:PUBLISH_ROWS]
+
+
+def _feedback(settings: Settings) -> list[dict[str, Any]]:
+    """Feedback workbooks per department from ``feedback/index.json`` (部门反馈文件).
+
+    Each entry of the index has ``file, sha256, department, xlsx, csv, errors, warnings``;
+    paths are relative to the home. Returns ``[{"department", "files": [...]}]`` by name.
+    """
+    index = settings.feedback / "index.json"
+    if not index.is_file():
+        return []
+    try:
+        entries = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [{"department": UNKNOWN_DEPT, "files": [], "unreadable": str(index)}]
+    by_dept: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in entries if isinstance(entries, list) else []:
+        if not isinstance(e, dict):
+            continue
+        by_dept[str(e.get("department") or UNKNOWN_DEPT)].append(
+            {
+                "file": str(e.get("file") or ""),
+                "sha256": str(e.get("sha256") or ""),
+                "errors": e.get("errors") or 0,
+                "warnings": e.get("warnings") or 0,
+                "xlsx": _link(settings, e.get("xlsx")),
+                "csv": _link(settings, e.get("csv")),
+            }
+        )
+    return [{"department": d, "files": by_dept[d], "unreadable": None} for d in sorted(by_dept)]
 
 
 def _history(settings: Settings) -> list[dict[str, Any]]:
@@ -383,4 +458,6 @@ def render(report: ReportData) -> str:
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
+    # readable Chinese in sample rows: tojson keeps non-ASCII text (still escapes <, >, &, ')
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return env.get_template(TEMPLATE.name).render(r=report)

@@ -25,6 +25,8 @@ from jixiao.publish.publisher import (
     rollback,
 )
 
+from .conftest import approve_marts
+
 MakeMarts = Callable[..., Settings]
 
 
@@ -207,6 +209,7 @@ def test_nothing_to_publish_is_refused(settings: Settings) -> None:
     con = duckdb.connect(str(settings.warehouse))
     con.execute("create schema marts")
     con.close()
+    approve_marts(settings)  # even a passed gate does not make an empty schema publishable
     with pytest.raises(NothingToPublish, match=r"拒绝发布空库.*empty database"):
         publish(settings, run_id="x")
     assert not settings.published.exists()

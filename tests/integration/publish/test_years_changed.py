@@ -7,6 +7,8 @@ import duckdb
 from jixiao import pipeline
 from jixiao.config import Settings
 
+from .conftest import approve_marts
+
 
 def _write_marts(settings: Settings, rows: list[tuple[str, int, str]]) -> None:
     con = duckdb.connect(str(settings.warehouse))
@@ -19,6 +21,7 @@ def _write_marts(settings: Settings, rows: list[tuple[str, int, str]]) -> None:
         con.executemany("insert into marts.mart_project_year values (?, ?, ?)", rows)
     finally:
         con.close()
+    approve_marts(settings)
 
 
 def test_years_changed_between_publishes(settings: Settings) -> None:
