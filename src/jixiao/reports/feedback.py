@@ -106,6 +106,13 @@ SHEET_FIXES: dict[str, tuple[str, str]] = {
         "otherwise nothing to do.",
     ),
 }
+SHEET_FIXES["unknown_layout"] = (
+    "该工作表的表格未被识别，其中的数据没有载入。如需报送，请按模板的表头整理后重新报送；否则无需处理。",
+    "The table on this sheet was not recognised and its data was not loaded. If it is to be "
+    "submitted, arrange it with the template's headers and resubmit; otherwise nothing to do.",
+)
+#: sheets a template is expected to carry (说明页、封面、空表): ignored without a warning
+BENIGN_SHEETS = frozenset({"instructions", "cover", "empty"})
 SHEET_FIX_OTHER = (
     "该工作表未被读取。如其中有需要报送的数据，请按模板整理成普通工作表后重新报送；否则无需处理。",
     "This sheet was not read. If it holds data to submit, arrange it as an ordinary worksheet "
@@ -445,6 +452,8 @@ def _file_rows(
         )
     for ignored in _ignored_sheets(f["sheets_ignored"]):
         why = str(ignored.get("why") or "")
+        if why in BENIGN_SHEETS:
+            continue
         rows.append(
             FeedbackRow(
                 "warning",
