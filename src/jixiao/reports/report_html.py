@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from jixiao.reports.charts import FONT_PATH
 from jixiao.reports.model import Report, fmt
-from jixiao.reports.safety import is_number, neutralise
+from jixiao.reports.safety import clean_text, is_number, neutralise
 
 
 @cache
@@ -94,7 +94,8 @@ def render_report_html(report: Report, generated_at: datetime) -> str:
         report=report,
         font_b64=FONT_PLACEHOLDER,
         generated_at=generated_at.isoformat(timespec="seconds"),
-        svg=lambda chart: Markup(chart.svg),  # noqa: S704 - matplotlib SVG, text as paths
+        # matplotlib SVG, text as paths; its comments repeat the chart title: cleaned
+        svg=lambda chart: Markup(clean_text(chart.svg)),  # noqa: S704
     )
     return html.replace(FONT_PLACEHOLDER, font_subset_base64(html))
 
