@@ -9,15 +9,32 @@
   parameterised insert.
 * A rejected file is copied byte for byte to ``quarantine/<sha256>/<original name>`` with a
   ``reason.json``; the other files still load.
-* With enough new files and idle CPUs (or ``workers=N``) the per-file scan, read and parse
-  run in a process pool (``forkserver``; :mod:`jixiao.ingest.prepare`); this process keeps the
-  one DuckDB writer and writes the files in the same order, with the same rows, as the
-  sequential path.
+* Per-file fault isolation (单个文件的故障隔离): whatever one file does, it is quarantined with
+  a reason and the run goes on. By default the per-file scan, read and parse run in a
+  worker process (``forkserver``; :mod:`jixiao.ingest.prepare`) whose address space is capped
+  (``Limits.max_worker_memory``) and which gets ``Limits.max_parse_seconds`` per file; a file
+  that exhausts either is ``resource_limit`` and the worker is replaced, never re-parsed in
+  this process. One worker per run (more with many new files and idle CPUs, or
+  ``workers=N``); ``workers=0`` parses in this process (tests): the pre-parse checks and the
+  catch-all (``parse_error``) still hold there. This process keeps the one DuckDB writer and
+  writes the files in the same order, with the same rows, either way; a write that fails for
+  one file (an Arrow/DuckDB data error) rolls back that file only and quarantines it.
+* One snapshot per file (快照): each regular inbox file is copied once to
+  ``settings.staging/<uuid>.<ext>``; the copy is hashed, parsed and quarantined, then
+  removed. A file whose size or mtime changes across ``Limits.stable_seconds`` (or whose
+  mtime is that recent) is ``skipped_unstable``: not loaded, not logged, taken next run.
+* Symlinks and other non-regular inbox entries (FIFO, device) are never followed or opened:
+  they are logged as ``symlink`` / ``unreadable_file`` quarantine entries without a copy, as
+  are files that cannot be read (permissions). Names whose bytes are not UTF-8 load: the
+  snapshot has a safe name, ``load_log`` gets a printable one (U+FFFD for the bad bytes)
+  and the quarantine copy keeps the original bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import itertools
 import json
@@ -26,8 +43,11 @@ import multiprocessing
 import os
 import re
 import shutil
+import stat as stat_mod
+import time
 import unicodedata
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,8 +59,17 @@ import duckdb
 import pyarrow as pa
 
 from jixiao.config import Settings
+from jixiao.ingest import worker
 from jixiao.ingest.errors import Rejection
-from jixiao.ingest.prepare import Context, Prepared, fill_column, prepare_file, to_arrow
+from jixiao.ingest.prepare import (
+    Context,
+    Prepared,
+    fill_column,
+    parse_error,
+    prepare_file,
+    resource_limit,
+    to_arrow,
+)
 from jixiao.ingest.security import DEFAULT_LIMITS, Limits, assert_defusedxml
 
 log = logging.getLogger(__name__)
@@ -62,7 +91,7 @@ _IGNORED_NAMES = (".", "~$")
 # DuckDB connection); the server imports the readers once (jixiao.ingest.worker) for all.
 _START_METHOD = "forkserver"
 _PRELOAD = ["__main__", "jixiao.ingest.worker"]
-POOL_MIN_FILES = 32  # fewer new files: worker start-up (~1-1.5 s) costs more than it saves
+POOL_MIN_FILES = 32  # fewer new files: one worker (more start-ups cost more than they save)
 __all__ = ["DATA_TABLES", "FileResult", "IngestSummary", "discover", "ingest_files", "to_arrow"]
 
 
@@ -72,7 +101,7 @@ class FileResult:
 
     file: str
     sha256: str
-    status: str  # loaded | skipped_unchanged | duplicate | quarantined
+    status: str  # loaded | skipped_unchanged | duplicate | quarantined | skipped_unstable
     layout: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -115,6 +144,10 @@ class IngestSummary:
         return self._count("quarantined")
 
     @property
+    def files_skipped_unstable(self) -> int:
+        return self._count("skipped_unstable")
+
+    @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)
 
@@ -132,6 +165,7 @@ class IngestSummary:
             "files_skipped_unchanged": self.files_skipped_unchanged,
             "files_duplicate": self.files_duplicate,
             "files_quarantined": self.files_quarantined,
+            "files_skipped_unstable": self.files_skipped_unstable,
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
@@ -152,15 +186,31 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def printable_name(name: str) -> str:
+    """``name`` as printable text: bytes that are not UTF-8 (kept by :func:`os.fsdecode` as
+    surrogates) become U+FFFD (可显示的文件名)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _identity_hash(kind: str, path: Path, st: os.stat_result | None) -> str:
+    """A stand-in file_hash for an entry whose bytes are never read (symlink, FIFO, unreadable):
+    the same entry gets the same value, so it is logged once, not every night."""
+    h = hashlib.sha256(f"jixiao:{kind}\0".encode())
+    h.update(os.fsencode(path.name))
+    if st is not None:
+        h.update(f"\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    if kind == "symlink":
+        with contextlib.suppress(OSError):
+            h.update(b"\0" + os.fsencode(os.readlink(path)))
+    return h.hexdigest()
+
+
 def _inbox_files(settings: Settings) -> list[Path]:
+    """Every inbox entry (symlinks and FIFOs too: they are logged, never followed)."""
     if not settings.inbox.exists():
         return []
     return in_arrival_order(
-        [
-            p
-            for p in settings.inbox.iterdir()
-            if p.is_file() and not p.name.startswith(_IGNORED_NAMES)
-        ]
+        [p for p in settings.inbox.iterdir() if not p.name.startswith(_IGNORED_NAMES)]
     )
 
 
@@ -181,9 +231,13 @@ def order_key(path: Path) -> tuple[int, int, int, str]:
     whether the name marks a copy ("…- 副本", "… - Copy", "…(1)"): an original comes before
     its copies; then the name.
     """
-    st = path.stat()
     stem = unicodedata.normalize("NFKC", path.name.rsplit(".", 1)[0])
-    return (int(st.st_ctime), st.st_mtime_ns, 1 if _COPY_MARKERS.search(stem) else 0, path.name)
+    copy = 1 if _COPY_MARKERS.search(stem) else 0
+    try:
+        st = path.lstat()  # a symlink's own times: its target is never looked at
+    except OSError:
+        return (0, 0, copy, path.name)
+    return (int(st.st_ctime), st.st_mtime_ns, copy, path.name)
 
 
 def in_arrival_order(paths: list[Path]) -> list[Path]:
@@ -217,7 +271,11 @@ def _seen(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 
 
 def discover(settings: Settings) -> list[Path]:
-    """Inbox files whose SHA-256 has not been loaded or quarantined yet (发现新文件)."""
+    """Inbox files whose SHA-256 has not been loaded or quarantined yet (发现新文件).
+
+    Never raises for one entry: a symlink, FIFO or a file that cannot be read is returned
+    (the load logs it once as a quarantine entry) unless that entry was logged before.
+    """
     files = _inbox_files(settings)
     if not settings.warehouse.exists():
         return files
@@ -229,11 +287,33 @@ def discover(settings: Settings) -> list[Path]:
         seen = _seen(con) if exists and exists[0] else {}
     out, batch = [], set()
     for p in files:
-        h = sha256_file(p)
-        if h not in seen and h not in batch:
+        h = _discover_hash(p)
+        if h is None or (h not in seen and h not in batch):
             out.append(p)
-            batch.add(h)
+            if h is not None:
+                batch.add(h)
     return out
+
+
+def _discover_hash(path: Path) -> str | None:
+    """The hash :meth:`_Loader.plan` will give ``path`` (None: vanished, let the load say)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    if stat_mod.S_ISLNK(st.st_mode):
+        return _identity_hash("symlink", path, st)
+    if not stat_mod.S_ISREG(st.st_mode):
+        return _identity_hash("special", path, st)
+    h = hashlib.sha256()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return _identity_hash("unreadable", path, st)
+    return h.hexdigest()
 
 
 def ingest_files(
@@ -244,10 +324,12 @@ def ingest_files(
 ) -> IngestSummary:
     """Load ``paths`` (default: every inbox file) into ``settings.warehouse`` (载入文件).
 
-    ``workers``: processes that scan, read and parse files in parallel. ``None`` (auto) uses
-    one per CPU only for at least :data:`POOL_MIN_FILES` new files on a machine with idle
-    CPUs (load average at least 1.5 below the CPU count), else stays in this process; 0 or 1
-    always stays in this process. The rows written are the same either way.
+    ``workers``: parse worker processes. ``None`` (default, the nightly and ``jixiao
+    ingest``): isolated workers with the per-file memory and time budget of ``limits``, one
+    per run, or one per CPU for at least :data:`POOL_MIN_FILES` new files on a machine with
+    idle CPUs (load average at least 1.5 below the CPU count). ``N`` >= 1: at most N isolated
+    workers. 0: parse in this process (no memory/time budget; the pre-parse checks and the
+    catch-all still apply). The rows written are the same either way.
     """
     assert_defusedxml()
     settings.ensure()
@@ -255,36 +337,118 @@ def ingest_files(
         in_arrival_order([Path(p) for p in paths]) if paths is not None else _inbox_files(settings)
     )
     summary = IngestSummary()
+    pool: _Pool | None = None
     with duckdb.connect(str(settings.warehouse)) as con:
         ensure_raw_schema(con)
         loader = _Loader(settings, con, limits)
-        plan = loader.plan(files)
-        todo = sum(1 for item in plan if item.skip is None)
-        n = _worker_count(workers, todo)
-        summary.files.extend(loader.run_pooled(plan, n) if n > 1 else loader.run(plan))
+        try:
+            if workers != 0 and files:
+                pool = _Pool(1, limits)  # starts its worker while the files are snapshotted
+            plan = loader.plan(files)
+            todo = sum(1 for item in plan if item.parse)
+            n = _worker_count(workers, todo)
+            if pool is not None and n == 0:
+                pool.close()
+                pool = None
+            elif pool is not None and n > 1:
+                pool.close()
+                pool = _Pool(n, limits)
+            summary.files.extend(loader.run_pooled(plan, pool) if pool else loader.run(plan))
+        finally:
+            if pool is not None:
+                pool.close()
+            loader.drop_snapshots()
     return summary
 
 
 def _worker_count(workers: int | None, todo: int) -> int:
-    """Pool size for ``todo`` new files: 0 means stay in this process."""
+    """Isolated parse workers for ``todo`` new files: 0 means parse in this process."""
+    if todo < 1 or workers == 0:
+        return 0
     if workers is None:
         cpus = len(os.sched_getaffinity(0))
         idle = cpus - os.getloadavg()[0]
         if todo < POOL_MIN_FILES or idle < 1.5:
-            return 0  # a busy machine gains nothing from more processes (docs/benchmarks.md)
+            return 1  # a busy machine gains nothing from more processes (docs/benchmarks.md)
         workers = min(cpus, 8)
-    if workers <= 1 or todo < 2:
-        return 0
-    return min(workers, todo)
+    return max(1, min(workers, todo))
+
+
+class _Pool:
+    """Isolated parse workers (``forkserver``), each with the memory cap of ``limits``.
+
+    :meth:`replace` kills the workers and starts new ones: after a worker died (the pool is
+    broken) or a file ran out of time (its worker is still busy).
+    """
+
+    def __init__(self, size: int, limits: Limits) -> None:
+        self.size = size
+        self.limits = limits
+        self.replaced = 0
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        mp = multiprocessing.get_context(_START_METHOD)
+        mp.set_forkserver_preload(_PRELOAD)
+        ex = ProcessPoolExecutor(
+            max_workers=self.size,
+            mp_context=mp,
+            initializer=worker.init_worker,
+            initargs=(self.limits.max_worker_memory,),
+        )
+        ex.submit(worker.ready)  # start a worker now (it overlaps the snapshot copies)
+        return ex
+
+    def submit(self, item: _Planned, context: Context, columns: Any) -> Future[Prepared]:
+        assert item.snapshot is not None
+        return self.executor.submit(
+            prepare_file, item.snapshot, item.meta, self.limits, context, columns
+        )
+
+    def replace(self) -> None:
+        self._kill()
+        self.executor = self._start()
+        self.replaced += 1
+
+    def _kill(self) -> None:
+        # a worker still busy past its time would make shutdown() wait for it: kill first
+        # (ProcessPoolExecutor has no public kill; _processes is its pid -> Process map)
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
+            if proc.is_alive():
+                proc.kill()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self._kill()
 
 
 @dataclass
 class _Planned:
-    """One file of the run: its identity and, if it needs no parsing, why (计划)."""
+    """One inbox entry of the run: its identity and what to do with it (计划).
+
+    ``skip``: ``skipped_unchanged`` | ``duplicate`` | ``skipped_unstable`` (no parsing);
+    ``problem``: a quarantine entry without a copy (symlink, FIFO, unreadable file);
+    otherwise ``snapshot`` is the copy to parse (``parse`` is True).
+    """
 
     path: Path
     meta: dict[str, Any]
-    skip: str | None  # skipped_unchanged | duplicate | None (to be loaded)
+    skip: str | None = None
+    snapshot: Path | None = None
+    problem: Rejection | None = None
+
+    @property
+    def parse(self) -> bool:
+        return self.skip is None and self.problem is None
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["file_name"])
+
+
+_SAFE_EXT = re.compile(r"\.[A-Za-z0-9]{1,8}")
+_SNAPSHOT_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,8}")
+_COPY_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 
 
 class _Loader:
@@ -298,7 +462,8 @@ class _Loader:
         self.last_at: dt.datetime | None = None
         self.columns = _table_columns(con)
         self._ctx: Context | None = None
-        self._pool_broken = False
+        self._snapshots: list[Path] = []
+        self._drop_stale_snapshots()
 
     def _now(self) -> dt.datetime:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -307,101 +472,255 @@ class _Loader:
         self.last_at = now
         return now
 
+    # ------------------------------------------------------------------ plan
     def plan(self, files: list[Path]) -> list[_Planned]:
-        """Hash every file and decide, in order, which are new (exactly once, 仅一次).
+        """Snapshot and hash every file, then decide in order which are new (仅一次).
 
         A hash seen before (in the warehouse or earlier in this batch) under the same name
-        is ``skipped_unchanged``, under another name a ``duplicate``.
+        is ``skipped_unchanged``, under another name a ``duplicate``. A regular file is
+        copied once to the staging folder (hashed while copying); it must keep its size and
+        mtime across ``limits.stable_seconds`` (one wait per run, overlapping the copies)
+        or it is ``skipped_unstable``. Symlinks, FIFOs, devices and unreadable files become
+        quarantine entries without a copy; none of them raises.
         """
+        started = time.monotonic()
+        items = [
+            self._snapshot(path, signal)
+            for path, signal in zip(files, order_signals(files), strict=True)
+        ]
+        self._wait_until_stable(items, started)
         seen = {h: set(names) for h, names in self.seen.items()}
-        out = []
-        for path, signal in zip(files, order_signals(files), strict=True):
-            digest = sha256_file(path)
-            stat = path.stat()
-            meta = {
-                "file_hash": digest,
-                "file_name": path.name,
-                "file_size_bytes": stat.st_size,
-                "received_at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(
-                    tzinfo=None
-                ),
-                "arrived_at": dt.datetime.fromtimestamp(stat.st_ctime, dt.UTC).replace(tzinfo=None),
-                "order_signal": signal,
-            }
-            skip = None
-            if digest in seen:
-                skip = "skipped_unchanged" if path.name in seen[digest] else "duplicate"
-            seen.setdefault(digest, set()).add(path.name)
-            out.append(_Planned(path, meta, skip))
-        return out
+        for item in items:
+            if item.skip is not None:
+                continue
+            digest, name = item.meta["file_hash"], item.name
+            if digest in seen:  # also a symlink or unreadable entry logged on an earlier run
+                item.skip = "skipped_unchanged" if name in seen[digest] else "duplicate"
+                item.problem = None
+                self._drop(item)
+            seen.setdefault(digest, set()).add(name)
+        return items
 
+    def _snapshot(self, path: Path, signal: str | None) -> _Planned:
+        name = printable_name(path.name)
+        try:
+            st = path.lstat()
+        except FileNotFoundError:  # gone since it was listed: nothing to do this run
+            return _Planned(path, {"file_name": name, "file_hash": ""}, skip="skipped_unstable")
+        except OSError as exc:
+            return self._problem(path, name, None, "unreadable", exc)
+        meta = _meta(name, st, signal)
+        if stat_mod.S_ISLNK(st.st_mode):
+            return self._problem(path, name, st, "symlink", None, meta)
+        if not stat_mod.S_ISREG(st.st_mode):
+            return self._problem(path, name, st, "special", None, meta)
+        ext = path.suffix.lower() if _SAFE_EXT.fullmatch(path.suffix) else ".bin"
+        target = self.settings.staging / f"{uuid.uuid4().hex}{ext}"
+        h = hashlib.sha256()
+        try:
+            fd = os.open(path, _COPY_FLAGS)  # never a symlink swapped in, never a FIFO's wait
+            with os.fdopen(fd, "rb") as src:
+                if not stat_mod.S_ISREG(os.fstat(src.fileno()).st_mode):
+                    return self._problem(path, name, st, "special", None, meta)
+                self._snapshots.append(target)
+                with target.open("wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        h.update(chunk)
+                        dst.write(chunk)
+        except (PermissionError, IsADirectoryError) as exc:
+            return self._problem(path, name, st, "unreadable", exc, meta)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise  # the staging disk is full: the run fails, the file is not at fault
+            return self._problem(path, name, st, "unreadable", exc, meta)
+        meta["file_hash"] = h.hexdigest()
+        item = _Planned(path, meta, snapshot=target)
+        item.meta["_stat"] = (st.st_size, st.st_mtime_ns, target.stat().st_size)
+        return item
+
+    def _wait_until_stable(self, items: list[_Planned], started: float) -> None:
+        """Second stat ``stable_seconds`` after the first; a file that changed (or whose
+        mtime is that recent, or whose copy has another size) is ``skipped_unstable``."""
+        candidates = [
+            i
+            for i in items
+            if i.parse and i.meta["file_hash"] not in self.seen and "_stat" in i.meta
+        ]
+        interval = self.limits.stable_seconds
+        if not candidates or interval <= 0:
+            for i in items:
+                i.meta.pop("_stat", None)
+            return
+        remaining = interval - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        now_ns = time.time_ns()
+        for item in items:
+            first = item.meta.pop("_stat", None)
+            if first is None or item not in candidates:
+                continue
+            size, mtime_ns, copied = first
+            try:
+                st = item.path.lstat()
+                second = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                second = None
+            if second != (size, mtime_ns) or copied != size or now_ns - mtime_ns < interval * 1e9:
+                log.warning("ingest: %s is still being written; left for the next run", item.name)
+                item.skip = "skipped_unstable"
+                self._drop(item)
+
+    def _problem(
+        self,
+        path: Path,
+        name: str,
+        st: os.stat_result | None,
+        kind: str,
+        exc: BaseException | None,
+        meta: dict[str, Any] | None = None,
+    ) -> _Planned:
+        meta = dict(meta or _meta(name, st, None))
+        meta["file_hash"] = _identity_hash(kind, path, st)
+        return _Planned(path, meta, problem=_entry_rejection(kind, name, path, exc))
+
+    def _drop(self, item: _Planned) -> None:
+        if item.snapshot is not None:
+            item.snapshot.unlink(missing_ok=True)
+            item.snapshot = None
+
+    def drop_snapshots(self) -> None:
+        """Remove every snapshot this run made (at the end, whatever happened)."""
+        for p in self._snapshots:
+            p.unlink(missing_ok=True)
+        self._snapshots.clear()
+
+    def _drop_stale_snapshots(self) -> None:
+        """Snapshots left by a run that was killed (only one ingest writes at a time)."""
+        if self.settings.staging.exists():
+            for p in self.settings.staging.iterdir():
+                if _SNAPSHOT_NAME.fullmatch(p.name) and p.is_file():
+                    p.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ run
     def run(self, plan: list[_Planned]) -> Iterator[FileResult]:
         """Every planned file in order, parsed in this process (顺序载入)."""
         for item in plan:
-            if item.skip is not None:
-                yield self._skip(item)
+            if not item.parse:
+                yield self._no_parse(item)
             else:
-                yield self._write(item.path, self._prepare_here(item))
+                yield self._write(item, self._prepare_here(item))
 
-    def run_pooled(self, plan: list[_Planned], workers: int) -> Iterator[FileResult]:
-        """Like :meth:`run`, with scan/read/parse in ``workers`` processes (并行解析).
+    def run_pooled(self, plan: list[_Planned], pool: _Pool) -> Iterator[FileResult]:
+        """Like :meth:`run`, with scan/read/parse in isolated workers (隔离进程解析).
 
-        At most ``2 x workers`` files are in flight; results are written in plan order.
+        At most ``2 x workers`` files are in flight; results are written in plan order. A
+        worker that dies or a file over its time makes the pool be replaced; the file is
+        quarantined as ``resource_limit`` (after a dead worker, once the file alone killed a
+        fresh worker: the others in flight were innocent and are parsed again in a worker).
         """
-        new = [item for item in plan if item.skip is None]
-        log.info("ingest: parsing %d files in a pool of %d workers", len(new), workers)
-        todo = iter(new)
-        pending: dict[int, Future[Prepared]] = {}
-        mp = multiprocessing.get_context(_START_METHOD)
-        mp.set_forkserver_preload(_PRELOAD)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
-            try:
-                for item in plan:
-                    if item.skip is not None:
-                        yield self._skip(item)
-                        continue
-                    self._top_up(pool, todo, pending, 2 * workers)
-                    future = pending.pop(id(item), None)
-                    yield self._write(item.path, self._collect(item, future))
-            finally:
-                for f in pending.values():
-                    f.cancel()
+        todo: deque[_Planned] = deque(item for item in plan if item.parse)
+        log.info("ingest: parsing %d files in %d isolated worker(s)", len(todo), pool.size)
+        pending: dict[int, tuple[_Planned, Future[Prepared]]] = {}
+        try:
+            for item in plan:
+                if not item.parse:
+                    yield self._no_parse(item)
+                    continue
+                self._top_up(pool, todo, pending, 2 * pool.size)
+                yield self._write(item, self._collect(pool, item, todo, pending))
+        finally:
+            for _item, f in pending.values():
+                f.cancel()
 
     def _top_up(
         self,
-        pool: ProcessPoolExecutor,
-        todo: Iterator[_Planned],
-        pending: dict[int, Future[Prepared]],
+        pool: _Pool,
+        todo: deque[_Planned],
+        pending: dict[int, tuple[_Planned, Future[Prepared]]],
         limit: int,
     ) -> None:
-        while not self._pool_broken and len(pending) < limit:
-            item = next(todo, None)
-            if item is None:
-                return
+        while todo and len(pending) < limit:
+            item = todo.popleft()
             try:
-                pending[id(item)] = pool.submit(
-                    prepare_file, item.path, item.meta, self.limits, self._context(), self.columns
-                )
+                pending[id(item)] = (item, pool.submit(item, self._context(), self.columns))
             except BrokenProcessPool:
-                self._pool_broken = True
+                todo.appendleft(item)
+                self._restart(pool, todo, pending)
+                return
 
-    def _collect(self, item: _Planned, future: Future[Prepared] | None) -> Prepared:
-        """The worker's result, or a parse here if the pool broke or the context changed."""
-        if future is None:
-            return self._prepare_here(item)
+    def _restart(
+        self,
+        pool: _Pool,
+        todo: deque[_Planned],
+        pending: dict[int, tuple[_Planned, Future[Prepared]]],
+    ) -> None:
+        """Replace the pool; the files in flight go back to the front of ``todo``."""
+        pool.replace()
+        todo.extendleft(reversed([item for item, _f in pending.values()]))
+        pending.clear()
+
+    def _collect(
+        self,
+        pool: _Pool,
+        item: _Planned,
+        todo: deque[_Planned],
+        pending: dict[int, tuple[_Planned, Future[Prepared]]],
+    ) -> Prepared:
+        """The worker's result for ``item``; never parsed in this process."""
+        entry = pending.pop(id(item), None)
+        if entry is None:  # the pool was replaced: it went back to todo
+            todo.remove(item)
+            return self._solo(pool, item, todo, pending)
         try:
-            prepared = future.result()
+            prepared = entry[1].result(timeout=self.limits.max_parse_seconds)
+        except TimeoutError:
+            log.warning("ingest: %s over its time budget; worker replaced", item.name)
+            self._restart(pool, todo, pending)
+            return Prepared(
+                meta=item.meta, rejection=resource_limit(item.name, self.limits, "time")
+            )
         except BrokenProcessPool:
-            log.warning("ingest worker pool broke; parsing %s in-process", item.path.name)
-            self._pool_broken = True
-            return self._prepare_here(item)
+            log.warning("ingest worker died while %s was in flight; retrying it alone", item.name)
+            self._restart(pool, todo, pending)
+            return self._solo(pool, item, todo, pending)
         if prepared.rejection is None and not prepared.context_still_valid(self._context()):
-            log.info("re-parsing %s: project context changed in this batch", item.path.name)
-            return self._prepare_here(item)
+            log.info("re-parsing %s: project context changed in this batch", item.name)
+            return self._solo(pool, item, todo, pending)
         return prepared
 
+    def _solo(
+        self,
+        pool: _Pool,
+        item: _Planned,
+        todo: deque[_Planned],
+        pending: dict[int, tuple[_Planned, Future[Prepared]]],
+    ) -> Prepared:
+        """Parse ``item`` in a worker with nothing else submitted after it: a worker that
+        dies now died of this file (``resource_limit``)."""
+        if pending:  # earlier submissions may still run; a death is then ambiguous: wait
+            for _i, f in pending.values():
+                try:
+                    f.result(timeout=self.limits.max_parse_seconds)
+                except Exception:
+                    self._restart(pool, todo, pending)
+                    break
+        try:
+            future = pool.submit(item, self._context(), self.columns)
+            return future.result(timeout=self.limits.max_parse_seconds)
+        except TimeoutError:
+            self._restart(pool, todo, pending)
+            return Prepared(
+                meta=item.meta, rejection=resource_limit(item.name, self.limits, "time")
+            )
+        except BrokenProcessPool:
+            self._restart(pool, todo, pending)
+            return Prepared(
+                meta=item.meta, rejection=resource_limit(item.name, self.limits, "died")
+            )
+
     def _prepare_here(self, item: _Planned) -> Prepared:
-        return prepare_file(item.path, item.meta, self.limits, self._context(), self.columns)
+        assert item.snapshot is not None
+        return prepare_file(item.snapshot, item.meta, self.limits, self._context(), self.columns)
 
     def _context(self) -> Context:
         """Department and name per project code from raw.projects (cached until it changes)."""
@@ -416,39 +735,56 @@ class _Loader:
             }
         return self._ctx
 
-    def _skip(self, item: _Planned) -> FileResult:
+    # ------------------------------------------------------------------ write
+    def _no_parse(self, item: _Planned) -> FileResult:
+        if item.problem is not None:
+            return self._quarantine(item, item.problem)
         assert item.skip is not None
-        result = FileResult(file=item.path.name, sha256=item.meta["file_hash"], status=item.skip)
-        self._write_log(item.meta, result, self._now())
+        result = FileResult(file=item.name, sha256=item.meta["file_hash"], status=item.skip)
+        if item.skip != "skipped_unstable":  # not logged: the next run takes it as new
+            self._write_log(item.meta, result, self._now())
         return result
 
-    def _write(self, path: Path, prepared: Prepared) -> FileResult:
-        if prepared.rejection is not None:
-            return self._quarantine(path, prepared.meta, prepared.rejection)
-        result = self._load(prepared)
-        self.seen.setdefault(prepared.meta["file_hash"], set()).add(path.name)
-        if prepared.has_projects:
-            self._ctx = None
-        return result
+    def _write(self, item: _Planned, prepared: Prepared) -> FileResult:
+        try:
+            if prepared.rejection is not None:
+                return self._quarantine(item, prepared.rejection)
+            try:
+                result = self._load(prepared)
+            except (duckdb.IOException, OSError, MemoryError):
+                raise  # the disk or the machine, not this file: the run fails
+            except Exception as exc:  # an Arrow/DuckDB data error: this file only
+                log.exception("ingest: writing %s failed; quarantined", item.name)
+                return self._quarantine(item, parse_error(item.name, exc, stage="write"))
+            self.seen.setdefault(prepared.meta["file_hash"], set()).add(item.name)
+            if prepared.has_projects:
+                self._ctx = None
+            return result
+        finally:
+            self._drop(item)
 
-    def _quarantine(self, path: Path, meta: dict[str, Any], rej: Rejection) -> FileResult:
-        """Copy the file byte for byte with reason.json; log it (隔离)."""
-        folder = self.settings.quarantine / meta["file_hash"]
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
-        shutil.copyfile(path, target)
+    def _quarantine(self, item: _Planned, rej: Rejection) -> FileResult:
+        """Copy the snapshot byte for byte under the original name, with reason.json; log it
+        (隔离). An entry that cannot be copied (symlink, FIFO, unreadable) is only logged."""
+        meta = item.meta
         loaded_at = self._now()
-        reason = {
-            **rej.to_dict(),
-            "file": path.name,
-            "sha256": meta["file_hash"],
-            "quarantined_at": loaded_at.isoformat() + "Z",
-        }
-        (folder / "reason.json").write_text(
-            json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        target: Path | None = None
+        if item.snapshot is not None:
+            folder = self.settings.quarantine / meta["file_hash"]
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / item.path.name  # the original bytes of the name
+            shutil.copyfile(item.snapshot, target)
+            reason = {
+                **rej.to_dict(),
+                "file": item.name,
+                "sha256": meta["file_hash"],
+                "quarantined_at": loaded_at.isoformat() + "Z",
+            }
+            (folder / "reason.json").write_text(
+                json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
         result = FileResult(
-            file=path.name,
+            file=item.name,
             sha256=meta["file_hash"],
             status="quarantined",
             reason_code=rej.reason_code,
@@ -456,7 +792,8 @@ class _Loader:
             message_en=rej.message_en,
             sheet=rej.sheet,
             cell=rej.cell,
-            quarantine_path=str(target),
+            quarantine_path=printable_name(str(target)) if target is not None else None,
+            order_signal=meta.get("order_signal"),
         )
         self.con.begin()
         try:
@@ -465,8 +802,8 @@ class _Loader:
         except Exception:
             self.con.rollback()
             raise
-        self.seen.setdefault(meta["file_hash"], set()).add(path.name)
-        log.warning("quarantined %s: %s", path.name, rej.message_en)
+        self.seen.setdefault(meta["file_hash"], set()).add(item.name)
+        log.warning("quarantined %s: %s", item.name, rej.message_en)
         return result
 
     def _load(self, prepared: Prepared) -> FileResult:
@@ -538,6 +875,64 @@ class _Loader:
         Positional: :func:`to_arrow` builds the columns in the table's own order.
         """
         self.con.from_arrow(arrow).insert_into(f"raw.{table}")
+
+
+def _meta(name: str, st: os.stat_result | None, signal: str | None) -> dict[str, Any]:
+    """The load_log identity of one entry (hash filled in by the caller)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def at(ts: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).replace(tzinfo=None)
+
+    return {
+        "file_hash": "",
+        "file_name": name,
+        "file_size_bytes": st.st_size if st is not None else 0,
+        "received_at": at(st.st_mtime) if st is not None else now,
+        "arrived_at": at(st.st_ctime) if st is not None else now,
+        "order_signal": signal,
+    }
+
+
+def _entry_rejection(kind: str, name: str, path: Path, exc: BaseException | None) -> Rejection:
+    """Why an inbox entry was not even copied: a symlink, a FIFO/device, an unreadable file."""
+    if kind == "symlink":
+        try:
+            target = printable_name(os.readlink(path))
+        except OSError:
+            target = "?"
+        return Rejection(
+            "symlink",
+            f"收件箱中的「{name}」是符号链接（快捷方式），不会跟随打开，也没有复制到隔离区；"
+            "请把工作簿文件本身（不是链接）放入收件箱",
+            f"'{name}' in the inbox is a symbolic link (to {target}); it is never followed or "
+            "opened and nothing was copied to quarantine; put the workbook file itself, not a "
+            "link, in the inbox",
+            file=name,
+            expected="普通的 .xlsx 文件 / a regular .xlsx file",
+        )
+    if kind == "special":
+        return Rejection(
+            "unreadable_file",
+            f"收件箱中的「{name}」不是普通文件（命名管道、设备或其他特殊文件），未打开，也没有复制"
+            "到隔离区；请放入普通的 .xlsx 工作簿文件",
+            f"'{name}' in the inbox is not a regular file (a FIFO, device or other special "
+            "file); it was not opened and nothing was copied to quarantine; put a regular .xlsx "
+            "workbook file in the inbox",
+            file=name,
+            expected="普通的 .xlsx 文件 / a regular .xlsx file",
+        )
+    why = f"{type(exc).__name__}: {exc}" if exc is not None else "?"
+    return Rejection(
+        "unreadable_file",
+        f"文件「{name}」无法读取（权限不足或磁盘错误），因此也无法复制到隔离区；请让管理员检查"
+        "这个文件的读取权限（载入程序须可读），或重新上传该文件",
+        f"the file '{name}' cannot be read ({why}), so no copy could be put in quarantine; "
+        "have an administrator check its permissions (the loader must be able to read it) "
+        "or upload the file again",
+        file=name,
+        expected="载入程序可读的文件 / a file the loader can read",
+    )
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:

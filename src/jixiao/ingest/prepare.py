@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jixiao.ingest.errors import FileRejected, Rejection
+from jixiao.ingest.errors import FileRejected, Rejection, RowRejection
 from jixiao.ingest.layouts import extract
 from jixiao.ingest.layouts.common import Extracted
 from jixiao.ingest.security import Limits, check_file
@@ -73,19 +73,72 @@ def prepare_file(
 ) -> Prepared:
     """Scan, read and parse ``path`` into Arrow tables (扫描、读取、解析单个文件).
 
-    A :class:`FileRejected` becomes ``Prepared.rejection``; any other exception propagates.
+    ``path`` may be a snapshot with a made-up name: messages name ``meta["file_name"]``.
+    A :class:`FileRejected` becomes ``Prepared.rejection``; so does any other exception
+    (``parse_error``: the file, not the run, fails) and running out of memory
+    (``resource_limit``, the worker's address-space limit). Never raises for a file's content.
     """
+    name = str(meta.get("file_name") or path.name)
     seen: set[str] = set()
     try:
         report = check_file(path, limits)
-        workbook = read_workbook(path, report=report)
+        workbook = read_workbook(path, display_name=name, report=report)
         extracted = extract(workbook, context, lookups=seen)
+        deps, names = context.get("departments", {}), context.get("names", {})
+        prepared = _to_prepared(meta, extracted, columns)
     except FileRejected as exc:
-        return Prepared(meta=meta, rejection=exc.with_file(path.name).rejection)
-    deps, names = context.get("departments", {}), context.get("names", {})
-    prepared = _to_prepared(meta, extracted, columns)
+        return Prepared(meta=meta, rejection=exc.with_file(name).rejection)
+    except MemoryError:
+        return Prepared(meta=meta, rejection=resource_limit(name, limits, "memory"))
+    except Exception as exc:  # any reader bug or library error: this file only (隔离)
+        return Prepared(meta=meta, rejection=parse_error(name, exc))
     prepared.lookups = {k: (deps.get(k), names.get(k)) for k in seen}
     return prepared
+
+
+def parse_error(file: str, exc: BaseException, stage: str = "parse") -> Rejection:
+    """The ``parse_error`` rejection for an unexpected exception (意外错误，仅隔离此文件).
+
+    The exception's class and text go in the English message only; the Chinese one says
+    what happened and what to do.
+    """
+    what_zh = "解析" if stage == "parse" else "写入数据仓库"
+    what_en = "parsing" if stage == "parse" else "writing to the warehouse"
+    detail = str(exc).replace("\n", " ")[:300]
+    return Rejection(
+        "parse_error",
+        f"文件「{file}」在{what_zh}时发生意外错误，已隔离，其他文件照常载入；请把这个文件发给数据"
+        "组排查（不必修改后重报，除非数据组要求）",
+        f"an unexpected error ({type(exc).__name__}: {detail}) occurred while {what_en} the "
+        f"file '{file}'; it was quarantined and the other files loaded. Send the file to the "
+        "data team",
+        file=file,
+        expected="可正常解析的工作簿 / a workbook the reader can parse",
+    )
+
+
+def resource_limit(file: str, limits: Limits, what: str) -> Rejection:
+    """The ``resource_limit`` rejection: memory (``what="memory"``), time or a dead worker."""
+    mib = limits.max_worker_memory // (1 << 20)
+    secs = f"{limits.max_parse_seconds:g}"
+    zh, en = {
+        "memory": (f"内存上限 {mib} MiB", f"the memory budget of {mib} MiB"),
+        "time": (f"时间上限 {secs} 秒", f"the time budget of {secs} s"),
+        "died": (
+            f"资源上限（内存 {mib} MiB / 时间 {secs} 秒），解析进程被终止",
+            f"the resource budget ({mib} MiB / {secs} s): the parsing process died",
+        ),
+    }[what]
+    return Rejection(
+        "resource_limit",
+        f"解析文件「{file}」超出单个文件的{zh}，已隔离；请检查是否有大片合并单元格、整列/整行格式"
+        "或大量空白行列，删除多余部分后另存为 .xlsx 再报送；如仍不行请发给数据组",
+        f"parsing the file '{file}' exceeded {en} for one file; it was quarantined. Remove "
+        "large merged areas, whole-column formatting or masses of empty rows/columns, save as "
+        ".xlsx and resubmit; if that does not help, send the file to the data team",
+        file=file,
+        expected=f"<= {mib} MiB, <= {secs} s",
+    )
 
 
 def _to_prepared(meta: dict[str, Any], ex: Extracted, columns: Columns) -> Prepared:
@@ -97,6 +150,7 @@ def _to_prepared(meta: dict[str, Any], ex: Extracted, columns: Columns) -> Prepa
     ]
     tables: dict[str, pa.Table] = {}
     for table, rows in ex.tables.items():
+        rows[:] = _in_range(table, rows, columns[table], ex.rejections)
         for r in rows:
             idx = r.pop("_submission", None)
             r["submission_id"] = sub_ids[idx] if idx is not None else None
@@ -118,6 +172,85 @@ def _to_prepared(meta: dict[str, Any], ex: Extracted, columns: Columns) -> Prepa
         sheets_ignored=ex.ignored,
         detections=ex.detections,
     )
+
+
+def decimal_bounds(duck_type: str) -> tuple[int, int] | None:
+    """(precision, scale) of a DECIMAL(p,s) column type, else None."""
+    t = duck_type.upper()
+    if not t.startswith("DECIMAL"):
+        return None
+    p, s = (int(x) for x in t[t.index("(") + 1 : -1].split(","))
+    return p, s
+
+
+def decimal_fits(value: Any, precision: int, scale: int) -> bool:
+    """True when ``value`` (None, int, float or Decimal) is finite and, rounded half-even to
+    ``scale`` places as :func:`to_arrow` stores it, fits DECIMAL(precision, scale)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return False
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(repr(value))
+        if not d.is_finite():
+            return False
+        q = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_EVEN)
+    except ArithmeticError:  # decimal.InvalidOperation: too many digits to quantize
+        return False
+    return abs(q) < Decimal(10) ** (precision - scale)
+
+
+def _in_range(
+    table: str,
+    rows: list[dict[str, Any]],
+    columns: list[tuple[str, str]],
+    rejections: list[RowRejection],
+) -> list[dict[str, Any]]:
+    """``rows`` without those holding a decimal that is not finite or does not fit its column;
+    each dropped row becomes a ``value_out_of_range`` rejection (数值范围检查，Arrow 之前).
+
+    The last line before Arrow: pyarrow raises ArrowInvalid for NaN, Infinity or a number
+    wider than DECIMAL(p,s), which would fail the whole file (or the run).
+    """
+    bounds = {c: b for c, t in columns if (b := decimal_bounds(t)) is not None}
+    if not bounds:
+        return rows
+    kept = []
+    for r in rows:
+        bad = next(
+            (
+                (c, r[c], b)
+                for c, b in bounds.items()
+                if c in r and not decimal_fits(r[c], b[0], b[1])
+            ),
+            None,
+        )
+        if bad is None:
+            kept.append(r)
+            continue
+        col, value, (p, sc) = bad
+        sheet, row = str(r.get("sheet_name") or ""), int(r.get("row_number") or 0)
+        cell = r.get("cell_ref") if isinstance(r.get("cell_ref"), str) else None
+        where_zh = f"工作表「{sheet}」第 {row} 行" + (f"（单元格 {cell}）" if cell else "")
+        where_en = f"sheet '{sheet}' row {row}" + (f" (cell {cell})" if cell else "")
+        limit = f"10^{p - sc}"
+        text = str(r.get("original_text") or value)
+        rejections.append(
+            RowRejection(
+                sheet=sheet,
+                row_number=row,
+                cell=cell,
+                reason_code="value_out_of_range",
+                expected=f"|{col}| < {limit}（DECIMAL({p},{sc})），有限数 / finite",
+                message_zh=f"{where_zh} 的 {col} 值 {text} 不是有限数或超出该列允许范围（绝对值"
+                f"须小于 {limit}，最多 {sc} 位小数）；请检查该单元格的数字和金额单位后重新报送",
+                message_en=f"{where_en}: {col} value {text} is not finite or out of the "
+                f"column's range (absolute value below {limit}, {sc} decimal places); check "
+                "the number and the amount unit in that cell and resubmit",
+                raw_values=[str(value)],
+            )
+        )
+    return kept
 
 
 def _rejected_row(meta: dict[str, Any], r: Any) -> dict[str, Any]:

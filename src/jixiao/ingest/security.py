@@ -59,7 +59,15 @@ class Limits:
     max_entries: int = 2000
     max_rows: int = 1_048_576
     max_cols: int = 16_384
-    max_cells: int = 20_000_000  # rows x columns of the used area
+    max_cells: int = 20_000_000  # rows x columns of the used area (and of one merged range)
+    #: address space a parse worker may add to what it had at start-up (bytes); the worker's
+    #: start-up address space (~1.4 GB virtual, ~75 MB resident: pyarrow's reserved arenas)
+    #: is not counted, so this is the parse's own budget
+    max_worker_memory: int = 1 << 30
+    max_parse_seconds: float = 120.0  # wall time one file may spend in a parse worker
+    #: two stats of an inbox file this far apart must agree (size, mtime) and its mtime must
+    #: be at least this old, or the file is still being written and waits for the next run
+    stable_seconds: float = 2.0
 
 
 DEFAULT_LIMITS = Limits()
@@ -76,6 +84,9 @@ class PackageReport:
     kind: str = "xlsx"
     #: sheet -> 0-based (row, col) of every numeric cell with a percent number format
     percent_cells: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    #: sheet -> (rows, cols) of the used area with every merged range, checked against the
+    #: caps: the reader never pads a grid beyond it (merge fill)
+    fill_extent: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def assert_defusedxml() -> None:
@@ -104,13 +115,71 @@ def sniff(path: Path) -> str:
         if _ole2_has_encryption_info(path):
             raise _encrypted_ooxml()
         return "ole2"
+    if not head:
+        raise FileRejected(
+            "empty_file",
+            "文件是空的（0 字节），没有任何内容；请重新从 Excel 保存为 .xlsx 后再报送",
+            "the file is empty (0 bytes); save the workbook again from Excel as .xlsx and resubmit",
+            expected="非空的 .xlsx 工作簿 / a non-empty .xlsx workbook",
+        )
+    kind = next((k for magic, k in _OTHER_MAGIC if head.startswith(magic)), None)
+    if kind is None and _looks_like_text(path):
+        raise FileRejected(
+            "csv_file",
+            "这是 CSV/文本文件，不是 Excel 工作簿；请用 Excel 打开它，另存为 Excel 工作簿"
+            "（.xlsx）后再报送",
+            "this is a CSV/text file, not an Excel workbook: open it in Excel and save as "
+            ".xlsx, then resubmit",
+            expected=".xlsx (Excel 工作簿 / Excel workbook)",
+        )
+    what_zh, what_en = kind or ("其他类型的文件", "another kind of file")
     raise FileRejected(
         "not_xlsx",
-        f"文件内容不是 xlsx 工作簿（开头字节 {head[:4].hex()}，应为 zip 504b0304）",
-        f"the file content is not an xlsx workbook (starts with {head[:4].hex()}, "
-        "expected zip 504b0304)",
+        f"文件内容不是 Excel 工作簿，而是{what_zh}（只是扩展名像表格）；请用 Excel 打开原表格，"
+        "另存为 Excel 工作簿（.xlsx）后再报送",
+        f"the file content is not an Excel workbook but {what_en} (it starts with bytes "
+        f"{head[:4].hex()}, not a zip or OLE2 header); open the original table in Excel, save "
+        "as .xlsx and resubmit",
         expected=".xlsx (Office Open XML, zip)",
     )
+
+
+#: file kinds that are not workbooks, by their first bytes (not mistaken for CSV text)
+_OTHER_MAGIC: tuple[tuple[bytes, tuple[str, str]], ...] = (
+    (b"%PDF-", ("PDF 文档", "a PDF document")),
+    (b"\x89PNG", ("PNG 图片", "a PNG image")),
+    (b"\xff\xd8\xff", ("JPEG 图片", "a JPEG image")),
+    (b"GIF8", ("GIF 图片", "a GIF image")),
+    (b"{\\rtf", ("RTF 文档", "an RTF document")),
+    (b"Rar!", ("RAR 压缩包", "a RAR archive")),
+    (b"7z\xbc\xaf", ("7z 压缩包", "a 7z archive")),
+    (b"\x1f\x8b", ("gzip 压缩包", "a gzip archive")),
+)
+_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def _looks_like_text(path: Path, size: int = 8192) -> bool:
+    """True when the file's start is text (UTF-8, GB18030 or UTF-16 with BOM): a CSV/TXT."""
+    import codecs
+
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            body = head[len(bom) :]
+            text = codecs.getincrementaldecoder(enc)(errors="replace").decode(body)
+            return bool(text) and not any(ord(ch) in _TEXT_CONTROLS for ch in text)
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    if any(b in _TEXT_CONTROLS for b in head):
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
 
 
 def _encrypted_ooxml() -> FileRejected:
@@ -150,8 +219,9 @@ def inspect_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageRepor
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FileRejected(
             "corrupt_zip",
-            f"zip 压缩包已损坏：{exc}",
-            f"corrupt zip archive: {exc}",
+            "文件已损坏（zip 压缩包不完整，可能是上传或复制时中断）；请在 Excel 中重新打开"
+            "并另存为 .xlsx 后再报送",
+            f"corrupt zip archive ({exc}); open it in Excel again, save as .xlsx and resubmit",
             expected="完整的 .xlsx 文件 / a complete .xlsx file",
         ) from exc
     with zf:
@@ -208,12 +278,33 @@ def _check_ratio(name: str, size: int, compressed: int, limits: Limits) -> None:
 
 
 def _check_package_kind(zf: zipfile.ZipFile, names: set[str]) -> None:
-    """Reject non-workbook zips, macros and external links."""
+    """Reject non-workbook zips (naming .xlsb and .ods), macros and external links."""
+    if "xl/workbook.bin" in names:
+        raise FileRejected(
+            "xlsb",
+            "这是 Excel 二进制工作簿（.xlsb），无法读取；请在 Excel 中打开，另存为 Excel 工作簿"
+            "（.xlsx）后再报送",
+            "this is an Excel binary workbook (.xlsb), which is not read; open it in Excel, "
+            "save as Excel workbook (.xlsx) and resubmit",
+            expected=".xlsx (Excel 工作簿 / Excel workbook)",
+        )
+    if _is_opendocument(zf, names):
+        raise FileRejected(
+            "ods",
+            "这是 OpenDocument 表格（.ods，WPS/LibreOffice 格式），无法读取；请另存为 Excel "
+            "工作簿（.xlsx）后再报送",
+            "this is an OpenDocument spreadsheet (.ods, from LibreOffice or WPS), which is not "
+            "read; save as Excel workbook (.xlsx) and resubmit",
+            expected=".xlsx (Excel 工作簿 / Excel workbook)",
+        )
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise FileRejected(
             "not_xlsx",
-            "zip 包不是 Excel 工作簿（缺少 [Content_Types].xml 或 xl/workbook.xml）",
-            "the zip is not an Excel workbook ([Content_Types].xml or xl/workbook.xml missing)",
+            "这是一个 zip 压缩包，但不是 Excel 工作簿；请用 Excel 打开原表格，另存为 Excel 工作簿"
+            "（.xlsx）后再报送",
+            "the file is a zip archive but not an Excel workbook ([Content_Types].xml or "
+            "xl/workbook.xml missing); open the original table in Excel, save as .xlsx and "
+            "resubmit",
             expected=".xlsx (Office Open XML)",
         )
     macro_parts = sorted(
@@ -241,6 +332,17 @@ def _check_package_kind(zf: zipfile.ZipFile, names: set[str]) -> None:
             "paste them as values and resubmit",
             expected="不含外部链接 / no external links",
         )
+
+
+def _is_opendocument(zf: zipfile.ZipFile, names: set[str]) -> bool:
+    """An OpenDocument package: a ``mimetype`` entry naming opendocument, or content.xml."""
+    if (
+        "mimetype" in names
+        and _small(zf, "mimetype", 1024)
+        and b"opendocument" in zf.read("mimetype")
+    ):
+        return True
+    return "content.xml" in names and "META-INF/manifest.xml" in names
 
 
 def _small(zf: zipfile.ZipFile, name: str, cap: int = 4 * 1024 * 1024) -> bool:
@@ -272,8 +374,10 @@ def _read_workbook_parts(zf: zipfile.ZipFile, names: set[str]) -> tuple[PackageR
             "xml_dtd"
             if "DTD" in type(exc).__name__ or "Entit" in type(exc).__name__
             else "corrupt_zip",
-            f"workbook.xml 无法安全解析：{exc}",
-            f"workbook.xml cannot be parsed safely: {exc}",
+            "workbook.xml 无法安全解析（已损坏或含不安全的 XML）；请在 Excel 中重新打开并"
+            "另存为 .xlsx 后再报送",
+            f"workbook.xml cannot be parsed safely ({exc}); open it in Excel again, save as .xlsx "
+            "and resubmit",
             expected="合法的 OOXML / valid OOXML",
         ) from exc
     for sheet in wb.iter(f"{_NS_MAIN}sheet"):
@@ -332,8 +436,8 @@ def _percent_styles(zf: zipfile.ZipFile, part: str) -> frozenset[int]:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise FileRejected(
             "corrupt_zip",
-            f"条目 {part} 已损坏：{exc}",
-            f"entry {part} is corrupt: {exc}",
+            f"条目 {part} 已损坏；请在 Excel 中重新打开并另存为 .xlsx 后再报送",
+            f"entry {part} is corrupt ({exc}); open it in Excel again, save as .xlsx and resubmit",
             expected="完整的 .xlsx / a complete .xlsx",
         ) from exc
     if not _PERCENT_HINT_RE.search(data):
@@ -365,8 +469,10 @@ def _percent_styles(zf: zipfile.ZipFile, part: str) -> frozenset[int]:
             "xml_dtd"
             if "DTD" in type(exc).__name__ or "Entit" in type(exc).__name__
             else "corrupt_zip",
-            f"{part} 无法安全解析：{exc}",
-            f"{part} cannot be parsed safely: {exc}",
+            f"{part} 无法安全解析（已损坏或含不安全的 XML）；请在 Excel 中重新打开并"
+            "另存为 .xlsx 后再报送",
+            f"{part} cannot be parsed safely ({exc}); open it in Excel again, save as .xlsx and "
+            "resubmit",
             expected="合法的 OOXML / valid OOXML",
             cell=part,
         ) from exc
@@ -449,8 +555,9 @@ def _scan_entry(
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise FileRejected(
             "corrupt_zip",
-            f"条目 {info.filename} 已损坏：{exc}",
-            f"entry {info.filename} is corrupt: {exc}",
+            f"条目 {info.filename} 已损坏；请在 Excel 中重新打开并另存为 .xlsx 后再报送",
+            f"entry {info.filename} is corrupt ({exc}); open it in Excel again, save as .xlsx "
+            "and resubmit",
             expected="完整的 .xlsx / a complete .xlsx",
         ) from exc
     if sheet is None or scan is None:
@@ -467,6 +574,7 @@ def _scan_entry(
             expected=f"<= {limits.max_rows} 行/rows, <= {limits.max_cols} 列/columns, "
             f"<= {limits.max_cells} 单元格/cells",
         )
+    report.fill_extent[sheet] = _check_merges(sheet, scan.merges, (rows, cols), limits)
     report.dimensions[sheet] = (scan.max_row, scan.max_col)
     if scan.has_formula:
         _check_formula_cache(zf, info, sheet)
@@ -487,14 +595,70 @@ _FORMULA_RES = (re.compile(rb"<f[\s>/]"), re.compile(rb":f[\s>/]"))
 _PROLOG_MAX = 64 * 1024
 
 
+_MERGE_RE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']"
+    rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?[\"']"
+)
+
+
+def _check_merges(
+    sheet: str,
+    merges: set[tuple[int, int, int, int]],
+    used: tuple[int, int],
+    limits: Limits,
+) -> tuple[int, int]:
+    """A merged range over the caps is ``absurd_dimensions`` before any grid is built (合并区域).
+
+    The reader fills each merged range with its anchor value: one range over millions of cells
+    (``A1000:XFD1048576`` in a 3 KB file) would otherwise grow the grid to gigabytes. Refused:
+    a range of more than ``max_cells`` cells, or one that makes the used area (``used``: rows,
+    columns) with every merged range exceed the caps. Returns that checked extent (rows,
+    columns), the most the reader may pad the grid to.
+    """
+    height, width = used
+    for r0, c0, r1, c1 in sorted(merges, key=lambda m: (-max(m[0], m[2]), -max(m[1], m[3]))):
+        rows, cols = abs(r1 - r0) + 1, abs(c1 - c0) + 1
+        top, right = max(height, r0, r1), max(width, c0, c1)
+        if (
+            top > limits.max_rows
+            or right > limits.max_cols
+            or rows * cols > limits.max_cells
+            or top * right > limits.max_cells
+        ):
+            ref = f"{_col_letters(c0)}{r0}:{_col_letters(c1)}{r1}"
+            raise FileRejected(
+                "absurd_dimensions",
+                f"工作表「{sheet}」的合并单元格 {ref} 覆盖 {rows} 行 × {cols} 列 = {rows * cols} "
+                f"个单元格（工作表因此扩展到 {top} 行 × {right} 列），超出上限 "
+                f"{limits.max_cells}；请在 Excel 中取消这个合并（或只合并表格内需要的单元格）后"
+                "再报送",
+                f"sheet '{sheet}' has a merged range {ref} over {rows} rows x {cols} columns = "
+                f"{rows * cols} cells (stretching the sheet to {top} rows x {right} columns), "
+                f"over the cap of {limits.max_cells} cells; unmerge it in Excel "
+                "(merge only the cells the table needs) and resubmit",
+                sheet=sheet,
+                cell=ref,
+                expected=f"合并区域及使用区域 <= {limits.max_cells} 单元格 / merged ranges and "
+                f"the used area within {limits.max_cells} cells",
+            )
+        height, width = top, right
+    return height, width
+
+
 class _SheetScan:
-    """Largest row/column referenced by a worksheet's XML, its dimension, formulas (工作表预扫)."""
+    """Largest row/column referenced by a worksheet's XML, its dimension, formulas and merged
+    ranges (工作表预扫)."""
 
     def __init__(self) -> None:
         self.max_row = self.max_col = self.dim_row = self.dim_col = 0
         self.has_formula = False
+        #: merged ranges as 1-based (row0, col0, row1, col1); a set: windows overlap
+        self.merges: set[tuple[int, int, int, int]] = set()
 
     def feed(self, window: bytes) -> None:
+        for a, b, c, d in _MERGE_RE.findall(window):
+            r0, c0 = int(b), _col_index(a)
+            self.merges.add((r0, c0, int(d), _col_index(c)) if c else (r0, c0, r0, c0))
         refs = _REF_RE.findall(window)
         if refs:
             letters, digits = zip(*refs, strict=True)
@@ -781,9 +945,7 @@ def inspect_xls(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageReport:
         doc = CompDoc(data, logfile=io.StringIO())
         names = {d.name.lower(): d.name for d in doc.dirlist}
     except Exception as exc:  # CompDocError, struct/index errors on a damaged directory
-        raise _unreadable_xls(
-            f"OLE2 复合文档已损坏：{exc}", f"corrupt OLE2 compound file: {exc}"
-        ) from exc
+        raise _unreadable_xls("OLE2 复合文档已损坏", f"corrupt OLE2 compound file: {exc}") from exc
     if "encryptioninfo" in names:
         raise _encrypted_ooxml()
     vba = sorted(names[n] for n in names.keys() & _VBA_STORAGES)
@@ -799,9 +961,7 @@ def inspect_xls(path: Path, limits: Limits = DEFAULT_LIMITS) -> PackageReport:
     try:
         stream = doc.get_named_stream("Workbook") if "workbook" in names else None
     except Exception as exc:
-        raise _unreadable_xls(
-            f"Workbook 数据流已损坏：{exc}", f"corrupt Workbook stream: {exc}"
-        ) from exc
+        raise _unreadable_xls("Workbook 数据流已损坏", f"corrupt Workbook stream: {exc}") from exc
     if stream is None:
         if "book" in names:
             raise _legacy_xls("Excel 5.0/95（BIFF5）", "Excel 5.0/95 (BIFF5)")
@@ -951,9 +1111,7 @@ def _xls_percent_cells(data: bytes, hidden: set[str]) -> dict[str, set[tuple[int
             file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
         )
     except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors on damaged records
-        raise _unreadable_xls(
-            f"BIFF 数据无法解析：{exc}", f"BIFF data cannot be parsed: {exc}"
-        ) from exc
+        raise _unreadable_xls("BIFF 数据无法解析", f"BIFF data cannot be parsed: {exc}") from exc
     try:
         formats = book.format_map
         percent = {
@@ -977,9 +1135,7 @@ def _xls_percent_cells(data: bytes, hidden: set[str]) -> dict[str, set[tuple[int
                 out[name] = cells
             book.unload_sheet(idx)
     except Exception as exc:
-        raise _unreadable_xls(
-            f"BIFF 数据无法解析：{exc}", f"BIFF data cannot be parsed: {exc}"
-        ) from exc
+        raise _unreadable_xls("BIFF 数据无法解析", f"BIFF data cannot be parsed: {exc}") from exc
     finally:
         book.release_resources()
     return out

@@ -108,15 +108,21 @@ def read_workbook(
                         }
                     )
                     continue
-                sheets.append(_read_sheet(wb, meta.name, report.percent_cells.get(meta.name)))
+                sheets.append(
+                    _read_sheet(
+                        wb,
+                        meta.name,
+                        report.percent_cells.get(meta.name),
+                        report.fill_extent.get(meta.name) or report.dimensions.get(meta.name),
+                    )
+                )
     except CalamineError as exc:
-        xls = report.kind == "xls"
         raise FileRejected(
             "unreadable",
-            f"工作簿无法读取：{exc}"
-            + ("；请在 Excel/WPS 中打开后另存为 .xlsx 再报送" if xls else ""),
+            "工作簿无法读取（文件已损坏或格式不受支持）"
+            + "；请在 Excel/WPS 中打开后另存为 .xlsx 再报送",
             f"the workbook cannot be read: {exc}"
-            + ("; open it in Excel or WPS, save as .xlsx and resubmit" if xls else ""),
+            + "; open it in Excel or WPS, save as .xlsx and resubmit",
             expected="可由 Excel 正常打开的 .xlsx / an .xlsx that Excel opens",
             file=name,
         ) from exc
@@ -124,15 +130,20 @@ def read_workbook(
 
 
 def _read_sheet(
-    wb: CalamineWorkbook, name: str, percent: set[tuple[int, int]] | None = None
+    wb: CalamineWorkbook,
+    name: str,
+    percent: set[tuple[int, int]] | None = None,
+    used: tuple[int, int] | None = None,
 ) -> Sheet:
+    """One sheet's grid; merged ranges filled, never beyond the used area (``used``: rows,
+    columns the safety scan saw cells in)."""
     cs = wb.get_sheet_by_name(name)
     rows: list[list[Any]] = cs.to_python(skip_empty_area=False)
     if percent:
         _show_percent(rows, percent)
     merged = list(cs.merged_cell_ranges or [])
     if merged:
-        _fill_merged(rows, merged)
+        _fill_merged(rows, merged, used)
     return Sheet(name=name, rows=rows, merged=merged)
 
 
@@ -158,10 +169,24 @@ def _show_percent(rows: list[list[Any]], cells: set[tuple[int, int]]) -> None:
 
 
 def _fill_merged(
-    rows: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    rows: list[list[Any]],
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    used: tuple[int, int] | None = None,
 ) -> None:
-    """Copy each merged range's anchor value into every cell of the range (padding the grid)."""
+    """Copy each merged range's anchor value into every cell of the range (padding the grid).
+
+    The padding never goes beyond the grid's own extent or ``used`` = (rows, columns), the
+    extent the safety scan checked against the caps (used area and merged ranges; for a .xls
+    its DIMENSIONS), whichever is larger: the part of a merged range outside is not filled (a
+    merge of ``A1000:XFD1048576`` in a small file would otherwise pad the grid to billions of
+    cells).
+    """
+    height = max(len(rows), used[0] if used else 0)
+    width = max(max((len(r) for r in rows), default=0), used[1] if used else 0)
     for (r0, c0), (r1, c1) in merged:
+        if r0 >= height or c0 >= width:
+            continue
+        r1, c1 = min(r1, height - 1), min(c1, width - 1)
         while len(rows) <= r1:
             rows.append([])
         anchor = rows[r0][c0] if c0 < len(rows[r0]) else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from jixiao.ingest.loader import ingest_files
 from jixiao.ingest.security import OLE2_MAGIC, Limits
 from jixiao.samples._xls import biff5_book, with_filepass, with_vba, xlsx_to_xls
 
+FAST = Limits(stable_seconds=0.1)
 GOOD_ROWS = [["P1", 2023, "2023-01-05", 10, None, "甲", "V1"]]
 HDR = ["项目编码", "年度", "支付日期", "支付金额（万元）", "资金来源", "收款单位", "凭证号"]
 
@@ -63,6 +65,32 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
 
     def text_file(dst: Path) -> None:
         dst.write_text("项目编码,金额\nP1,10\n", encoding="utf-8")
+
+    def gbk_csv(dst: Path) -> None:  # what Excel's "CSV" save writes on a Chinese Windows
+        dst.write_bytes("项目编码,支付金额（元）\r\nP1,10\r\n".encode("gbk"))
+
+    def empty(dst: Path) -> None:
+        dst.write_bytes(b"")
+
+    def pdf(dst: Path) -> None:
+        dst.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+
+    def xlsb(dst: Path) -> None:  # Excel binary workbook: a zip with xl/workbook.bin
+        rezip(
+            _good(tmp / "b0.xlsx"),
+            dst,
+            add={"xl/workbook.bin": b"\x83\x01\x00"},
+        )
+        data = dst.read_bytes()
+        dst.write_bytes(data.replace(b"xl/workbook.xml", b"xl/workbook.xm_"))
+
+    def ods(dst: Path) -> None:  # OpenDocument: mimetype first, content.xml
+        import zipfile
+
+        with zipfile.ZipFile(dst, "w") as z:
+            z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+            z.writestr("content.xml", "<office:document-content/>")
+            z.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
 
     def truncated(dst: Path) -> None:
         data = _good(tmp / "t.xlsx").read_bytes()
@@ -163,7 +191,12 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         )
 
     return {
-        "not_xlsx": (text_file, "not_xlsx", None),
+        "csv_text": (text_file, "csv_file", None),
+        "csv_gbk": (gbk_csv, "csv_file", None),
+        "empty": (empty, "empty_file", None),
+        "not_xlsx": (pdf, "not_xlsx", None),
+        "xlsb": (xlsb, "xlsb", None),
+        "ods": (ods, "ods", None),
         "corrupt_zip": (truncated, "corrupt_zip", None),
         "legacy_xls": (legacy, "legacy_xls", None),
         "xls_encrypted": (xls_encrypted, "encrypted", None),
@@ -201,7 +234,7 @@ def test_bad_file_is_quarantined_and_others_load(case: str, settings: Settings, 
     _good(settings.inbox / "good.xlsx")
     original = bad.read_bytes()
 
-    summary = ingest_files(settings)
+    summary = ingest_files(settings, limits=FAST)  # isolated worker (default), short wait
 
     by_name = {f.file: f for f in summary.files}
     assert by_name["good.xlsx"].status == "loaded"
@@ -215,6 +248,8 @@ def test_bad_file_is_quarantined_and_others_load(case: str, settings: Settings, 
     why = json.loads((qdir / "reason.json").read_text(encoding="utf-8"))
     assert why["reason_code"] == reason and why["file"] == bad.name
     assert why["message_zh"] and why["message_en"] and why["expected"]
+    # a clerk can act on it: no raw exception text or hex bytes in the Chinese message
+    assert not re.search(r"[A-Za-z]*(Error|Exception)\b|starts with|[0-9a-f]{8}", why["message_zh"])
     assert why["sheet"] == sheet
     # the good file's row is in, the bad file left no data rows, the log has both
     assert query("select count(*), min(file_name) from raw.payments") == [(1, "good.xlsx")]
@@ -224,7 +259,7 @@ def test_bad_file_is_quarantined_and_others_load(case: str, settings: Settings, 
     ) == [("quarantined", reason, str(qdir / bad.name))]
     assert query("select count(*) from raw.submissions") == [(1,)]
     # a quarantined file is not retried on the next run
-    assert ingest_files(settings).files_quarantined == 0
+    assert ingest_files(settings, limits=FAST).files_quarantined == 0
 
 
 def test_genuine_xls_loads_like_the_xlsx(settings: Settings, query, tmp_path: Path):
@@ -239,6 +274,30 @@ def test_genuine_xls_loads_like_the_xlsx(settings: Settings, query, tmp_path: Pa
         for name in ("a.xlsx", "b.xls")
     )
     assert a == b and len(a) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "words_zh", "words_en"),
+    [
+        ("empty", "空的（0 字节）", "the file is empty (0 bytes)"),
+        ("csv_text", "另存为 Excel 工作簿", "open it in Excel and save as .xlsx"),
+        ("xlsb", "另存为 Excel 工作簿（.xlsx）", "save as Excel workbook (.xlsx)"),
+        ("ods", "另存为 Excel 工作簿（.xlsx）", "save as Excel workbook (.xlsx)"),
+        ("encrypted", "去掉密码", "remove the password"),
+        ("xls_encrypted", "去掉密码", "remove the password"),
+    ],
+)
+def test_file_kind_messages_say_how_to_fix(
+    case: str, words_zh: str, words_en: str, settings: Settings, tmp_path: Path
+) -> None:
+    build, reason, _sheet = _build_cases(tmp_path)[case]
+    bad = settings.inbox / f"{case}.xlsx"
+    build(bad)
+    result = ingest_files(settings, [bad], limits=Limits(stable_seconds=0.1), workers=0).files[0]
+    assert result.reason_code == reason
+    assert words_zh in (result.message_zh or "") and words_en in (result.message_en or "")
+    assert "workbook.xml missing" not in (result.message_en or "")
+    assert "starts with" not in (result.message_en or "") or case == "not_xlsx"
 
 
 def test_total_size_cap(settings: Settings):

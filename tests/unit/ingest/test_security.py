@@ -26,7 +26,11 @@ def test_startup_fails_loudly_without_defusedxml(monkeypatch: pytest.MonkeyPatch
     ("content", "reason"),
     [
         (b"%PDF-1.7 ...", "not_xlsx"),
-        (b"", "not_xlsx"),
+        (b"", "empty_file"),
+        ("项目编码,金额\nP1,10\n".encode("gb18030"), "csv_file"),
+        ("项目编码,金额\nP1,10\n".encode(), "csv_file"),
+        ("\ufeff项目编码\t金额\n".encode("utf-16"), "csv_file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not_xlsx"),
         (OLE2_MAGIC + b"\x00" * 600 + "EncryptionInfo".encode("utf-16-le"), "encrypted"),
     ],
 )
