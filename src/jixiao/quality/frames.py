@@ -7,7 +7,14 @@ weights, payment reconciliation, budget coverage) so that each rule stays a real
 expectation over columns. The rules themselves (and their severity) live in the suites.
 
 Raw frames only see *current* submissions: raw is append-only, so a superseded file's rows
-stay in ``raw.*`` forever and must not block every later night.
+stay in ``raw.*`` forever and must not block every later night. Which submission is current
+is defined once, in ``src/jixiao/ingest/raw_schema.sql``: the views
+``raw._submission_versions`` (each file's version of a key, ordered by the document's own
+time) and ``raw._submission_tables`` (per raw table, the newest file among those that
+delivered rows of it). The raw gate runs before ``dbt build``, so it cannot read a dbt
+model; dbt reads the same views as sources (``int_submissions_ranked`` and the
+``latest_submission_rows`` macro), so the gate checks exactly the rows the marts are built
+from.
 """
 
 from __future__ import annotations
@@ -16,30 +23,39 @@ from dataclasses import dataclass
 
 GATES = ("raw", "marts")
 
-CURRENT = """
-current_submissions as (
-    select submission_id
-    from (
-        select
-            submission_id,
-            loaded_at,
-            max(loaded_at) over (
-                partition by department_name, project_key, fiscal_year
-            ) as latest_loaded_at
-        from raw.submissions
+VERSIONS = "raw._submission_versions"
+CURRENT_TABLES = "raw._submission_tables"
+
+
+def current_rows(table: str, alias: str = "t") -> str:
+    """Predicate: a row of ``raw.<table>`` (as ``alias``) belongs to a current submission.
+
+    Rows with a submission follow ``raw._submission_tables``; rows without one (they carry no
+    department to rank them by) count unless a submission for the same project and fiscal
+    year was loaded after them, exactly as dbt's ``latest_submission_rows`` macro says. The
+    project register has no fiscal year: its unattributed rows always count (dbt merges the
+    register's versions attribute by attribute in ``int_projects_deduplicated``).
+    """
+    unattributed = f"{alias}.submission_id is null"
+    if table != "projects":
+        unattributed += (
+            f" and not exists (select 1 from raw.submissions as later"
+            f" where later.project_key = {alias}.project_key"
+            f" and later.fiscal_year = {alias}.fiscal_year"
+            f" and later.loaded_at > {alias}.loaded_at)"
+        )
+    return (
+        f"(({unattributed}) or {alias}.submission_id in (select submission_id"
+        f" from {CURRENT_TABLES} where table_name = '{table}' and is_current))"
     )
-    where loaded_at = latest_loaded_at
-)"""
 
 
 def _current(table: str, extra: str = "*") -> str:
     """Rows of ``raw.<table>`` that belong to a current submission (当前版本)."""
     return f"""
-with {CURRENT}
 select {extra}
 from raw.{table} as t
-where (t.submission_id is null
-       or t.submission_id in (select submission_id from current_submissions))
+where {current_rows(table)}
   {{year_filter}}"""
 
 
@@ -74,9 +90,8 @@ RAW_FRAMES = [
     Frame(
         "raw__submissions",
         f"""
-with {CURRENT}
 -- one row per (key, file): a ledger file delivers one submission per sheet, and all of them
--- together are that file's version of the key; two current files for one key are ambiguous
+-- together are that file's version of the key; the current version of each key
 select
     s.department_name,
     s.project_key,
@@ -87,35 +102,44 @@ select
     max(s.loaded_at) as loaded_at,
     count(*) as sheet_submissions
 from raw.submissions as s
-where s.submission_id in (select submission_id from current_submissions)
-  {{year_filter}}
+inner join {VERSIONS} as v
+    on v.department_name = trim(s.department_name)
+    and v.project_key = trim(s.project_key)
+    and v.fiscal_year = s.fiscal_year
+    and v.file_hash = s.file_hash
+    and v.is_current
+where true {{year_filter}}
 group by s.department_name, s.project_key, s.fiscal_year, s.file_hash""",
-        ("raw.submissions",),
+        ("raw.submissions", VERSIONS),
     ),
     Frame(
         "raw__projects",
         _current("projects"),
-        ("raw.projects", "raw.submissions"),
+        ("raw.projects", "raw.submissions", CURRENT_TABLES),
         # a project has a period, not a fiscal year: keep the projects running in that year
         year_predicate="coalesce(period_start_year, {year}) <= {year}"
         " and {year} <= coalesce(period_end_year, {year})",
     ),
-    Frame("raw__budget_lines", _current("budget_lines"), ("raw.budget_lines", "raw.submissions")),
-    Frame("raw__payments", _current("payments"), ("raw.payments", "raw.submissions")),
+    Frame(
+        "raw__budget_lines",
+        _current("budget_lines"),
+        ("raw.budget_lines", "raw.submissions", CURRENT_TABLES),
+    ),
+    Frame(
+        "raw__payments", _current("payments"), ("raw.payments", "raw.submissions", CURRENT_TABLES)
+    ),
     Frame(
         "raw__indicators",
         _current("indicators", "t.*, t.reported_score - t.weight as reported_over_weight"),
-        ("raw.indicators", "raw.submissions"),
+        ("raw.indicators", "raw.submissions", CURRENT_TABLES),
     ),
     Frame(
         "raw__indicator_groups",
         f"""
-with {CURRENT},
-current_rows as (
+with current_rows as (
     select t.*
     from raw.indicators as t
-    where (t.submission_id is null
-           or t.submission_id in (select submission_id from current_submissions))
+    where {current_rows("indicators")}
       {{year_filter}}
 )
 select
@@ -133,17 +157,17 @@ where level1_weight is not null
 group by submission_id, project_key, fiscal_year, level1_name
 -- blank weights are split equally later (各项指标权重=40/指标总数): nothing to compare
 having count(weight) = count(*)""",
-        ("raw.indicators", "raw.submissions"),
+        ("raw.indicators", "raw.submissions", CURRENT_TABLES),
     ),
     Frame(
         "raw__funding_reported",
         _current("funding_reported"),
-        ("raw.funding_reported", "raw.submissions"),
+        ("raw.funding_reported", "raw.submissions", CURRENT_TABLES),
     ),
     Frame(
         "raw__evaluations",
         _current("evaluations", "t.*, t.score - t.max_score as score_over_max"),
-        ("raw.evaluations", "raw.submissions"),
+        ("raw.evaluations", "raw.submissions", CURRENT_TABLES),
     ),
 ]
 
@@ -168,12 +192,10 @@ where true {year_filter}""",
     Frame(
         "marts__payment_reconciliation",
         f"""
-with {CURRENT},
-ledger as (
+with ledger as (
     select project_key, fiscal_year, sum(amount_yuan) as ledger_yuan
     from raw.payments as t
-    where (t.submission_id is null
-           or t.submission_id in (select submission_id from current_submissions))
+    where {current_rows("payments")}
     group by project_key, fiscal_year
 ),
 facts as (
@@ -202,7 +224,7 @@ final as (
         on p.project_key = t.project_key and p.fiscal_year = t.fiscal_year
 )
 select * from final where true {{year_filter}}""",
-        ("raw.payments", "raw.submissions", "marts.fct_payments", "marts.mart_project_year"),
+        ("raw.payments", CURRENT_TABLES, "marts.fct_payments", "marts.mart_project_year"),
     ),
     Frame(
         "marts__fct_indicator_scores",

@@ -95,11 +95,19 @@ final as (
         period_end_year,
         project_count,
         cast(amount_yuan as decimal(18, 2)) as amount_yuan,
-        cast({{ divide('amount_yuan', 'sum(amount_yuan) over (partition by parent_project_key, fiscal_year)') }}
-            as decimal(12, 6)) as share,
-        cast(round({{ divide('amount_yuan * 100', 'sum(amount_yuan) over (partition by parent_project_key, fiscal_year)') }}, 2)
-            as decimal(7, 2)) as share_pct
-    from unioned
+        {{ ratio('amount_yuan', 'total_yuan') }} as share,
+        case when {{ ratio('amount_yuan', 'total_yuan') }} is not null
+            then cast({{ divide('amount_yuan * 100', 'total_yuan', 2, 2) }}
+                as decimal(20, 2))
+        end as share_pct
+    from (
+        select
+            unioned.*,
+            sum(unioned.amount_yuan) over (
+                partition by unioned.parent_project_key, unioned.fiscal_year
+            ) as total_yuan
+        from unioned
+    ) as with_totals
 )
 
 select * from final

@@ -70,9 +70,9 @@ final as (
         cumulated.month,
         cast(cumulated.month_spent_yuan as decimal(18, 2)) as month_spent_yuan,
         cast(cumulated.cumulative_spent_yuan as decimal(18, 2)) as cumulative_spent_yuan,
-        cast({{ divide('cumulated.cumulative_spent_yuan', 'cumulated.final_yuan') }} as decimal(12, 6)) as cumulative_execution_rate,
+        {{ ratio('cumulated.cumulative_spent_yuan', 'cumulated.final_yuan') }} as cumulative_execution_rate,
         cast({{ divide('cumulated.month', '12') }} as decimal(12, 6)) as time_schedule_rate,
-        {{ divide('cumulated.cumulative_spent_yuan', 'cumulated.final_yuan') }}
+        {{ divide('cumulated.cumulative_spent_yuan', 'cumulated.final_yuan', 12, 2) }}
             < {{ divide('cumulated.month', '12') }} - thresholds.threshold_value as is_lagging
     from cumulated
     cross join thresholds

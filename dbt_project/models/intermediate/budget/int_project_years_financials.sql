@@ -115,10 +115,19 @@ final as (
         payment_count,
         has_subprojects,
         cast(final_yuan - spent_yuan as decimal(18, 2)) as balance_yuan,
-        cast({{ divide('allocated_yuan', 'final_yuan') }} as decimal(12, 6)) as allocation_rate,
-        cast({{ divide('spent_yuan', 'final_yuan') }} as decimal(12, 6)) as execution_rate,
-        cast({{ divide('spent_yuan', 'allocated_yuan') }} as decimal(12, 6)) as spent_to_allocated_rate,
-        cast(round({{ divide('spent_yuan * 100', 'final_yuan') }}, 2) as decimal(7, 2)) as execution_rate_pct
+        {{ ratio('allocated_yuan', 'final_yuan') }} as allocation_rate,
+        {{ ratio('spent_yuan', 'final_yuan') }} as execution_rate,
+        {{ ratio('spent_yuan', 'allocated_yuan') }} as spent_to_allocated_rate,
+        -- a percentage of the same range as execution_rate (null when that one is)
+        case when {{ ratio('spent_yuan', 'final_yuan') }} is not null
+            then cast({{ divide('spent_yuan * 100', 'final_yuan', 2, 2) }} as decimal(20, 2))
+        end as execution_rate_pct,
+        -- the rates that did not fit their columns (分母过小或单位有误), for the review flag
+        {{ dbt.concat([
+            "case when allocated_yuan is not null and final_yuan <> 0 and " ~ ratio('allocated_yuan', 'final_yuan') ~ " is null then 'allocation_rate ' else '' end",
+            "case when spent_yuan is not null and final_yuan <> 0 and " ~ ratio('spent_yuan', 'final_yuan') ~ " is null then 'execution_rate ' else '' end",
+            "case when spent_yuan is not null and allocated_yuan <> 0 and " ~ ratio('spent_yuan', 'allocated_yuan') ~ " is null then 'spent_to_allocated_rate' else '' end"
+        ]) }} as rates_out_of_range
     from joined
 )
 

@@ -58,7 +58,7 @@ unioned as (
 rated as (
     select
         unioned.*,
-        cast({{ divide('coalesce(spent_yuan, 0)', 'funds_yuan') }} as decimal(12, 6)) as spending_rate,
+        {{ ratio('coalesce(spent_yuan, 0)', 'funds_yuan') }} as spending_rate,
         (funds_yuan = 0 or (funds_yuan is null and coalesce(spent_yuan, 0) = 0)) as has_no_funds
     from unioned
     where funds_yuan is not null or coalesce(spent_yuan, 0) = 0

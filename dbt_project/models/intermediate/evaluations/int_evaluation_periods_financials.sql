@@ -33,7 +33,7 @@ final as (
         period_start_year,
         cast(final_yuan as decimal(18, 2)) as period_final_yuan,
         cast(spent_yuan as decimal(18, 2)) as period_spent_yuan,
-        cast({{ divide('spent_yuan', 'final_yuan') }} as decimal(12, 6)) as period_execution_rate,
+        {{ ratio('spent_yuan', 'final_yuan') }} as period_execution_rate,
         reported_rate
     from summed
 )

@@ -25,7 +25,7 @@ per_type as (
 ranked as (
     select
         per_type.*,
-        cast(round(coalesce(total_score, level1_score_sum), 2) as decimal(12, 2)) as score,
+        cast(round(coalesce(total_score, level1_score_sum), 2) as decimal(20, 2)) as score,
         row_number() over (
             partition by project_key, fiscal_year
             order by case evaluation_type when 'third_party' then 1 when 'department' then 2 else 3 end
@@ -37,7 +37,7 @@ ranked as (
 self_evaluations as (
     select
         per_type.*,
-        cast(round(coalesce(total_score, level1_score_sum), 2) as decimal(12, 2)) as score
+        cast(round(coalesce(total_score, level1_score_sum), 2) as decimal(20, 2)) as score
     from per_type
     where evaluation_type = 'self'
 ),
@@ -57,7 +57,7 @@ final as (
         ranked.evaluator,
         ranked.score as evaluator_score,
         ranked.grade as evaluator_reported_grade,
-        cast(coalesce(self_evaluations.reported_rate, ranked.reported_rate) as decimal(12, 6)) as reported_rate
+        cast(coalesce(self_evaluations.reported_rate, ranked.reported_rate) as decimal(20, 6)) as reported_rate
     from keys
     left join self_evaluations
         on keys.project_key = self_evaluations.project_key

@@ -45,9 +45,9 @@ recomputed as (
             when 'final' then period_sums.final_yuan
             when 'allocated' then period_sums.allocated_yuan
         end as decimal(18, 2)) as recomputed_amount_yuan,
-        cast(case when reported.measure = 'pay_rate'
-            then {{ divide('period_sums.spent_yuan', 'period_sums.final_yuan') }}
-        end as decimal(12, 6)) as recomputed_rate
+        case when reported.measure = 'pay_rate'
+            then {{ ratio('period_sums.spent_yuan', 'period_sums.final_yuan') }}
+        end as recomputed_rate
     from reported
     left join period_sums
         on reported.reported_total_id = period_sums.reported_total_id

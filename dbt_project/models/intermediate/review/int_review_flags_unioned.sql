@@ -31,6 +31,14 @@ reported_totals as (
     select * from {{ ref('int_reported_totals_compared') }}
 ),
 
+versions as (
+    select * from {{ ref('stg_raw__submission_versions') }}
+),
+
+project_financials as (
+    select * from {{ ref('int_project_years_financials') }}
+),
+
 flag_types as (
     select * from {{ ref('review_flag_types') }}
 ),
@@ -235,6 +243,55 @@ reported_total_differs as (
     where is_different
 ),
 
+older_versions as (
+    select
+        versions.*,
+        case versions.ordered_by
+            when 'filled_on' then '填报日期'
+            when 'document_modified_at' then '文档修改时间'
+            when 'received_at' then '文件修改时间'
+            else '到达顺序'
+        end as ordered_by_zh,
+        case versions.ordered_by
+            when 'filled_on' then 'date filled'
+            when 'document_modified_at' then 'document modified time'
+            when 'received_at' then 'file modification time'
+            else 'arrival order'
+        end as ordered_by_en
+    from versions
+    where versions.arrived_after_current
+),
+
+older_version_arrived_later as (
+    select
+        'older_version_arrived_later' as flag_code,
+        older.project_key,
+        older.fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        older.file_name as detail,
+        {{ dbt.concat(["'文件「'", "older.file_name", "'」晚于「'", "kept.file_name", "'」到达，但按文件自身的日期（'", "older.ordered_by_zh", "'）是较旧的版本：保留「'", "kept.file_name", "'」（'", "'填报日期 '", "coalesce(cast(kept.filled_on as " ~ s ~ "), '无')", "'，文档修改时间 '", "coalesce(cast(kept.document_modified_at as " ~ s ~ "), '无')", "'，文件时间 '", "coalesce(cast(kept.received_at as " ~ s ~ "), '无')", "'，到达 '", "cast(kept.arrived_at as " ~ s ~ ")", "'），「'", "older.file_name", "'」（'", "'填报日期 '", "coalesce(cast(older.filled_on as " ~ s ~ "), '无')", "'，文档修改时间 '", "coalesce(cast(older.document_modified_at as " ~ s ~ "), '无')", "'，文件时间 '", "coalesce(cast(older.received_at as " ~ s ~ "), '无')", "'，到达 '", "cast(older.arrived_at as " ~ s ~ ")", "'）留在历史中、不计入汇总；如它才是最新版本，请更正其填报日期后重新报送'"]) }} as message_zh,
+        {{ dbt.concat(["'File '", "older.file_name", "' arrived after '", "kept.file_name", "' but is the older version by the documents'' own dates ('", "older.ordered_by_en", "'): kept '", "kept.file_name", "' ('", "'filled on '", "coalesce(cast(kept.filled_on as " ~ s ~ "), 'none')", "', modified '", "coalesce(cast(kept.document_modified_at as " ~ s ~ "), 'none')", "', file time '", "coalesce(cast(kept.received_at as " ~ s ~ "), 'none')", "', arrived '", "cast(kept.arrived_at as " ~ s ~ ")", "'); '", "older.file_name", "' ('", "'filled on '", "coalesce(cast(older.filled_on as " ~ s ~ "), 'none')", "', modified '", "coalesce(cast(older.document_modified_at as " ~ s ~ "), 'none')", "', file time '", "coalesce(cast(older.received_at as " ~ s ~ "), 'none')", "', arrived '", "cast(older.arrived_at as " ~ s ~ ")", "') stays in history and is not counted; if it is the newest version, correct its 填报日期 (date filled) and resubmit'"]) }} as message_en
+    from older_versions as older
+    inner join versions as kept
+        on older.department_name = kept.department_name
+        and older.project_key = kept.project_key
+        and older.fiscal_year = kept.fiscal_year
+        and kept.is_current
+),
+
+rate_out_of_range as (
+    select
+        'rate_out_of_range' as flag_code,
+        project_key,
+        fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        trim(rates_out_of_range) as detail,
+        {{ dbt.concat(["'比率 '", "trim(rates_out_of_range)", "' 超出可信范围（绝对值达到 1000000 倍），已留空不计入：调整后预算 '", "coalesce(" ~ fmt_num('final_yuan') ~ ", '无')", "' 元，到位 '", "coalesce(" ~ fmt_num('allocated_yuan') ~ ", '无')", "' 元，支出 '", "coalesce(" ~ fmt_num('spent_yuan') ~ ", '无')", "' 元；分母过小，多为金额单位（元/万元）填错，请核对原文件后重新报送'"]) }} as message_zh,
+        {{ dbt.concat(["'Rate '", "trim(rates_out_of_range)", "' is out of any plausible range (1,000,000 times or more) and is left blank: final budget '", "coalesce(" ~ fmt_num('final_yuan') ~ ", 'none')", "' yuan, allocated '", "coalesce(" ~ fmt_num('allocated_yuan') ~ ", 'none')", "' yuan, spent '", "coalesce(" ~ fmt_num('spent_yuan') ~ ", 'none')", "' yuan; the denominator is tiny, most often an amount typed in the wrong unit (元 vs 万元): check the file and resubmit'"]) }} as message_en
+    from project_financials
+    where rates_out_of_range <> ''
+),
+
 unioned as (
     select * from indicator_score_above
     union all select * from total_score_above
@@ -247,6 +304,8 @@ unioned as (
     union all select * from missing_reason
     union all select * from reported_total_differs
     union all select * from score_unverified
+    union all select * from older_version_arrived_later
+    union all select * from rate_out_of_range
 ),
 
 final as (

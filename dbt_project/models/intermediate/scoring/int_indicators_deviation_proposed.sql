@@ -55,13 +55,13 @@ proposed as (
         indicator_scores.*,
         case
             when indicator_scores.kind = 'quantitative' and indicator_scores.direction = '>='
-                then {{ divide('indicator_scores.actual_value', 'indicator_scores.target_value', 6) }}
+                then {{ within_range(divide('indicator_scores.actual_value', 'indicator_scores.target_value', 6), 20, 6) }}
         end as deviation_ratio,
         banded.band_code as deviation_band_code,
         coalesce(banded.deduction_share, 0) as deviation_deduction_share,
         case
             when banded.band_code is null then 0
-            else {{ cap('cast(indicator_scores.weight as decimal(24, 12)) * cast(banded.deduction_share as decimal(12, 6))', 'indicator_scores.weight') }}
+            else {{ cap('cast(indicator_scores.weight as decimal(26, 12)) * cast(banded.deduction_share as decimal(12, 6))', 'indicator_scores.weight') }}
         end as deduction
     from indicator_scores
     left join banded

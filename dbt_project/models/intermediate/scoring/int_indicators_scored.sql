@@ -177,7 +177,7 @@ final as (
         tier_max_rate,
         rule_applied,
         cast({{ cap('raw_score', 'weight') }} as decimal(38, 12)) as recomputed_score,
-        cast(round({{ cap('raw_score', 'weight') }}, 2) as decimal(12, 2)) as recomputed_score_2dp,
+        cast(round({{ cap('raw_score', 'weight') }}, 2) as decimal(20, 2)) as recomputed_score_2dp,
         deviation_reason
     from scored
 )

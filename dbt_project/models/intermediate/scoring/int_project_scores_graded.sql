@@ -43,10 +43,10 @@ scored as (
         totals.fiscal_year,
         totals.scheme_code,
         coalesce(schemes.grade_band_set, 'standard') as grade_band_set,
-        cast(totals.weight_total as decimal(12, 4)) as weight_total,
-        cast(round({{ cap('totals.recomputed_sum', '100') }}, 2) as decimal(12, 2)) as recomputed_score,
-        cast(round(totals.reported_sum, 2) as decimal(12, 2)) as reported_indicator_score,
-        cast({{ divide('totals.output_score', 'totals.output_max_score') }} as decimal(12, 6)) as output_score_rate
+        cast(totals.weight_total as decimal(20, 4)) as weight_total,
+        cast(round({{ cap('totals.recomputed_sum', '100') }}, 2) as decimal(20, 2)) as recomputed_score,
+        cast(round(totals.reported_sum, 2) as decimal(20, 2)) as reported_indicator_score,
+        {{ ratio('totals.output_score', 'totals.output_max_score', input_scale=12) }} as output_score_rate
     from totals
     left join schemes
         on totals.scheme_code = schemes.scheme_code

@@ -1,36 +1,15 @@
 -- 报送版本 (submission versions): every submission with its version rank; history stays here.
+-- The order is not decided here: raw._submission_versions (raw_schema.sql) ranks each file's
+-- version of a (department, project, fiscal year) by the document's own time (填报日期,
+-- docProps modified, file time, arrival), and the raw gate reads the same view.
 with
 
 submissions as (
     select * from {{ ref('stg_raw__submissions') }}
 ),
 
-file_loads as (
-    select
-        department_name,
-        project_key,
-        fiscal_year,
-        file_hash,
-        max(loaded_at) as file_loaded_at
-    from submissions
-    group by department_name, project_key, fiscal_year, file_hash
-),
-
-file_ranked as (
-    select
-        department_name,
-        project_key,
-        fiscal_year,
-        file_hash,
-        file_loaded_at,
-        row_number() over (
-            partition by department_name, project_key, fiscal_year
-            order by file_loaded_at desc, file_hash desc
-        ) as version_rank,
-        count(*) over (
-            partition by department_name, project_key, fiscal_year
-        ) as version_count
-    from file_loads
+versions as (
+    select * from {{ ref('stg_raw__submission_versions') }}
 ),
 
 final as (
@@ -45,15 +24,22 @@ final as (
         submissions.project_key,
         submissions.project_name,
         submissions.fiscal_year,
-        file_ranked.version_rank,
-        file_ranked.version_count,
-        file_ranked.version_rank = 1 as is_latest
+        versions.filled_on,
+        versions.document_modified_at,
+        versions.received_at,
+        versions.arrived_at,
+        versions.ordered_by,
+        versions.version_rank,
+        versions.version_count,
+        versions.arrival_rank,
+        versions.is_current as is_latest,
+        versions.arrived_after_current
     from submissions
-    inner join file_ranked
-        on submissions.department_name = file_ranked.department_name
-        and submissions.project_key = file_ranked.project_key
-        and submissions.fiscal_year = file_ranked.fiscal_year
-        and submissions.file_hash = file_ranked.file_hash
+    inner join versions
+        on submissions.department_name = versions.department_name
+        and submissions.project_key = versions.project_key
+        and submissions.fiscal_year = versions.fiscal_year
+        and submissions.file_hash = versions.file_hash
 )
 
 select * from final

@@ -17,7 +17,7 @@ final as (
         cast(schemes.execution_denominator as {{ dbt.type_string() }}) as execution_denominator,
         cast(weights.level1_name as {{ dbt.type_string() }}) as level1_name,
         cast(weights.level1_name_en as {{ dbt.type_string() }}) as level1_name_en,
-        cast(weights.weight as decimal(12, 4)) as weight,
+        cast(weights.weight as decimal(20, 4)) as weight,
         cast(weights.sort_order as integer) as sort_order
     from schemes
     inner join weights

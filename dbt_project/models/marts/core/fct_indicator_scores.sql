@@ -22,14 +22,14 @@ final as (
         cast(actual_text as {{ dbt.type_string() }}) as actual_text,
         cast(actual_value as decimal(20, 6)) as actual_value,
         cast(unit as {{ dbt.type_string() }}) as unit,
-        cast(weight as decimal(12, 4)) as weight,
+        cast(weight as decimal(20, 4)) as weight,
         cast(weight_source as {{ dbt.type_string() }}) as weight_source,
-        cast(reported_score as decimal(12, 4)) as reported_score,
-        cast(recomputed_score as decimal(12, 4)) as recomputed_score,
-        cast(recomputed_score_2dp as decimal(12, 2)) as recomputed_score_2dp,
+        cast(reported_score as decimal(20, 4)) as reported_score,
+        cast(recomputed_score as decimal(20, 4)) as recomputed_score,
+        cast(recomputed_score_2dp as decimal(20, 2)) as recomputed_score_2dp,
         cast(rule_applied as {{ dbt.type_string() }}) as rule_applied,
         cast(rate_value as decimal(12, 6)) as rate_value,
-        cast(reported_rate as decimal(12, 6)) as reported_rate,
+        cast(reported_rate as decimal(20, 6)) as reported_rate,
         cast(tier_code as {{ dbt.type_string() }}) as tier_code,
         cast(deviation_reason as {{ dbt.type_string() }}) as deviation_reason,
         cast(file_name as {{ dbt.type_string() }}) as file_name,
@@ -38,8 +38,8 @@ final as (
         cast(indicator_key as {{ dbt.type_string() }}) as indicator_key,
         cast(deviation_ratio as decimal(20, 6)) as deviation_ratio,
         cast(deviation_band_code as {{ dbt.type_string() }}) as deviation_band_code,
-        cast(proposed_deviation_deduction as decimal(12, 4)) as proposed_deviation_deduction,
-        cast(proposed_score_after_deduction as decimal(12, 4)) as proposed_score_after_deduction
+        cast(proposed_deviation_deduction as decimal(20, 4)) as proposed_deviation_deduction,
+        cast(proposed_score_after_deduction as decimal(20, 4)) as proposed_score_after_deduction
     from scores
 )
 

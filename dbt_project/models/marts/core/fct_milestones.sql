@@ -13,7 +13,7 @@ final as (
         cast(stage as {{ dbt.type_string() }}) as stage,
         cast(planned_count as integer) as planned_count,
         cast(actual_count as integer) as actual_count,
-        cast({{ divide('actual_count', 'planned_count') }} as decimal(12, 6)) as on_time_rate,
+        {{ ratio('actual_count', 'planned_count', input_scale=0) }} as on_time_rate,
         cast(file_name as {{ dbt.type_string() }}) as file_name,
         cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
         cast(row_number as integer) as row_number

@@ -17,7 +17,7 @@ final as (
         cast(project_count as integer) as project_count,
         cast(amount_yuan as decimal(18, 2)) as amount_yuan,
         cast(share as decimal(12, 6)) as share,
-        cast(share_pct as decimal(7, 2)) as share_pct
+        cast(share_pct as decimal(12, 2)) as share_pct
     from categories
 )
 

@@ -38,8 +38,8 @@ final as (
         cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,
         cast(allocated_yuan as decimal(18, 2)) as allocated_yuan,
         cast(spent_yuan as decimal(18, 2)) as spent_yuan,
-        cast({{ divide('spent_yuan', 'final_budget_yuan') }} as decimal(12, 6)) as execution_rate,
-        cast({{ divide('recomputed_score_sum', 'scored_project_count', 2) }} as decimal(12, 2)) as avg_recomputed_score,
+        {{ ratio('spent_yuan', 'final_budget_yuan') }} as execution_rate,
+        cast({{ divide('recomputed_score_sum', 'scored_project_count', 2) }} as decimal(20, 2)) as avg_recomputed_score,
         cast(flag_count as integer) as flag_count
     from summed
 )

@@ -59,9 +59,9 @@ final as (
         cast(fiscal_year as integer) as fiscal_year,
         cast(evaluation_type as {{ dbt.type_string() }}) as evaluation_type,
         cast(level1_name as {{ dbt.type_string() }}) as level1_name,
-        cast(round(max_score, 2) as decimal(12, 2)) as max_score,
-        cast(round(score, 2) as decimal(12, 2)) as score,
-        cast({{ divide('score', 'max_score') }} as decimal(12, 6)) as score_rate
+        cast(round(max_score, 2) as decimal(20, 2)) as max_score,
+        cast(round(score, 2) as decimal(20, 2)) as score,
+        {{ ratio('score', 'max_score', input_scale=12) }} as score_rate
     from unioned
 )
 

@@ -37,7 +37,7 @@ final as (
         cast(project_count as integer) as project_count,
         cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,
         cast(spent_yuan as decimal(18, 2)) as spent_yuan,
-        cast({{ divide('spent_yuan', 'final_budget_yuan') }} as decimal(12, 6)) as execution_rate
+        {{ ratio('spent_yuan', 'final_budget_yuan') }} as execution_rate
     from summed
 )
 

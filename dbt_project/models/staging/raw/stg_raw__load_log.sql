@@ -11,6 +11,8 @@ final as (
         file_name,
         file_size_bytes,
         received_at,
+        document_filled_on,
+        document_modified_at,
         loaded_at,
         status,
         layout,

@@ -19,7 +19,7 @@ final as (
         lower(trim(source_table)) as source_table,
         lower(trim(measure)) as measure,
         cast(amount_yuan as decimal(18, 2)) as amount_yuan,
-        cast(rate as decimal(12, 6)) as rate,
+        cast(rate as decimal(20, 6)) as rate,
         original_text,
         original_unit
     from source
