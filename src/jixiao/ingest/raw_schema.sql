@@ -253,15 +253,16 @@ file_signals as (
     group by file_hash
 ),
 files as (
+    -- keys trimmed as dbt's stg_raw__submissions trims them
     select
-        department_name,
-        project_key,
+        trim(department_name) as department_name,
+        trim(project_key) as project_key,
         fiscal_year,
         file_hash,
         min(file_name) as file_name,
         max(loaded_at) as loaded_at
     from raw.submissions
-    group by department_name, project_key, fiscal_year, file_hash
+    group by trim(department_name), trim(project_key), fiscal_year, file_hash
 ),
 signalled as (
     select
@@ -373,19 +374,19 @@ ranked as (
         carried.table_name,
         submissions.submission_id,
         submissions.file_hash,
-        submissions.department_name,
-        submissions.project_key,
+        versions.department_name,
+        versions.project_key,
         submissions.fiscal_year,
         versions.version_rank,
         min(versions.version_rank) over (
-            partition by carried.table_name, submissions.department_name,
-                submissions.project_key, submissions.fiscal_year
+            partition by carried.table_name, versions.department_name,
+                versions.project_key, submissions.fiscal_year
         ) as table_version_rank
     from carried
     inner join raw.submissions as submissions on carried.submission_id = submissions.submission_id
     inner join raw._submission_versions as versions
-        on submissions.department_name = versions.department_name
-        and submissions.project_key = versions.project_key
+        on trim(submissions.department_name) = versions.department_name
+        and trim(submissions.project_key) = versions.project_key
         and submissions.fiscal_year = versions.fiscal_year
         and submissions.file_hash = versions.file_hash
 )

@@ -325,11 +325,9 @@ def test_the_raw_gate_sees_exactly_the_rows_dbt_builds_from(
         ("budget_lines", "int_budget_lines_deduplicated"),
     ]:
         frame = FRAMES[f"raw__{table}"]
+        lineage = "select file_name || ':' || cast(row_number as varchar)"
         gate = sorted(
-            r[0]
-            for r in con.execute(
-                f"select file_name || ':' || cast(row_number as varchar) from ({frame.render(None)})"
-            ).fetchall()
+            r[0] for r in con.execute(f"{lineage} from ({frame.render(None)})").fetchall()
         )
         marts = sorted(
             r[0]
