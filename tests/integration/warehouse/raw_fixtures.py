@@ -322,12 +322,13 @@ def jiangmen_special_fund(data: RawData) -> None:
     # the summary line under the payments: "实际安排资金 51000 万元，实际支付 50418.98 万元，支付率
     # 97.61%" (the amounts agree with the detail; the rate does not), and a 合计 row that a
     # clerk left one payment short of (a difference the reviewers must see)
-    for measure, amount, rate in (
+    totals: list[tuple[str, Decimal | None, Decimal | None]] = [
         ("final", wan("51000"), None),
         ("paid", wan("50418.98"), None),
         ("pay_rate", None, Decimal("0.9761")),
         ("paid", wan("50400.00"), None),
-    ):
+    ]
+    for measure, amount, rate in totals:
         data.row(
             "reported_totals",
             f,
