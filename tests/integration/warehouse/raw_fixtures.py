@@ -328,7 +328,7 @@ def jiangmen_special_fund(data: RawData) -> None:
         ("pay_rate", None, Decimal("0.9761")),
         ("paid", wan("50400.00"), None),
     ]
-    for measure, amount, rate in totals:
+    for measure, stated, rate in totals:
         data.row(
             "reported_totals",
             f,
@@ -339,10 +339,10 @@ def jiangmen_special_fund(data: RawData) -> None:
             period_start_year=2019,
             source_table="payments",
             measure=measure,
-            amount_yuan=amount,
+            amount_yuan=stated,
             rate=rate,
             original_text="实际支付 50418.98 万元，支付率 97.61%",
-            original_unit="万元" if amount is not None else "%",
+            original_unit="万元" if stated is not None else "%",
         )
 
 
