@@ -1002,11 +1002,10 @@ def docx_renamed(dest: Path) -> list[Path]:
 def password_encrypted(dest: Path) -> list[Path]:
     """A workbook saved with 文件-加密-用密码进行加密 (an open password), the message must
     say to remove the password (打开密码)."""
-    path = encrypted(dest)
     target = dest / "项目支出绩效自评表_设了打开密码.xlsx"
+    with tempfile.TemporaryDirectory() as tmp:
+        data = bytearray(encrypted(Path(tmp)).read_bytes())
     # a second, different encrypted package (its own bytes) under a clerk's file name
-    data = bytearray(path.read_bytes())
-    path.unlink()
     data[-1] ^= 0x5A
     target.write_bytes(bytes(data))
     return [target]
@@ -1174,8 +1173,12 @@ def long_cell_1mb(dest: Path) -> list[Path]:
     """A payment whose 摘要 holds 1 MiB characters (one cell of 1 MB text) (超长单元格)."""
     code = case_code("long_cell_1mb")
     rows = _payments(code)
-    rows[1]["summary"] = ("运维" * (LONG_TEXT_CHARS // 2))[:LONG_TEXT_CHARS]
-    return [_ledger(dest / "支付台账_超长文本.xlsx", code, rows)]
+    rows[1]["summary"] = "LONG_SENTINEL"
+    path = _ledger(dest / "支付台账_超长文本.xlsx", code, rows)
+    # openpyxl cuts text at Excel's 32,767 characters; the XML is written directly
+    text = ("运维" * (LONG_TEXT_CHARS // 2))[:LONG_TEXT_CHARS].encode()
+    path.write_bytes(_zip_edit(path.read_bytes(), _sheets, b"LONG_SENTINEL", text))
+    return [path]
 
 
 STYLE_COUNT = 100_000
