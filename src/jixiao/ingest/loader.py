@@ -59,6 +59,7 @@ import duckdb
 import pyarrow as pa
 
 from jixiao.config import Settings
+from jixiao.errors import JixiaoError
 from jixiao.ingest import worker
 from jixiao.ingest.errors import Rejection
 from jixiao.ingest.prepare import (
@@ -90,7 +91,11 @@ _IGNORED_NAMES = (".", "~$")
 # forkserver: workers fork from a fresh server process, never from this one (which holds the
 # DuckDB connection); the server imports the readers once (jixiao.ingest.worker) for all.
 _START_METHOD = "forkserver"
-_PRELOAD = ["__main__", "jixiao.ingest.worker"]
+# Not "__main__": a script without a main guard would run again in the server; only
+# jixiao's own functions are submitted.
+_PRELOAD = ["jixiao.ingest.worker"]
+#: how long a new pool may take to start its first worker before the run parses in-process
+_START_TIMEOUT = 120.0
 POOL_MIN_FILES = 32  # fewer new files: one worker (more start-ups cost more than they save)
 __all__ = ["DATA_TABLES", "FileResult", "IngestSummary", "discover", "ingest_files", "to_arrow"]
 
@@ -347,18 +352,33 @@ def ingest_files(
             plan = loader.plan(files)
             todo = sum(1 for item in plan if item.parse)
             n = _worker_count(workers, todo)
-            if pool is not None and n == 0:
-                pool.close()
-                pool = None
-            elif pool is not None and n > 1:
+            if pool is not None and n > 1:
                 pool.close()
                 pool = _Pool(n, limits)
+            if pool is not None and (n == 0 or not _usable(pool)):
+                pool.close()
+                pool = None
             summary.files.extend(loader.run_pooled(plan, pool) if pool else loader.run(plan))
         finally:
             if pool is not None:
                 pool.close()
             loader.drop_snapshots()
     return summary
+
+
+class WorkersUnavailable(JixiaoError):
+    """Parse workers die before any file reaches them: the run fails (解析进程无法启动)."""
+
+
+def _usable(pool: _Pool) -> bool:
+    """True when ``pool`` starts; else say so loudly (the run parses in this process)."""
+    if pool.started():
+        return True
+    log.error(
+        "ingest: isolated parse workers could not start; parsing in this process without the "
+        "per-file memory and time budget (the pre-parse checks still apply)"
+    )
+    return False
 
 
 def _worker_count(workers: int | None, todo: int) -> int:
@@ -396,8 +416,17 @@ class _Pool:
             initializer=worker.init_worker,
             initargs=(self.limits.max_worker_memory,),
         )
-        ex.submit(worker.ready)  # start a worker now (it overlaps the snapshot copies)
+        # start a worker now (it overlaps the snapshot copies); its result says it started
+        self.warm: Future[int] = ex.submit(worker.ready)
         return ex
+
+    def started(self, timeout: float = _START_TIMEOUT) -> bool:
+        """Whether the current workers start at all (False: this machine cannot isolate)."""
+        try:
+            self.warm.result(timeout=timeout)
+        except Exception:
+            return False
+        return True
 
     def submit(self, item: _Planned, context: Context, columns: Any) -> Future[Prepared]:
         assert item.snapshot is not None
@@ -483,12 +512,11 @@ class _Loader:
         or it is ``skipped_unstable``. Symlinks, FIFOs, devices and unreadable files become
         quarantine entries without a copy; none of them raises.
         """
-        started = time.monotonic()
         items = [
             self._snapshot(path, signal)
             for path, signal in zip(files, order_signals(files), strict=True)
         ]
-        self._wait_until_stable(items, started)
+        self._wait_until_stable(items)
         seen = {h: set(names) for h, names in self.seen.items()}
         for item in items:
             if item.skip is not None:
@@ -503,6 +531,7 @@ class _Loader:
 
     def _snapshot(self, path: Path, signal: str | None) -> _Planned:
         name = printable_name(path.name)
+        first_at = time.monotonic()
         try:
             st = path.lstat()
         except FileNotFoundError:  # gone since it was listed: nothing to do this run
@@ -535,31 +564,27 @@ class _Loader:
             return self._problem(path, name, st, "unreadable", exc, meta)
         meta["file_hash"] = h.hexdigest()
         item = _Planned(path, meta, snapshot=target)
-        item.meta["_stat"] = (st.st_size, st.st_mtime_ns, target.stat().st_size)
+        item.meta["_stat"] = (st.st_size, st.st_mtime_ns, target.stat().st_size, first_at)
         return item
 
-    def _wait_until_stable(self, items: list[_Planned], started: float) -> None:
-        """Second stat ``stable_seconds`` after the first; a file that changed (or whose
-        mtime is that recent, or whose copy has another size) is ``skipped_unstable``."""
+    def _wait_until_stable(self, items: list[_Planned]) -> None:
+        """Second stat at least ``stable_seconds`` after each file's first (one wait for the
+        run); a file that changed (or whose mtime is that recent, or whose copy has another
+        size) is ``skipped_unstable``. Files whose hash was loaded before need no wait."""
+        stats = {id(i): i.meta.pop("_stat") for i in items if "_stat" in i.meta}
         candidates = [
-            i
-            for i in items
-            if i.parse and i.meta["file_hash"] not in self.seen and "_stat" in i.meta
+            i for i in items if id(i) in stats and i.parse and i.meta["file_hash"] not in self.seen
         ]
         interval = self.limits.stable_seconds
         if not candidates or interval <= 0:
-            for i in items:
-                i.meta.pop("_stat", None)
             return
-        remaining = interval - (time.monotonic() - started)
+        last_first = max(stats[id(i)][3] for i in candidates)
+        remaining = interval - (time.monotonic() - last_first)
         if remaining > 0:
             time.sleep(remaining)
         now_ns = time.time_ns()
-        for item in items:
-            first = item.meta.pop("_stat", None)
-            if first is None or item not in candidates:
-                continue
-            size, mtime_ns, copied = first
+        for item in candidates:
+            size, mtime_ns, copied, _at = stats[id(item)]
             try:
                 st = item.path.lstat()
                 second = (st.st_size, st.st_mtime_ns)
@@ -713,6 +738,10 @@ class _Loader:
                 meta=item.meta, rejection=resource_limit(item.name, self.limits, "time")
             )
         except BrokenProcessPool:
+            if not pool.started(0):  # the fresh worker died before this file: not its fault
+                raise WorkersUnavailable(
+                    "解析进程无法启动，本次载入中止 / parse workers cannot start; ingest stopped"
+                ) from None
             self._restart(pool, todo, pending)
             return Prepared(
                 meta=item.meta, rejection=resource_limit(item.name, self.limits, "died")
