@@ -40,7 +40,8 @@ from jixiao.samples.bad_inputs import (
 from jixiao.samples.demo import build_demo_inbox
 from tests.e2e.conftest import AirflowRig
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# two nights of ~80 files through Airflow, dbt and both gates: more than the 900 s default
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 #: raw English exception text inside a Chinese message: a Python exception name, a
 #: traceback or an errno anywhere ...
