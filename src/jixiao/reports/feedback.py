@@ -235,8 +235,12 @@ def _text(value: Any) -> str:
     return str(neutralise(str(value)))
 
 
-def _when(value: datetime | None) -> str:
-    return value.replace(microsecond=0).isoformat(sep=" ") if value is not None else ""
+def _when(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat(sep=" ")
+    return str(value)
 
 
 # -- reading the warehouse -------------------------------------------------------------------
@@ -338,9 +342,14 @@ def _departments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """file_hash -> the department its rows name (most rows win; ties: first by name)."""
     counts: dict[str, Counter[str]] = {}
     for table in ("submissions", "projects"):
-        for r in _select(con, "raw", table, ["file_hash", "department_name"]):
-            if r["department_name"]:
-                counts.setdefault(r["file_hash"], Counter())[r["department_name"]] += 1
+        if not {"file_hash", "department_name"} <= _columns(con, "raw", table):
+            continue
+        rows = con.execute(
+            f"select file_hash, department_name, count(*) from raw.{table}"
+            " where department_name is not null group by all"
+        ).fetchall()
+        for file_hash, department, n in rows:
+            counts.setdefault(file_hash, Counter())[department] += n
     return {h: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for h, c in counts.items()}
 
 
@@ -716,9 +725,9 @@ def write_feedback(settings: Settings) -> list[Path]:
             _write_bytes(csv_path, csv_text(fb).encode("utf-8-sig"))
         entries.append(
             {
-                "file": fb.file_name,
+                "file": clean_text(fb.file_name),  # shown by the quality report: no bidi
                 "sha256": fb.file_hash,
-                "department": fb.department,
+                "department": clean_text(fb.department) if fb.department else None,
                 "status": fb.status,
                 "received_at": _when(fb.received_at),
                 "xlsx": rel_xlsx,

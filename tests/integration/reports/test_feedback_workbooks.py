@@ -385,14 +385,19 @@ def test_hostile_department_and_texts_from_the_warehouse_stay_inert(
     def poison(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("update raw.submissions set department_name = ?", [dept])
         con.execute(
+            "update raw.load_log set file_name = ? where file_name = ?",
+            ["坏\u202exslx.表\x07.xlsx", "新丰 bad.xlsx"],
+        )
+        con.execute(
             "update raw.rejected_rows set message_zh = ?, message_en = ?, expected = ?",
             ["\x07-2+3 说明", "\x1b+cmd|' /C calc'!A0", "@SUM(1)"],
         )
 
     _with_warehouse(s, poison)
     write_feedback(s)
-    e = _entry(s, "新丰 bad.xlsx")
-    assert e["department"] == dept  # the index keeps the truth; the folder is made safe
+    e = _entry(s, "坏xslx.表.xlsx")  # the index shows the name without bidi/control chars
+    assert Path(e["xlsx"]).name == "坏xslx.表.反馈.xlsx"
+    assert e["department"] == "恶意部门/../x"  # shown by the quality report: no bidi/control
     folder = Path(e["xlsx"]).parts[1]
     assert folder == department_folder(dept)
     assert "\u202e" not in folder and "\x07" not in folder and Path(folder).name == folder
