@@ -164,23 +164,13 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
 #: row carrying it is rejected (template_example), so an example left in never loads
 EXAMPLE_PREFIXES = ("示例-", "EXAMPLE-")
 
-#: the example rows of the templates written before the example codes were marked (sheet ->
-#: row as printed): a row left exactly like this in a workbook made from the template is
-#: rejected too (template_example)
+#: example rows of the templates written before the example codes were marked (sheet -> row
+#: as printed): a row left exactly like this in a workbook made from the template (it has the
+#: 填写说明 sheet and the template's sheets) is rejected too (template_example)
 LEGACY_EXAMPLES: dict[str, list[Any]] = {
-    "项目登记": [
-        "JM-SZZF",
-        "“数字政府”建设专项资金",
-        "政府协同和部门管理",
-        "江门市政务服务数据管理局",
-        "江门市政务服务数据管理局",
-        "广东省",
-        "江门市",
-        "",
-        "一级专项资金",
-        2019,
-        2022,
-    ],
+    # Only the rows whose figures were made up for the template (payee 某科技有限公司, voucher
+    # 记-0001; the 年中压减 line): the older register, evaluation, milestone and indicator
+    # examples were copied from the seed forms' real figures, which real ledgers also hold.
     "预算": ["JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
     "支付": [
         "JM-SZZF",
@@ -192,33 +182,6 @@ LEGACY_EXAMPLES: dict[str, list[Any]] = {
         "记-0001",
         "政务云运维",
         "基础设施",
-    ],
-    "评价结果": [
-        "DG-SZZF",
-        "2019-2021",
-        "第三方评价",
-        "第三方机构",
-        "决策20/过程20/产出30/效益30",
-        "合计",
-        100,
-        77.20,
-        "中",
-    ],
-    "里程碑": ["DG-SZZF", 2021, "立项", 75, 69],
-    "绩效指标": [
-        "JM-SZZF",
-        2023,
-        "产出指标",
-        "数量指标",
-        "公共数据资源社会开放数据集",
-        "",
-        "≥",
-        1330,
-        "个",
-        "定量",
-        5453,
-        "",
-        "完成值高于指标值较多，指标值设置偏低",
     ],
 }
 

@@ -73,7 +73,7 @@ def test_rates_beyond_the_sane_bound_are_out_of_range() -> None:
 
 
 def test_amounts_up_to_one_trillion_yuan_load_and_beyond_are_out_of_range() -> None:
-    assert MAX_YUAN == Decimal(10) ** 12
+    assert Decimal(10) ** 12 == MAX_YUAN
     assert parse_amount(10**8, "万元") == (Decimal("1000000000000.00"), "万元")
     err = _code(parse_amount, 1e14, "元")
     assert err.reason_code == "value_out_of_range"

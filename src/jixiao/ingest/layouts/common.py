@@ -308,6 +308,30 @@ def missing_field(sheet: Sheet, label_zh: str, label_en: str) -> FileRejected:
     )
 
 
+def closest_hint(
+    row: Iterable[Any], known: Iterable[str], used: Iterable[int] = ()
+) -> tuple[str, str]:
+    """("（表头「实际完成情况值」未识别，最接近的已知列名为「实际完成值」）", English) for the
+    headers of ``row`` no column took, each with the closest of ``known`` (最接近的已知列名);
+    ("", "") when none is close."""
+    from jixiao.ingest import vocabulary  # the vocabulary module imports values, not us
+
+    taken = set(used)
+    pool = tuple(dict.fromkeys(vocabulary.normalise(k) for k in known))
+    pairs = []
+    for c, v in enumerate(row):
+        if c in taken or not isinstance(v, str) or not v.strip():
+            continue
+        guess = vocabulary.closest(v, pool)
+        if guess and guess != vocabulary.normalise(v):
+            pairs.append((compact(v), guess))
+    if not pairs:
+        return "", ""
+    zh = "；".join(f"表头「{h}」未识别，最接近的已知列名为「{g}」" for h, g in pairs)
+    en = "; ".join(f"header '{h}' is not recognised, closest known: '{g}'" for h, g in pairs)
+    return f"（{zh}）", f" ({en})"
+
+
 def find_columns(row: list[Any], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
     """Columns of a header row whose label starts with one of the spec's prefixes (first hit)."""
     cols: dict[str, int] = {}

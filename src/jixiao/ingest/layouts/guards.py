@@ -128,7 +128,7 @@ def _department_of(out: Extracted, table: str, row: _Row) -> str | None:
 def _looks_like_template(workbook: Workbook, out: Extracted) -> bool:
     """A workbook made from ``jixiao template``: its instructions sheet and ledger sheets."""
     names = {s.name for s in workbook.sheets} | {i["sheet"] for i in out.ignored}
-    return "填写说明" in names and len(names & set(template.LEGACY_EXAMPLES)) >= 2
+    return "填写说明" in names and len(names & set(template.SHEETS)) >= 2
 
 
 def is_example_code(code: Any) -> bool:

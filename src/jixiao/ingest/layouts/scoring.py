@@ -18,6 +18,7 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    closest_hint,
     find_cells,
     first_text,
     is_note_text,
@@ -110,6 +111,18 @@ def _find_table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def _header_texts(sheet: Sheet, header_end: int) -> list[Any]:
+    """The header's label per column: the last header row, else the row above it (二行表头)."""
+    row = list(sheet.rows[header_end])
+    above = sheet.rows[header_end - 1] if header_end > 0 else []
+    for c, v in enumerate(above):
+        if c >= len(row):
+            row.append(v)
+        elif is_blank(row[c]):
+            row[c] = v
+    return row
+
+
 def _columns(combined: list[str]) -> dict[str, int]:
     cols: dict[str, int] = {}
     for c, text in enumerate(combined):
@@ -132,12 +145,15 @@ def read_sheet(
         raise missing_field(sheet, "一级指标/三级指标 表头", "indicator table header")
     header_end, cols = found
     if "actual" not in cols:
+        hint_zh, hint_en = closest_hint(
+            _header_texts(sheet, header_end), _TAIL["actual"], cols.values()
+        )
         raise FileRejected(
             "missing_required_columns",
             f"工作表「{sheet.name}」第 {header_end + 1} 行的指标表缺少「评价年度实现值」列，"
-            "无法复核得分",
+            f"无法复核得分{hint_zh}",
             f"sheet '{sheet.name}' row {header_end + 1}: the indicator table has no "
-            "'评价年度实现值' (actual) column, so its scores cannot be recomputed",
+            f"'评价年度实现值' (actual) column, so its scores cannot be recomputed{hint_en}",
             sheet=sheet.name,
             cell=f"{header_end + 1}:{header_end + 1}",
             expected="指标表含「评价年度实现值」列 / an indicator table with an actual column",

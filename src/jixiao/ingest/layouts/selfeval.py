@@ -15,6 +15,7 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    closest_hint,
     find_cells,
     find_columns,
     first_text,
@@ -369,12 +370,14 @@ def _require_actual_column(sheet: Sheet) -> None:
     found = _indicator_header(sheet)
     if found is None or "actual" in found[1]:
         return
-    r = found[0]
+    r, cols = found
+    hint_zh, hint_en = closest_hint(sheet.rows[r], INDICATOR_COLUMNS["actual"], cols.values())
     raise FileRejected(
         "missing_required_columns",
-        f"工作表「{sheet.name}」第 {r + 1} 行的绩效指标表缺少「实际完成值」列，无法复核得分",
+        f"工作表「{sheet.name}」第 {r + 1} 行的绩效指标表缺少「实际完成值」列，无法复核得分"
+        f"{hint_zh}",
         f"sheet '{sheet.name}' row {r + 1}: the indicator table has no '实际完成值' (actual) "
-        "column, so its scores cannot be recomputed",
+        f"column, so its scores cannot be recomputed{hint_en}",
         sheet=sheet.name,
         cell=f"{r + 1}:{r + 1}",
         expected="绩效指标表含「实际完成值」列（填写每个指标的实际完成情况）/ an indicator "
