@@ -144,3 +144,15 @@ def test_missing_actual_columns_name_the_closest_known_header(settings):
     assert "「评价年度实绩值」未识别，最接近的已知列名为「评价年度实现值」" in (
         table_result.message_zh
     )
+
+
+def test_a_form_dated_2999_is_rejected_naming_the_year_cell(settings, query):
+    form = wbk.selfeval_workbook(settings.inbox / "2999.xlsx")
+    wb = openpyxl.load_workbook(form)
+    wb.worksheets[0]["A2"] = "（2999年度）"
+    wb.save(form)
+    (result,) = ingest_files(settings).files
+    assert (result.status, result.reason_code) == ("quarantined", "date_out_of_range")
+    assert "A2" in result.message_zh and "2999" in result.message_zh
+    assert "2000" in result.message_en and "2100" in result.message_en
+    assert query("select count(*) from raw.indicators") == [(0,)]

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from jixiao.ingest.errors import CellError, FileRejected, RowRejection
-from jixiao.ingest.values import compact, is_blank, normalize_text, parse_unit
+from jixiao.ingest.values import check_year, compact, is_blank, normalize_text, parse_unit
 from jixiao.ingest.workbook import Sheet, cell_ref
 
 
@@ -295,6 +295,31 @@ def first_text(row: list[Any]) -> str:
         if not is_blank(v):
             return compact(v)
     return ""
+
+
+def header_year(sheet: Sheet, year: int, r: int | None = None, c: int | None = None) -> int:
+    """A form's year (from its title or header) within plausibility.yaml ``fiscal_years``,
+    else the file is rejected ``date_out_of_range`` naming the cell (表头年度超出范围)."""
+    try:
+        return check_year(year)
+    except CellError as err:
+        where = cell_ref(r, c) if r is not None and c is not None else None
+        at_zh = f"单元格 {where} " if where else ""
+        at_en = f"cell {where} " if where else ""
+        raise FileRejected(
+            "date_out_of_range",
+            f"工作表「{sheet.name}」{at_zh}表头年度：{err.message_zh}",
+            f"sheet '{sheet.name}' {at_en}header year: {err.message_en}",
+            sheet=sheet.name,
+            cell=where,
+            expected=err.expected,
+        ) from err
+
+
+def field_code(err: CellError) -> str:
+    """The file-level reason for a bad header field: its own when out of range, else
+    missing_required_field (表头字段的拒绝原因)."""
+    return err.reason_code if err.reason_code == "date_out_of_range" else "missing_required_field"
 
 
 def missing_field(sheet: Sheet, label_zh: str, label_en: str) -> FileRejected:

@@ -42,9 +42,11 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    field_code,
     find_cells,
     find_columns,
     first_text,
+    header_year,
     is_note_text,
     label_key,
     memo,
@@ -361,7 +363,7 @@ def _period(sheet: Sheet, labels: dict[str, _Label], project_name: str) -> tuple
             found = parse_period(label.value)
         except CellError as err:
             raise FileRejected(
-                "missing_required_field",
+                field_code(err),
                 f"工作表「{sheet.name}」单元格 {cell_ref(label.row, label.col)} 评价期间："
                 f"{err.message_zh}",
                 f"sheet '{sheet.name}' cell {cell_ref(label.row, label.col)} evaluation period: "
@@ -376,11 +378,11 @@ def _period(sheet: Sheet, labels: dict[str, _Label], project_name: str) -> tuple
     for text in texts:
         m = _PERIOD_IN_TEXT.search(normalize_text(text))
         if m and int(m.group(1)) <= int(m.group(2)):
-            return int(m.group(1)), int(m.group(2))
+            return header_year(sheet, int(m.group(1))), header_year(sheet, int(m.group(2)))
     for text in texts:
         y = _YEAR_IN_TEXT.search(normalize_text(text))
         if y:
-            return int(y.group(1)), int(y.group(1))
+            return header_year(sheet, int(y.group(1))), int(y.group(1))
     raise missing_field(sheet, "评价期间", "evaluation period")
 
 

@@ -19,6 +19,7 @@ from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
     closest_hint,
+    field_code,
     find_cells,
     first_text,
     is_note_text,
@@ -42,7 +43,7 @@ from jixiao.ingest.values import (
     parse_weight,
     parse_year,
 )
-from jixiao.ingest.workbook import Sheet
+from jixiao.ingest.workbook import Sheet, cell_ref
 
 FORM_SCAN_ROWS = 80  # form header blocks and table headers sit near the top
 LAYOUT = "scoring_table"
@@ -230,10 +231,12 @@ def _parse_year_or_reject(sheet: Sheet, cell: tuple[str, int, int] | None) -> in
         year = parse_year(cell[0])
     except CellError as err:
         raise FileRejected(
-            "missing_required_field",
-            f"工作表「{sheet.name}」评价年度：{err.message_zh}",
-            f"sheet '{sheet.name}' evaluation year: {err.message_en}",
+            field_code(err),
+            f"工作表「{sheet.name}」单元格 {cell_ref(cell[1], cell[2])} 评价年度：{err.message_zh}",
+            f"sheet '{sheet.name}' cell {cell_ref(cell[1], cell[2])} evaluation year: "
+            f"{err.message_en}",
             sheet=sheet.name,
+            cell=cell_ref(cell[1], cell[2]),
             expected=err.expected,
         ) from err
     assert year is not None

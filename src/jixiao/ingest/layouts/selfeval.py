@@ -19,6 +19,7 @@ from jixiao.ingest.layouts.common import (
     find_cells,
     find_columns,
     first_text,
+    header_year,
     is_note_text,
     label_key,
     labelled_value,
@@ -203,15 +204,17 @@ def _is_label(value: Any) -> bool:
 
 
 def _year(sheet: Sheet) -> int:
-    for _r, _c, t in find_cells(sheet, lambda t: bool(re.search(r"\(?\d{4}年度?\)?", t)), 8):
+    for r, c, t in find_cells(sheet, lambda t: bool(re.search(r"\(?\d{4}年度?\)?", t)), 8):
         m = re.search(r"(\d{4})年度", t) or re.fullmatch(r"\(?(\d{4})年\)?", t)
         if m:
-            return int(m.group(1))
+            return header_year(sheet, int(m.group(1)), r, c)
     found = labelled_value(sheet, ["评价年度", "年度"], 12)
     if found:
         try:
             year = parse_year(found[0])
-        except CellError:
+        except CellError as err:
+            if err.reason_code == "date_out_of_range":
+                header_year(sheet, int(re.sub(r"\D", "", found[0])[:4]), found[1], found[2])
             year = None
         if year:
             return year

@@ -50,9 +50,11 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    field_code,
     find_cells,
     find_columns,
     first_text,
+    header_year,
     is_note_text,
     label_key,
     labelled_value,
@@ -319,7 +321,7 @@ def _period(sheet: Sheet, header_row: int, parent_name: str) -> tuple[int, int]:
             found = parse_period(cell[0])
         except CellError as err:
             raise FileRejected(
-                "missing_required_field",
+                field_code(err),
                 f"工作表「{sheet.name}」单元格 {cell_ref(cell[1], cell[2])} 评价期间："
                 f"{err.message_zh}",
                 f"sheet '{sheet.name}' cell {cell_ref(cell[1], cell[2])} period: {err.message_en}",
@@ -333,7 +335,7 @@ def _period(sheet: Sheet, header_row: int, parent_name: str) -> tuple[int, int]:
     for text in texts:
         m = _PERIOD_IN_TEXT.search(normalize_text(text))
         if m and int(m.group(1)) <= int(m.group(2)):
-            return int(m.group(1)), int(m.group(2))
+            return header_year(sheet, int(m.group(1))), header_year(sheet, int(m.group(2)))
     raise missing_field(sheet, "评价期间", "period")
 
 
