@@ -86,8 +86,11 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
     assert round(Decimal(str(fund[0][0])), 2) == Decimal("11.86")
     assert Decimal(str(fund[0][1])) == Decimal("12")
 
-    # the stewards' quality report was written
-    assert (rig.settings.quality / "index.html").exists()
+    # the stewards' quality report was written, showing every stage of this run as passed
+    report = (rig.settings.quality / "index.html").read_text(encoding="utf-8")
+    for stage in ("ingest", "gate_raw", "dbt_build", "gate_marts", "publish"):
+        assert f'data-stage="{stage}" data-status="passed"' in report, stage
+    assert 'data-current="no"' not in report  # both gate results are this run's
 
     # a second night with nothing new changes nothing: same marts, files skipped
     before = _query(published, "select count(*), sum(spent_yuan) from marts.mart_project_year")
@@ -118,6 +121,10 @@ def test_critical_defect_fails_the_gate_and_nothing_is_published(rig) -> None:  
     assert second["tasks"]["quality_report"] == "success"
     html = (rig.settings.quality / "index.html").read_text(encoding="utf-8")
     assert bad.name in html or "失败" in html
+    # this night's stages, not the good night's: the failing gate failed, publish did not run
+    for stage in failed & {"gate_raw", "gate_marts"}:
+        assert f'data-stage="{stage}" data-status="failed"' in html, stage
+    assert 'data-stage="publish" data-status="not run"' in html
     alerts = [
         json.loads(line)
         for line in (rig.settings.home / "alerts" / "alerts.jsonl").read_text().splitlines()
