@@ -21,7 +21,7 @@ def validate(
 
     if gate not in ("raw", "marts"):
         typer.secho(f"未知闸门 / unknown gate: {gate} (expected raw | marts)", fg="red", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(2)  # a usage error, as typer reports bad options
     fn = pipeline.gate_raw if gate == "raw" else pipeline.gate_marts
     run_id = runs.new_run_id()
     try:
