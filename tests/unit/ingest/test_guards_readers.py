@@ -327,3 +327,24 @@ def test_an_unknown_unit_caption_names_the_cell_of_the_unit() -> None:
     rej = caught.value.rejection
     assert (rej.reason_code, rej.cell) == ("unknown_unit", "B1")
     assert "B1" in rej.message_zh and "千元" in rej.message_zh
+
+
+def test_a_negative_sub_project_amount_rejects_its_row(tmp_path) -> None:
+    """Seed 001's sub-project table with one 累计支出金额 typed negative."""
+    from jixiao.ingest.layouts import subprojects
+    from jixiao.ingest.values import compact
+    from jixiao.ingest.workbook import read_workbook
+    from jixiao.samples.seed001 import SubprojectTable, write_subproject_table
+
+    table = SubprojectTable(cell_overrides={(5, "spent"): "-1,000.50"})
+    path = write_subproject_table(tmp_path / "子项目.xlsx", [("子项目", table)])
+    sheet = read_workbook(path).sheets[0]
+    out = Extracted()
+    subprojects.read_sheet(sheet, "子项目.xlsx", out, {"departments": {}, "names": {}})
+    negatives = [r for r in out.rejections if r.reason_code == "negative_amount"]
+    assert len(negatives) == 1
+    (rej,) = negatives
+    col = next(c for row in sheet.rows for c, v in enumerate(row) if compact(v) == "累计支出金额")
+    assert rej.cell is not None and rej.cell.startswith("ABCDEFGHIJ"[col])
+    assert "-1,000.50" in rej.message_zh and "-1,000.50" in rej.message_en
+    assert all(p["amount_yuan"] >= 0 for p in out.tables["payments"])

@@ -364,6 +364,18 @@ def _amounts(
             err.col = cols[k]  # type: ignore[attr-defined]
             errors[k] = err
             continue
+        if parsed and parsed[0] < 0:
+            seen = normalize_text(value)
+            negative = CellError(
+                "negative_amount",
+                "不小于 0 的金额 / an amount of 0 or more",
+                f"金额「{seen}」为负数；批复、下达和支出金额不能为负，请填写实际金额",
+                f"amount '{seen}' is negative; approved, allocated and spent amounts cannot be "
+                "negative, type the actual amount",
+            )
+            negative.col = cols[k]  # type: ignore[attr-defined]
+            errors[k] = negative
+            continue
         found[k] = (parsed[0], parsed[1], normalize_text(value)) if parsed else None
     return found, errors
 
