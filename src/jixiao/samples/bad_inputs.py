@@ -23,7 +23,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from jixiao.samples._xls import biff5_book, with_filepass, with_vba, xlsx_to_xls
-from jixiao.samples._xlsx import fixed_info, new_workbook, save_deterministic
+from jixiao.samples._xlsx import fixed_info, new_workbook, save_deterministic, seeded
 from jixiao.samples.cfb import compound_file
 from jixiao.samples.ledger import Ledger, LedgerSheet, write_ledger
 
@@ -505,6 +505,7 @@ class Expect:
     cell: str | None = None
     message_zh_has: tuple[str, ...] = ()
     message_en_has: tuple[str, ...] = ()
+    message_en_not: tuple[str, ...] = ()  # what an unhelpful message said ("starts with ,")
     flag: str | None = None
     night: int = 1  # the night whose run the outcome is checked after
     spent_yuan: D | None = None  # the project's 2023 spending in the published marts after it
@@ -1176,7 +1177,9 @@ def long_cell_1mb(dest: Path) -> list[Path]:
     rows[1]["summary"] = "LONG_SENTINEL"
     path = _ledger(dest / "支付台账_超长文本.xlsx", code, rows)
     # openpyxl cuts text at Excel's 32,767 characters; the XML is written directly
-    text = ("运维" * (LONG_TEXT_CHARS // 2))[:LONG_TEXT_CHARS].encode()
+    # varied characters: a repeated word would be a compression bomb, not just long text
+    rng = seeded(11)
+    text = "".join(chr(0x4E00 + rng.randrange(0x51A5)) for _ in range(LONG_TEXT_CHARS)).encode()
     path.write_bytes(_zip_edit(path.read_bytes(), _sheets, b"LONG_SENTINEL", text))
     return [path]
 
@@ -1425,7 +1428,8 @@ def _ok(loaded: int) -> Expect:
 
 #: payments a _ledger writes by default, and its one registered project row
 _PAY, _REG = 3, 1
-_NOT_STARTS = ("starts with",)
+_NOT_STARTS = ("starts with",)  # "starts with cfeec4bf" for a CSV, "starts with ," for empty
+_NOT_XML = ("xl/workbook.xml",)  # "xl/workbook.xml missing" for .xlsb / .ods
 
 
 #: the 21 older classes, described (zh, en)
@@ -1460,6 +1464,8 @@ def _existing() -> list[Case]:
         zh, en = _EXISTING_TEXT[name]
         if reason is None:  # unparseable_values: three of ten payment rows
             expect = _rej(UNPARSEABLE_GOOD_ROWS, unparseable_value=len(UNPARSEABLE_BAD_ROWS))
+        elif reason == "csv_file":
+            expect = _q(reason, message_en_not=_NOT_STARTS)
         else:
             expect = _q(reason)
         out.append(Case(name, zh, en, _one(WRITERS[name]), expect))
@@ -1476,22 +1482,43 @@ def _cases() -> list[Case]:
             "GBK 编码的 .csv 文件",
             "a GBK-encoded .csv file",
             csv_gbk,
-            _q("csv_file", message_zh_has=("xlsx",), message_en_has=("xlsx",)),
+            _q(
+                "csv_file",
+                message_zh_has=("xlsx",),
+                message_en_has=("xlsx",),
+                message_en_not=_NOT_STARTS,
+            ),
         ),
-        c("empty_file", "0 字节的空文件", "a 0-byte file", empty_file, _q("empty_file")),
+        c(
+            "empty_file",
+            "0 字节的空文件",
+            "a 0-byte file",
+            empty_file,
+            _q("empty_file", message_en_not=_NOT_STARTS),
+        ),
         c(
             "xlsb",
             "Excel 二进制工作簿 .xlsb",
             "an Excel binary workbook (.xlsb)",
             xlsb,
-            _q("xlsb", message_zh_has=("xlsx",), message_en_has=("xlsx",)),
+            _q(
+                "xlsb",
+                message_zh_has=("xlsx",),
+                message_en_has=("xlsx",),
+                message_en_not=_NOT_XML,
+            ),
         ),
         c(
             "ods",
             "OpenDocument 表格 .ods",
             "an OpenDocument spreadsheet (.ods)",
             ods,
-            _q("ods", message_zh_has=("xlsx",), message_en_has=("xlsx",)),
+            _q(
+                "ods",
+                message_zh_has=("xlsx",),
+                message_en_has=("xlsx",),
+                message_en_not=_NOT_XML,
+            ),
         ),
         c(
             "docx_renamed",
@@ -1613,7 +1640,13 @@ def _cases() -> list[Case]:
             long_cell_1mb,
             _ok(_REG + _PAY),
         ),
-        c("style_bomb", "10 万个单元格样式", "100,000 cell styles", style_bomb, _ok(_REG + _PAY)),
+        c(
+            "style_bomb",
+            "10 万个相同的单元格样式（压缩比超限）",
+            "100,000 identical cell styles (ratio over the cap)",
+            style_bomb,
+            _q("zip_bomb"),
+        ),
         c(
             "shared_strings_bomb",
             "200 万条共享字符串（压缩比超限）",
@@ -1847,7 +1880,6 @@ def _amount_nan(dest: Path) -> list[Path]:
 
 
 CASES: dict[str, Case] = {case.name: case for case in _cases()}
-CASE_NOT_STARTS = _NOT_STARTS
 
 
 def write_corpus(dest: Path, names: list[str] | None = None) -> dict[str, list[Path]]:

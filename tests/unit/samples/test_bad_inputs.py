@@ -155,6 +155,9 @@ def test_size_bombs(corpus: dict[str, list[Path]]) -> None:
         assert len([n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]) == 200
     styles = _zip_part(_subject(corpus, "style_bomb"), r"xl/styles\.xml")
     assert styles.count(b"<xf ") >= bi.STYLE_COUNT
+    with zipfile.ZipFile(_subject(corpus, "style_bomb")) as zf:
+        info = zf.getinfo("xl/styles.xml")
+        assert info.file_size > 100 * info.compress_size  # why it is a zip_bomb
     sst = _zip_part(_subject(corpus, "shared_strings_bomb"), r"xl/sharedStrings\.xml")
     assert sst.count(b"<si>") == bi.SHARED_STRINGS
     with zipfile.ZipFile(_subject(corpus, "shared_strings_bomb")) as zf:
@@ -162,6 +165,9 @@ def test_size_bombs(corpus: dict[str, list[Path]]) -> None:
         assert info.file_size > 100 * info.compress_size  # over the 100:1 ratio cap
     cells = _zip_part(_subject(corpus, "long_cell_1mb"), r"xl/worksheets/.*").decode()
     assert max(len(t) for t in re.findall(r"<t>([^<]*)</t>", cells)) == bi.LONG_TEXT_CHARS
+    with zipfile.ZipFile(_subject(corpus, "long_cell_1mb")) as zf:
+        big = max(zf.infolist(), key=lambda i: i.file_size)
+        assert big.file_size < 10 * big.compress_size  # long text, not a compression bomb
 
 
 def test_broken_zips(corpus: dict[str, list[Path]]) -> None:
