@@ -164,3 +164,19 @@ def test_no_run_recorded_says_no_stage_ran(settings: Settings) -> None:
     assert not (settings.feedback / "index.json").exists()
     assert "暂无反馈文件" in html
     assert Path(settings.quality / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_validate_exits_2_when_the_gate_refuses_and_reports_that_run(settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from jixiao.cli.main import app
+
+    data.create_raw(settings.warehouse, data.merge(data.good_raw(), data.bad_raw()))
+    result = CliRunner().invoke(app, ["validate", "--gate", "raw"])
+    assert result.exit_code == 2, result.output
+    html = (settings.quality / "index.html").read_text(encoding="utf-8")
+    run_id = re.search(r'id="run-id">([^<]+)<', html)
+    assert run_id and run_id.group(1).startswith("cli__")
+    assert _stage_row(html, "gate_raw").startswith("failed |")
+    assert _stage_row(html, "dbt_build").startswith("not run |")
