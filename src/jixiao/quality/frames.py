@@ -102,13 +102,16 @@ select
     max(s.loaded_at) as loaded_at,
     count(*) as sheet_submissions
 from raw.submissions as s
-inner join {VERSIONS} as v
-    on v.department_name = trim(s.department_name)
-    and v.project_key = trim(s.project_key)
-    and v.fiscal_year = s.fiscal_year
-    and v.file_hash = s.file_hash
-    and v.is_current
-where true {{year_filter}}
+where exists (
+    select 1
+    from {VERSIONS} as v
+    where v.is_current
+        and v.department_name = trim(s.department_name)
+        and v.project_key = trim(s.project_key)
+        and v.fiscal_year = s.fiscal_year
+        and v.file_hash = s.file_hash
+)
+  {{year_filter}}
 group by s.department_name, s.project_key, s.fiscal_year, s.file_hash""",
         ("raw.submissions", VERSIONS),
     ),
