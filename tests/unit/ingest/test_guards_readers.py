@@ -348,3 +348,25 @@ def test_a_negative_sub_project_amount_rejects_its_row(tmp_path) -> None:
     assert rej.cell is not None and rej.cell.startswith("ABCDEFGHIJ"[col])
     assert "-1,000.50" in rej.message_zh and "-1,000.50" in rej.message_en
     assert all(p["amount_yuan"] >= 0 for p in out.tables["payments"])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_sheet_naming_another_department_than_the_files_own_register_is_rejected(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger, "FAST_PATH", fast)
+    pay = Sheet(
+        "支付",
+        [
+            ["金额单位：", "万元"],
+            ["项目编码", "主管部门", "年度", "支付日期", "支付金额", "收款单位"],
+            ["JM-SZZF", DG, 2022.0, "2022-03-01", 28.3, "某科技有限公司"],
+            ["JM-SZZF", JM, 2022.0, "2022-03-02", 12.5, "某公司"],
+        ],
+    )
+    out = _extract(_register(["JM-SZZF", "数字政府", JM, 2022.0, 2022.0]), pay)
+    rej = _only(out, "department_clash")
+    assert (rej.sheet, rej.row_number, rej.cell) == ("支付", 3, "B3")  # the 主管部门 cell
+    assert JM in rej.message_zh and DG in rej.message_zh
+    assert [p["row_number"] for p in out.tables["payments"]] == [4]
+    assert {s["department_name"] for s in out.submissions} == {JM}

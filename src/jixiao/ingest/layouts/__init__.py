@@ -111,6 +111,7 @@ def extract(
     ctx = ledger.register_context(workbook.sheets)
     seen = lookups if lookups is not None else set()
     prior = _Recording(seen, (context or {}).get("departments", {}))
+    registered = {k: v for k, v in ctx["departments"].items() if v}  # this file's registers
     for key in ("departments", "names"):
         merged = _Recording(seen, (context or {}).get(key, {}))
         merged.update({k: v for k, v in ctx[key].items() if v})
@@ -155,7 +156,7 @@ def extract(
             "docs/input-formats.md）/ a self-evaluation form, scoring table, evaluation "
             "result, sub-project table or ledger (see docs/input-formats.md)",
         )
-    guards.apply(workbook, out, prior)
+    guards.apply(workbook, out, prior, registered)
     return out
 
 

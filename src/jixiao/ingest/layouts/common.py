@@ -322,6 +322,21 @@ def field_code(err: CellError) -> str:
     return err.reason_code if err.reason_code == "date_out_of_range" else "missing_required_field"
 
 
+def clash_error(code: str, owner: str, dept: str) -> CellError:
+    """``department_clash``: ``code`` is registered by ``owner``, submitted for ``dept``."""
+    return CellError(
+        "department_clash",
+        f"只报送本部门登记的项目；项目「{code}」属于「{owner}」/ only projects your "
+        f"department registered; '{code}' belongs to '{owner}'",
+        f"项目编码「{code}」已由「{owner}」登记，本文件以「{dept}」的名义报送了该项目的数据；"
+        f"请核对项目编码是否填错，或请「{owner}」报送该项目的数据（如项目已划转，请联系数据"
+        "管理员办理变更）",
+        f"project code '{code}' is registered by '{owner}', but this file submits it for "
+        f"'{dept}': check the project code, or have '{owner}' submit this project (if the "
+        "project has moved between departments, ask the data steward to record the change)",
+    )
+
+
 def missing_field(sheet: Sheet, label_zh: str, label_en: str) -> FileRejected:
     """A form whose required header field is absent (表头缺少必填项)."""
     return FileRejected(

@@ -29,7 +29,7 @@ from typing import Any
 
 from jixiao.ingest import template
 from jixiao.ingest.errors import CellError, FileRejected
-from jixiao.ingest.layouts.common import Extracted
+from jixiao.ingest.layouts.common import Extracted, clash_error
 from jixiao.ingest.plausibility import bounds
 from jixiao.ingest.values import WAN, compact, format_decimal, normalize_text
 from jixiao.ingest.workbook import Sheet, Workbook
@@ -37,14 +37,20 @@ from jixiao.ingest.workbook import Sheet, Workbook
 _Row = dict[str, Any]
 
 
-def apply(workbook: Workbook, out: Extracted, prior: Mapping[str, Any]) -> None:
+def apply(
+    workbook: Workbook,
+    out: Extracted,
+    prior: Mapping[str, Any],
+    registered: Mapping[str, Any] | None = None,
+) -> None:
     """Run every guard over ``out`` (in place); ``prior`` is project code -> department from
-    earlier loads (the run context, not this file's own register)."""
+    earlier loads (the run context), ``registered`` the same from this file's own registers
+    (the first registration of a code in the file)."""
     sheets = {s.name: s for s in workbook.sheets}
     dropped: set[tuple[str, int]] = set()
     template_examples(sheets, out, dropped, _looks_like_template(workbook, out))
     duplicate_codes(sheets, out, dropped)
-    department_clashes(sheets, out, dropped, prior)
+    department_clashes(sheets, out, dropped, prior, registered or {})
     _drop(out, dropped)
     implausible_amounts(out)
 
@@ -220,27 +226,19 @@ def department_clashes(
     out: Extracted,
     dropped: set[tuple[str, int]],
     prior: Mapping[str, Any],
+    registered: Mapping[str, Any],
 ) -> None:
-    """Rows for a project registered by another department in an earlier load (部门归属)."""
+    """Rows for a project registered by another department, in an earlier load or earlier in
+    this file (its first registration), are rejected (部门归属)."""
     for table, row in _rows(out):
         key = row.get("project_code") if table == "projects" else row.get("project_key")
         if not key or (row["sheet_name"], row["row_number"]) in dropped:
             continue
-        owner = prior.get(key)
+        owner = prior.get(key) or registered.get(key)
         dept = _department_of(out, table, row)
         if not owner or not dept or dept == "未登记部门" or compact(owner) == compact(dept):
             continue
-        err = CellError(
-            "department_clash",
-            f"只报送本部门登记的项目；项目「{key}」属于「{owner}」/ only projects your "
-            f"department registered; '{key}' belongs to '{owner}'",
-            f"项目编码「{key}」已由「{owner}」登记，本文件以「{dept}」的名义报送了该项目的数据；"
-            f"请核对项目编码是否填错，或请「{owner}」报送该项目的数据（如项目已划转，请联系数据"
-            "管理员办理变更）",
-            f"project code '{key}' is registered by '{owner}', but this file submits it for "
-            f"'{dept}': check the project code, or have '{owner}' submit this project (if the "
-            "project has moved between departments, ask the data steward to record the change)",
-        )
+        err = clash_error(str(key), str(owner), dept)
         _reject(sheets, out, dropped, row, str(key), err)
 
 

@@ -18,6 +18,7 @@ from jixiao.ingest.layouts import columnar
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    clash_error,
     label_key,
     memo,
     project_key,
@@ -338,9 +339,27 @@ def read_row(
     if _is_note(row, hits):
         return
     try:
+        if kind != "projects":
+            _check_owner(cells, hits, context)
         _READERS[kind](sheet, r, cells, hits, unit, out, context)
     except CellError as err:
         out.reject(sheet, r, getattr(err, "col", None), err)
+
+
+def _check_owner(
+    cells: dict[str, Any], hits: dict[str, tuple[int, Any]], context: dict[str, Any]
+) -> None:
+    """A data row whose 主管部门 cell names another department than the one that registered
+    its project (earlier loads, else this file's register) is rejected (department_clash)."""
+    dept = _text(cells.get("department_name"))
+    code = _text(cells.get("project_code"))
+    if not dept or not code:
+        return
+    owner = context.get("departments", {}).get(code)
+    if owner and compact(owner) != compact(dept):
+        err = clash_error(code, str(owner), dept)
+        err.col = hits["department_name"][0]  # type: ignore[attr-defined]
+        raise err
 
 
 def _is_note(row: list[Any], hits: dict[str, tuple[int, Any]] | None = None) -> bool:
@@ -955,6 +974,7 @@ def _fast_payments(
             not plain[i]
             or code is None
             or code is fail
+            or (depts[i] and departments.get(code) not in (None, depts[i]))
             or pay_date is fail
             or year is fail
             or amount is None
