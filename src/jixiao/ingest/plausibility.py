@@ -33,6 +33,7 @@ class Bounds:
     max_project_yuan: Decimal
     max_file_total_yuan: Decimal
     unit_ratio: Decimal
+    year_ratio: Decimal
 
 
 def _date(value: Any) -> dt.date:
@@ -59,6 +60,7 @@ def from_mapping(data: dict[str, Any]) -> Bounds:
         max_project_yuan=_dec(amounts["max_project_yuan"]),
         max_file_total_yuan=_dec(amounts["max_file_total_yuan"]),
         unit_ratio=_dec(amounts["unit_ratio"]),
+        year_ratio=_dec(amounts.get("year_ratio", 5000)),
     )
 
 

@@ -370,3 +370,39 @@ def test_a_sheet_naming_another_department_than_the_files_own_register_is_reject
     assert JM in rej.message_zh and DG in rej.message_zh
     assert [p["row_number"] for p in out.tables["payments"]] == [4]
     assert {s["department_name"] for s in out.submissions} == {JM}
+
+
+def test_a_budget_ten_thousand_times_the_year_before_quarantines_the_file() -> None:
+    """2022's 45.5 万元 is right; 2023's 455000 (元 meant) reads as 45.5 亿元."""
+    with pytest.raises(FileRejected) as caught:
+        _extract(
+            Sheet(
+                "预算",
+                [
+                    ["金额单位：万元"],
+                    BUDGET_HEADER[:4] + ["金额"],
+                    ["JM-SZZF", 2022.0, "年初预算", "当年财政拨款", 45.5],
+                    ["JM-SZZF", 2023.0, "年初预算", "当年财政拨款", 455000.0],
+                ],
+            )
+        )
+    rej = caught.value.rejection
+    assert (rej.reason_code, rej.sheet, rej.cell) == ("implausible_amount", "预算", "A1")
+    assert "2023 年度" in rej.message_zh and "2022 年度（45.5 万元）的 10000 倍" in rej.message_zh
+    assert "455000 万元 = 45.5 亿元" in rej.message_zh
+    assert "if the figures are in 元: 455000 元 = 45.5 万元" in rej.message_en
+
+
+def test_budgets_growing_a_hundredfold_and_small_first_payments_load() -> None:
+    out = _extract(
+        _budget(
+            ["JM-SZZF", 2022.0, "年初预算", "合计", 50.0, ""],
+            ["JM-SZZF", 2023.0, "年初预算", "合计", 5000.0, ""],
+        ),
+        _payments(
+            ["JM-SZZF", 2022.0, "2022-12-01", 0.5, "某公司", "记-1"],
+            ["JM-SZZF", 2023.0, "2023-06-01", 4800.0, "某公司", "记-2"],
+        ),
+    )
+    assert out.rejections == []
+    assert len(out.tables["payments"]) == 2

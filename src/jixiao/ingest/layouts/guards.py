@@ -311,6 +311,7 @@ def implausible_amounts(out: Extracted) -> None:
             key = (table, sheet, None, None, column, line_type, None)
             _too_big(out, key, total, unit, b.max_file_total_yuan, "file")
     _payments_against_budget(out, groups, units, b.unit_ratio)
+    _year_against_year(out, groups, units, b.year_ratio)
 
 
 def _what(table: str, column: str, line_type: Any) -> tuple[str, str]:
@@ -378,6 +379,48 @@ def _payments_against_budget(
             f"{format_decimal((paid / base).quantize(Decimal(1)))} times the project's budget in "
             f"this file ({yuan_text(base)}), implausible in the unit written ({en})",
         )
+
+
+def _is_budget(table: str, column: str, line_type: Any) -> bool:
+    return (table == "budget_lines" and line_type in ("initial", "final")) or (
+        table == "funding_reported" and column in ("initial_budget_yuan", "final_budget_yuan")
+    )
+
+
+def _year_against_year(
+    out: Extracted,
+    groups: dict[tuple[Any, ...], Decimal],
+    units: dict[tuple[Any, ...], str | None],
+    ratio: Decimal,
+) -> None:
+    """A project's amount of one kind read as 万元 that is ``ratio`` times its figure for
+    another year in the same file (同一项目不同年度相差万倍: 元写在万元下). Budgets only
+    (年初预算, 调整后预算, the funding block's budget columns): payments and spending may
+    well start small in a project's first year."""
+    by_kind: dict[tuple[Any, ...], list[tuple[Any, Decimal, tuple[Any, ...]]]] = defaultdict(list)
+    for key, total in groups.items():
+        table, _sheet, project, year, column, line_type, fund = key
+        if year is not None and total > 0 and _is_budget(table, column, line_type):
+            by_kind[(table, project, column, line_type, fund)].append((year, total, key))
+    for entries in by_kind.values():
+        if len(entries) < 2:
+            continue
+        low_year, low, _k = min(entries, key=lambda e: e[1])
+        for year, total, key in entries:
+            if units[key] != "万元" or total < low * ratio:
+                continue
+            table, sheet, project, _y, column, line_type, _f = key
+            what_zh, what_en = _what(table, column, line_type)
+            zh, en = _readings(total, units[key])
+            times = format_decimal((total / low).quantize(Decimal(1)))
+            raise _rejected(
+                out,
+                sheet,
+                f"工作表「{sheet}」项目「{project}」{year} 年度的{what_zh}是 {low_year} 年度"
+                f"（{yuan_text(low)}）的 {times} 倍，按所写单位读取不合理（{zh}）",
+                f"sheet '{sheet}' project '{project}' {year}: {what_en} are {times} times "
+                f"{low_year}'s ({yuan_text(low)}), implausible in the unit written ({en})",
+            )
 
 
 def _rejected(out: Extracted, sheet: str, zh: str, en: str) -> FileRejected:
