@@ -256,6 +256,7 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
             expected=f"<= {limits.max_total_uncompressed} bytes",
         )
     for i in infos:
+        _check_entry_name(i.filename)
         _check_ratio(i.filename, i.file_size, i.compress_size, limits)
         if i.flag_bits & 0x1:
             raise FileRejected(
@@ -264,6 +265,23 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
                 f"zip entry {i.filename} is encrypted",
                 expected="未加密的 .xlsx / an unencrypted .xlsx",
             )
+
+
+def _check_entry_name(name: str) -> None:
+    """An entry whose path leaves the package (``../``, absolute, a drive) is refused: no
+    Excel writes one, and an unpacking tool would write outside its folder (路径穿越)."""
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+        raise FileRejected(
+            "corrupt_zip",
+            f"压缩包含路径不安全的条目「{name}」（指向包外，Excel 不会写出这种条目，文件可能被"
+            "篡改）；请在 Excel 中重新打开并另存为 .xlsx 后再报送",
+            f"the zip has an entry with an unsafe path '{name}' (it points outside the "
+            "package; Excel never writes one, the file may have been tampered with); open it "
+            "in Excel again, save as .xlsx and resubmit",
+            expected="条目路径都在包内 / every entry inside the package",
+            cell=name,
+        )
 
 
 def _check_ratio(name: str, size: int, compressed: int, limits: Limits) -> None:

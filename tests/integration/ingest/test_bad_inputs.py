@@ -84,6 +84,9 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         data = dst.read_bytes()
         dst.write_bytes(data.replace(b"xl/workbook.xml", b"xl/workbook.xm_"))
 
+    def traversal(dst: Path) -> None:  # an entry that would unpack outside the folder
+        rezip(_good(tmp / "tr.xlsx"), dst, add={"../../../../tmp/jixiao_evil.xml": b"<x/>"})
+
     def ods(dst: Path) -> None:  # OpenDocument: mimetype first, content.xml
         import zipfile
 
@@ -198,6 +201,7 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         "xlsb": (xlsb, "xlsb", None),
         "ods": (ods, "ods", None),
         "corrupt_zip": (truncated, "corrupt_zip", None),
+        "zip_path_traversal": (traversal, "corrupt_zip", None),
         "legacy_xls": (legacy, "legacy_xls", None),
         "xls_encrypted": (xls_encrypted, "encrypted", None),
         "xls_macros": (xls_macros, "macros", None),

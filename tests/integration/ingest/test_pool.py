@@ -46,11 +46,11 @@ def _batch(folder: Path) -> list[Path]:
         wbk.ledger_workbook(folder / f"0{i}_payments.xlsx", {"支付": [PAY_HEADER, *rows]})
     (folder / "06_not_a_workbook.xlsx").write_bytes(b"this is plain text, not a zip\n" * 50)
     shutil.copyfile(folder / "02_payments.xlsx", folder / "07_copy.xlsx")
-    wbk.ledger_workbook(  # renames the department: later files must see the new one
+    wbk.ledger_workbook(  # a new project: later files must see its department
         folder / "08_register_v2.xlsx",
-        {"项目登记": [PROJECT_HEADER, ["P-A", "项目甲", "乙局", "基础设施"]]},
+        {"项目登记": [PROJECT_HEADER, ["P-B", "项目乙", "乙局", "基础设施"]]},
     )
-    rows = [["P-A", 2024, "2024-02-01", "7.25", "当年财政拨款", "单位9"]]
+    rows = [["P-B", 2024, "2024-02-01", "7.25", "当年财政拨款", "单位9"]]
     wbk.ledger_workbook(folder / "09_payments.xlsx", {"支付": [PAY_HEADER, *rows]})
     return sorted(folder.iterdir())
 
@@ -109,18 +109,19 @@ def test_pool_writes_the_same_rows_as_sequential(tmp_path, caplog):
     with duckdb.connect(str(pool_home.warehouse), read_only=True) as con:
         departments = con.execute(
             "select fiscal_year, department_name, count(*) from raw.submissions "
-            "where project_key = 'P-A' group by all order by all"
+            "group by all order by all"
         ).fetchall()
     assert departments == [(2023, "甲局", 5), (2024, "乙局", 1)]
     assert (pool_home.quarantine / sequential.files[6].sha256 / "06_not_a_workbook.xlsx").exists()
-    assert "in a pool of 2 workers" in caplog.text
+    assert "in 2 isolated worker(s)" in caplog.text
     # files parsed before 00_register was written saw no department and were parsed again
     assert "re-parsing 01_payments.xlsx" in caplog.text
 
 
-def test_worker_count_stays_in_process_when_asked_or_too_few_files():
-    assert _worker_count(0, 100) == 0
-    assert _worker_count(1, 100) == 0
-    assert _worker_count(2, 1) == 0
+def test_worker_count_isolates_by_default_and_stays_in_process_only_when_asked():
+    assert _worker_count(0, 100) == 0  # workers=0: in this process (tests)
+    assert _worker_count(1, 100) == 1
+    assert _worker_count(2, 1) == 1
     assert _worker_count(2, 5) == 2
-    assert _worker_count(None, 3) == 0  # auto: fewer than POOL_MIN_FILES new files
+    assert _worker_count(None, 3) == 1  # auto: one isolated worker for a small batch
+    assert _worker_count(None, 0) == 0  # nothing to parse: no worker
