@@ -109,8 +109,10 @@ def collect(settings: Settings, run_id: str | None = None) -> ReportData:
     if run is None and run_id:
         run = {"run_id": run_id, "started_at": None, "stages": {}}
     gates = _gates(settings, run)
-    totals["critical_failures"] = sum(g["critical_failure_count"] for g in gates)
-    totals["warnings"] = sum(g["warning_count"] for g in gates)
+    # the summary counts this run's gate results only (an earlier run's are labelled below)
+    counted = [g for g in gates if g["current"]] if run and run.get("stages") else gates
+    totals["critical_failures"] = sum(g["critical_failure_count"] for g in counted)
+    totals["warnings"] = sum(g["warning_count"] for g in counted)
     totals["review_flags"] = flags_total
     trend = _trend(night_files, night_rejects, _history(settings))
     docs = gxctx.data_docs_index(settings)

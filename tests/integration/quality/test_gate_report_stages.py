@@ -89,6 +89,7 @@ def test_failed_dbt_build_is_shown_failed_and_later_stages_not_run(settings: Set
     assert gate, "the marts gate of night 1 is not marked as an earlier result"
     assert "较早运行的结果（批次 night-1）" in html
     assert 'data-current="yes"' not in html
+    assert 'data-kpi="critical_failures">0<' in html  # no gate ran in this run
 
     # the default report is about the latest run, the same night
     latest = build_quality_report(settings).read_text(encoding="utf-8")
@@ -109,6 +110,7 @@ def test_sample_rows_show_readable_chinese(settings: Settings) -> None:
     assert not escaped, escaped[:3]
     assert _stage_row(html, "gate_raw").startswith("failed |")
     assert 'data-current="yes"' in html  # this run's own gate result
+    assert 'data-kpi="critical_failures">0<' not in html
 
 
 def test_feedback_workbooks_are_linked_per_department(settings: Settings) -> None:
