@@ -380,7 +380,7 @@ def test_a_budget_ten_thousand_times_the_year_before_quarantines_the_file() -> N
                 "预算",
                 [
                     ["金额单位：万元"],
-                    BUDGET_HEADER[:4] + ["金额"],
+                    [*BUDGET_HEADER[:4], "金额"],
                     ["JM-SZZF", 2022.0, "年初预算", "当年财政拨款", 45.5],
                     ["JM-SZZF", 2023.0, "年初预算", "当年财政拨款", 455000.0],
                 ],
