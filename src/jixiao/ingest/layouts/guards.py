@@ -172,6 +172,8 @@ def template_examples(
         sheet = sheets.get(row["sheet_name"])
         if example is None or sheet is None or row["row_number"] > sheet.height:
             continue
+        if normalize_text(code) != example[0]:
+            continue  # cheap first: the example's project code
         if _norm_row(sheet.rows[row["row_number"] - 1]) == example:
             _reject(sheets, out, dropped, row, code, _example_err(code))
 
