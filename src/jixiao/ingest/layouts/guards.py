@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from jixiao.ingest import template
@@ -163,9 +164,13 @@ def template_examples(
     examples = {
         name: _norm_row(values) for name, values in template.LEGACY_EXAMPLES.items() if legacy
     }
+    example_code: dict[Any, bool] = {}
     for _table, row in _rows(out):
         code = row.get("project_code") or row.get("project_key")
-        if is_example_code(code):
+        hit = example_code.get(code)
+        if hit is None:
+            hit = example_code[code] = is_example_code(code)
+        if hit:
             _reject(sheets, out, dropped, row, code, _example_err(code))
             continue
         example = examples.get(row["sheet_name"])
@@ -232,15 +237,21 @@ def department_clashes(
 ) -> None:
     """Rows for a project registered by another department, in an earlier load or earlier in
     this file (its first registration), are rejected (部门归属)."""
+    same: dict[tuple[Any, Any], tuple[Any, bool]] = {}  # (code, department) -> (owner, ok)
     for table, row in _rows(out):
         key = row.get("project_code") if table == "projects" else row.get("project_key")
         if not key or (row["sheet_name"], row["row_number"]) in dropped:
             continue
-        owner = prior.get(key) or registered.get(key)
         dept = _department_of(out, table, row)
-        if not owner or not dept or dept == "未登记部门" or compact(owner) == compact(dept):
+        found = same.get((key, dept))
+        if found is None:
+            owner = prior.get(key) or registered.get(key)
+            ok = not owner or not dept or dept == "未登记部门" or compact(owner) == compact(dept)
+            found = same[(key, dept)] = (owner, ok)
+        owner, ok = found
+        if ok:
             continue
-        err = clash_error(str(key), str(owner), dept)
+        err = clash_error(str(key), str(owner), str(dept))
         _reject(sheets, out, dropped, row, str(key), err)
 
 
@@ -286,8 +297,9 @@ def implausible_amounts(out: Extracted) -> None:
     for table, row in _rows(out):
         if table not in _AMOUNT_TABLES:
             continue
-        for column, value in row.items():
-            if not column.endswith("_yuan") or not isinstance(value, Decimal):
+        for column in _yuan_columns(row):
+            value = row[column]
+            if not isinstance(value, Decimal):
                 continue
             fund = row.get("fund_source") if table != "payments" else None
             key = (
@@ -314,6 +326,16 @@ def implausible_amounts(out: Extracted) -> None:
             _too_big(out, key, total, unit, b.max_file_total_yuan, "file")
     _payments_against_budget(out, groups, units, b.unit_ratio)
     _year_against_year(out, groups, units, b.year_ratio)
+
+
+@lru_cache(maxsize=64)
+def _yuan_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(k for k in keys if k.endswith("_yuan"))
+
+
+def _yuan_columns(row: _Row) -> tuple[str, ...]:
+    """The amount columns (``*_yuan``) of a row, worked out once per set of columns."""
+    return _yuan_keys(tuple(row))
 
 
 def _what(table: str, column: str, line_type: Any) -> tuple[str, str]:
