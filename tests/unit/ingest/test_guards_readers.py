@@ -406,3 +406,22 @@ def test_budgets_growing_a_hundredfold_and_small_first_payments_load() -> None:
     )
     assert out.rejections == []
     assert len(out.tables["payments"]) == 2
+
+
+def test_a_budget_ten_thousand_times_the_warehouses_previous_year_is_implausible() -> None:
+    """With the earlier loads' budgets in the context (context["budgets"]), one year in a
+    file is enough: 455000 万元 after the warehouse's 45.5 万元 for 2022."""
+    sheet = _budget(["JM-SZZF", 2023.0, "年初预算", "合计", 455000.0, ""])
+    context = {
+        "departments": {},
+        "names": {},
+        "budgets": {"JM-SZZF": {2022: Decimal("455000.00")}},
+    }
+    with pytest.raises(FileRejected) as caught:
+        _extract(sheet, context=context)
+    rej = caught.value.rejection
+    assert rej.reason_code == "implausible_amount"
+    assert "2022 年度（45.5 万元）的 10000 倍" in rej.message_zh
+    # without that history the same file loads (45.5 亿元 is below every ceiling)
+    out = _extract(_budget(["JM-SZZF", 2023.0, "年初预算", "合计", 455000.0, ""]))
+    assert len(out.tables["budget_lines"]) == 1

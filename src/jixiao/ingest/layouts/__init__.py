@@ -156,7 +156,8 @@ def extract(
             "docs/input-formats.md）/ a self-evaluation form, scoring table, evaluation "
             "result, sub-project table or ledger (see docs/input-formats.md)",
         )
-    guards.apply(workbook, out, prior, registered)
+    budgets = _Recording(seen, (context or {}).get("budgets", {}))
+    guards.apply(workbook, out, prior, registered, budgets)
     return out
 
 

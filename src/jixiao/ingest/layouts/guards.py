@@ -43,17 +43,19 @@ def apply(
     out: Extracted,
     prior: Mapping[str, Any],
     registered: Mapping[str, Any] | None = None,
+    budgets: Mapping[str, Any] | None = None,
 ) -> None:
     """Run every guard over ``out`` (in place); ``prior`` is project code -> department from
     earlier loads (the run context), ``registered`` the same from this file's own registers
-    (the first registration of a code in the file)."""
+    (the first registration of a code in the file); ``budgets`` optionally project code ->
+    {fiscal year: budget in yuan} from earlier loads (compared with ``year_ratio``)."""
     sheets = {s.name: s for s in workbook.sheets}
     dropped: set[tuple[str, int]] = set()
     template_examples(sheets, out, dropped, _looks_like_template(workbook, out))
     duplicate_codes(sheets, out, dropped)
     department_clashes(sheets, out, dropped, prior, registered or {})
     _drop(out, dropped)
-    implausible_amounts(out)
+    implausible_amounts(out, budgets or {})
 
 
 # ------------------------------------------------------------------ helpers
@@ -288,7 +290,7 @@ def _readings(yuan: Decimal, unit: str | None) -> tuple[str, str]:
 _AMOUNT_TABLES = ("budget_lines", "payments", "funding_reported")
 
 
-def implausible_amounts(out: Extracted) -> None:
+def implausible_amounts(out: Extracted, budgets: Mapping[str, Any] | None = None) -> None:
     """Quarantine a file whose amounts are implausible in the unit written (单位读取不合理)."""
     b = bounds()
     groups: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
@@ -325,7 +327,7 @@ def implausible_amounts(out: Extracted) -> None:
             key = (table, sheet, None, None, column, line_type, None)
             _too_big(out, key, total, unit, b.max_file_total_yuan, "file")
     _payments_against_budget(out, groups, units, b.unit_ratio)
-    _year_against_year(out, groups, units, b.year_ratio)
+    _year_against_year(out, groups, units, b.year_ratio, budgets or {})
 
 
 @lru_cache(maxsize=64)
@@ -416,22 +418,29 @@ def _year_against_year(
     groups: dict[tuple[Any, ...], Decimal],
     units: dict[tuple[Any, ...], str | None],
     ratio: Decimal,
+    budgets: Mapping[str, Any],
 ) -> None:
     """A project's amount of one kind read as 万元 that is ``ratio`` times its figure for
     another year in the same file (同一项目不同年度相差万倍: 元写在万元下). Budgets only
     (年初预算, 调整后预算, the funding block's budget columns): payments and spending may
     well start small in a project's first year."""
-    by_kind: dict[tuple[Any, ...], list[tuple[Any, Decimal, tuple[Any, ...]]]] = defaultdict(list)
+    by_kind: dict[tuple[Any, ...], list[tuple[Any, Decimal, Any]]] = defaultdict(list)
     for key, total in groups.items():
         table, _sheet, project, year, column, line_type, fund = key
         if year is not None and total > 0 and _is_budget(table, column, line_type):
             by_kind[(table, project, column, line_type, fund)].append((year, total, key))
+    for (_t, project, _c, _l, _f), entries in by_kind.items():
+        earlier = budgets.get(project) or {}
+        years = {y for y, _total, _k in entries}
+        for y, amount in earlier.items():
+            if y not in years and isinstance(amount, Decimal) and amount > 0:
+                entries.append((y, amount, None))
     for entries in by_kind.values():
         if len(entries) < 2:
             continue
         low_year, low, _k = min(entries, key=lambda e: e[1])
         for year, total, key in entries:
-            if units[key] != "万元" or total < low * ratio:
+            if key is None or units[key] != "万元" or total < low * ratio:
                 continue
             table, sheet, project, _y, column, line_type, _f = key
             what_zh, what_en = _what(table, column, line_type)
