@@ -64,6 +64,9 @@ def test_no_exported_xlsx_cell_starts_a_formula(built: Built) -> None:
         assert "'" + evil in texts  # present, as inert text
 
 
+_NUMBER = re.compile(r"-[\d,]+(\.\d+)?%?")
+
+
 def test_no_exported_html_cell_starts_a_formula(built: Built) -> None:
     seen = []
     for path in (p for p in built.paths if p.suffix == ".html"):
@@ -71,7 +74,9 @@ def test_no_exported_html_cell_starts_a_formula(built: Built) -> None:
             for row in rows:
                 for value, text in row:
                     seen += [value, text]
-                    assert is_neutral(value) and is_neutral(text), (path, value, text)
+                    # a number (also a negative one) is shown as a number, never escaped
+                    assert is_neutral(value) or _NUMBER.fullmatch(value), (path, value)
+                    assert is_neutral(text) or _NUMBER.fullmatch(text), (path, text)
     assert "'" + EVIL_NAME in seen and "'" + EVIL_FLAG in seen
 
 
