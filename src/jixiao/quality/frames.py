@@ -227,7 +227,13 @@ final as (
         on p.project_key = t.project_key and p.fiscal_year = t.fiscal_year
 )
 select * from final where true {{year_filter}}""",
-        ("raw.payments", CURRENT_TABLES, "marts.fct_payments", "marts.mart_project_year"),
+        (
+            "raw.payments",
+            "raw.submissions",
+            CURRENT_TABLES,
+            "marts.fct_payments",
+            "marts.mart_project_year",
+        ),
     ),
     Frame(
         "marts__fct_indicator_scores",
