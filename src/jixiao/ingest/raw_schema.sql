@@ -312,6 +312,19 @@ ranked as (
                 loaded_at desc,
                 file_hash desc
         ) as version_rank,
+        -- the same order without the file_hash tie-break: versions tied with the current one on
+        -- every signal (only synthetic data can tie on loaded_at) share its tier, and the raw
+        -- gate reports such a key as ambiguous
+        dense_rank() over (
+            partition by department_name, project_key, fiscal_year
+            order by
+                case when filled_count = version_count then filled_on end desc nulls last,
+                case when modified_count = version_count then document_modified_at end
+                    desc nulls last,
+                case when received_count = version_count then received_at end desc nulls last,
+                arrived_at desc,
+                loaded_at desc
+        ) as version_tier,
         row_number() over (
             partition by department_name, project_key, fiscal_year
             order by arrived_at desc, loaded_at desc, file_hash desc
@@ -339,6 +352,7 @@ select
     ranked.version_count,
     ranked.arrival_rank,
     ranked.version_rank = 1 as is_current,
+    ranked.version_tier = 1 as in_current_tier,
     ranked.version_rank > 1 and (
         ranked.arrived_at > current_arrival.arrived_at
         or (ranked.arrived_at = current_arrival.arrived_at

@@ -91,7 +91,8 @@ RAW_FRAMES = [
         "raw__submissions",
         f"""
 -- one row per (key, file): a ledger file delivers one submission per sheet, and all of them
--- together are that file's version of the key; the current version of each key
+-- together are that file's version of the key; the current version of each key, and any
+-- version tied with it on every date signal and load time (an ambiguous key: two rows)
 select
     s.department_name,
     s.project_key,
@@ -105,7 +106,7 @@ from raw.submissions as s
 where exists (
     select 1
     from {VERSIONS} as v
-    where v.is_current
+    where v.in_current_tier
         and v.department_name = trim(s.department_name)
         and v.project_key = trim(s.project_key)
         and v.fiscal_year = s.fiscal_year

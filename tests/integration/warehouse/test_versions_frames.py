@@ -69,3 +69,22 @@ def test_frames_name_the_views_they_need() -> None:
     assert VERSIONS in frames["raw__submissions"].tables
     assert CURRENT_TABLES in frames["raw__payments"].tables
     assert "raw._submission_" not in frames["raw__load_log"].sql
+
+
+def test_a_key_tied_on_every_signal_is_ambiguous_for_the_gate(tmp_path: Path) -> None:
+    """Two files for one key loaded at the same instant, no date signals: dbt must pick one
+    (file_hash), and the raw gate's submissions frame shows both so the gate reports it."""
+    data = RawData()
+    for name in ("甲.xlsx", "乙.xlsx"):
+        f = RawFile(name, "ledger", T0)
+        sid = data.submission(f, "预算", "测试局", "K-2", "测试项目", 2023)
+        _budget(data, f, sid, "K-2", 2023, "final", Decimal("1.00"), unit="元")
+    db = tmp_path / "w.duckdb"
+    data.write(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        subs = frames_for("raw")[[f.suite for f in frames_for("raw")].index("raw__submissions")]
+        found = con.execute(f"select file_name from ({subs.render(None)})").fetchall()
+        got = sorted(r[0] for r in found)
+        assert got == ["乙.xlsx", "甲.xlsx"]
+        current = con.execute(f"select count(*) from {VERSIONS} where is_current").fetchone()
+        assert current == (1,)
