@@ -47,7 +47,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(3600)]
 _EXCEPTION_NAME = re.compile(r"Traceback|Errno|errno|\b[A-Z]\w*(?:Error|Exception)\b")
 #: ... or four ASCII words in a row ("File is not a zip file") outside the closing bilingual
 #: gloss of the expectation ("应为：不小于 0 的金额 / an amount of 0 or more ...")
-_ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ ,'\-]+[A-Za-z]{2,}){3,}\b")
+_ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ ,']+[A-Za-z]+){3,}\b")  # (codes use "-")
 _GLOSS = re.compile(r"\s?/ [A-Za-z].*$", re.DOTALL)
 
 
