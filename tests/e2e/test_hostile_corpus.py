@@ -163,7 +163,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, airflow_home: Path) -> Corp
     for t in growers:
         t.start()
     try:
-        first = rig.run("jixiao_nightly")
+        # the nightly's own settle time (the suite's conftest shortens it): a file growing a
+        # byte every 0.5 s must never look stable
+        first = rig.run("jixiao_nightly", JIXIAO_STABLE_SECONDS="2")
     finally:
         stop.set()
         for t in growers:

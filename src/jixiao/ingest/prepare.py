@@ -29,6 +29,7 @@ from jixiao.ingest.errors import FileRejected, Rejection, RowRejection
 from jixiao.ingest.layouts import extract
 from jixiao.ingest.layouts.common import Extracted
 from jixiao.ingest.security import Limits, check_file
+from jixiao.ingest.versions import load_log_signals
 from jixiao.ingest.workbook import read_workbook
 
 Columns = dict[str, list[tuple[str, str]]]
@@ -83,6 +84,7 @@ def prepare_file(
     try:
         report = check_file(path, limits)
         workbook = read_workbook(path, display_name=name, report=report)
+        meta.update(load_log_signals(path, workbook.sheets))  # the document's own dates
         extracted = extract(workbook, context, lookups=seen)
         deps, names = context.get("departments", {}), context.get("names", {})
         prepared = _to_prepared(meta, extracted, columns)

@@ -25,6 +25,7 @@ formats.
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -67,7 +68,11 @@ class Limits:
     max_parse_seconds: float = 120.0  # wall time one file may spend in a parse worker
     #: two stats of an inbox file this far apart must agree (size, mtime) and its mtime must
     #: be at least this old, or the file is still being written and waits for the next run
-    stable_seconds: float = 2.0
+    #: (``JIXIAO_STABLE_SECONDS`` overrides the default, e.g. for a test suite that writes its
+    #: workbooks a moment before loading them)
+    stable_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("JIXIAO_STABLE_SECONDS", "2.0"))
+    )
 
 
 DEFAULT_LIMITS = Limits()
@@ -84,6 +89,9 @@ class PackageReport:
     kind: str = "xlsx"
     #: sheet -> 0-based (row, col) of every numeric cell with a percent number format
     percent_cells: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    #: sheet -> 0-based (row, col) -> cached error value ("#DIV/0!") of formula cells whose
+    #: result is an error: calamine reads those as blank, the reader must see the error
+    error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     #: sheet -> (rows, cols) of the used area with every merged range, checked against the
     #: caps: the reader never pads a grid beyond it (merge fill)
     fill_extent: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -595,7 +603,9 @@ def _scan_entry(
     report.fill_extent[sheet] = _check_merges(sheet, scan.merges, (rows, cols), limits)
     report.dimensions[sheet] = (scan.max_row, scan.max_col)
     if scan.has_formula:
-        _check_formula_cache(zf, info, sheet)
+        errors = _check_formula_cache(zf, info, sheet)
+        if errors:
+            report.error_cells[sheet] = errors
     if pct is not None:
         cells = _percent_cells_by_parse(zf, info, percent) if pct.unaddressed else pct.cells
         if cells:
@@ -863,8 +873,15 @@ def _as_text_bytes(data: bytes) -> bytes:
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
-def _check_formula_cache(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str) -> None:
-    """A formula cell without a cached ``<v>`` is an error, never a zero (公式无缓存值)."""
+def _check_formula_cache(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str
+) -> dict[tuple[int, int], str]:
+    """A formula cell without a cached ``<v>`` is an error, never a zero (公式无缓存值).
+
+    Returns the formula cells whose cached result is an Excel error (``t="e"``: #DIV/0!,
+    #N/A, #REF! ...) by 0-based (row, column), so the reader sees the error, not a blank.
+    """
+    errors: dict[tuple[int, int], str] = {}
     with zf.open(info) as fh:
         for _event, elem in DefusedET.iterparse(fh, events=("end",)):
             if elem.tag != f"{_NS_MAIN}c":
@@ -884,7 +901,15 @@ def _check_formula_cache(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str)
                         cell=ref,
                         expected="公式带计算结果 / a formula with its computed value",
                     )
+                if elem.get("t") == "e":
+                    m = _CELL_REF_RE.fullmatch(elem.get("r", ""))
+                    if m:
+                        errors[(int(m.group(2)) - 1, _col_index(m.group(1)) - 1)] = str(v.text)
             elem.clear()
+    return errors
+
+
+_CELL_REF_RE = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
 def _col_index(letters: bytes | str) -> int:

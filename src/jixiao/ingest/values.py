@@ -333,6 +333,14 @@ def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:
                 f"'{value}' is not an amount",
             )
         number = Decimal(m.group(1).replace(",", ""))
+        if m.group(2) and re.search(r"[\d.,]", m.group(2)):
+            # "12..5", "1.2.3": digits after the number are a mistyped number, not a unit
+            raise CellError(
+                "unparseable_value",
+                "金额数字 / an amount",
+                f"「{value}」不是金额",
+                f"'{value}' is not an amount",
+            )
         if m.group(2):
             used = parse_unit(m.group(2))
     else:

@@ -114,6 +114,7 @@ def read_workbook(
                         meta.name,
                         report.percent_cells.get(meta.name),
                         report.fill_extent.get(meta.name) or report.dimensions.get(meta.name),
+                        report.error_cells.get(meta.name),
                     )
                 )
     except CalamineError as exc:
@@ -134,13 +135,18 @@ def _read_sheet(
     name: str,
     percent: set[tuple[int, int]] | None = None,
     used: tuple[int, int] | None = None,
+    errors: dict[tuple[int, int], str] | None = None,
 ) -> Sheet:
     """One sheet's grid; merged ranges filled, never beyond the used area (``used``: rows,
-    columns the safety scan saw cells in)."""
+    columns the safety scan saw cells in); formula cells whose result is an Excel error show
+    the error text ("#DIV/0!"), which calamine reads as blank (``errors``)."""
     cs = wb.get_sheet_by_name(name)
     rows: list[list[Any]] = cs.to_python(skip_empty_area=False)
     if percent:
         _show_percent(rows, percent)
+    for (r, c), text in (errors or {}).items():
+        if r < len(rows) and c < len(rows[r]) and rows[r][c] == "":
+            rows[r][c] = text
     merged = list(cs.merged_cell_ranges or [])
     if merged:
         _fill_merged(rows, merged, used)
