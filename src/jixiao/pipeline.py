@@ -13,6 +13,8 @@ gets a fresh ``cli__<time>`` id) and records its status and start/end time in
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from zoneinfo import ZoneInfo
 from jixiao import runs
 from jixiao.config import Settings, get_settings
 from jixiao.errors import QualityGateBlocked, ReportRefused
+
+log = logging.getLogger(__name__)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -31,7 +35,32 @@ def discover(settings: Settings | None = None) -> list[str]:
     """Files in the inbox that are new or changed since the last load (新增或变更的工作簿)."""
     from jixiao.ingest.loader import discover as _discover
 
-    return [str(p) for p in _discover(_settings(settings))]
+    return [path_to_text(p) for p in _discover(_settings(settings))]
+
+
+#: prefix of a path whose name is not valid UTF-8, carried as the hex of its bytes
+_FSBYTES = "fsbytes:"
+
+
+def path_to_text(path: Path) -> str:
+    """A path as text any JSON/XCom backend can carry (路径转文本).
+
+    A file name whose bytes are not UTF-8 (a GBK name copied from an old share) decodes to lone
+    surrogates, which Airflow cannot serialise; such a path travels as the hex of its bytes.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _FSBYTES + os.fsencode(path).hex()
+    return text
+
+
+def path_from_text(text: str) -> Path:
+    """The inverse of :func:`path_to_text`."""
+    if text.startswith(_FSBYTES):
+        return Path(os.fsdecode(bytes.fromhex(text[len(_FSBYTES) :])))
+    return Path(text)
 
 
 def ingest(
@@ -44,7 +73,7 @@ def ingest(
 
     s = _settings(settings)
     with runs.stage(s, run_id or runs.new_run_id(), "ingest") as info:
-        summary = ingest_files(s, [Path(p) for p in paths] if paths is not None else None)
+        summary = ingest_files(s, [path_from_text(p) for p in paths] if paths is not None else None)
         result = dict(summary.to_dict())
         counts = {k: v for k, v in result.items() if isinstance(v, int)}
         info["detail"] = counts
@@ -170,8 +199,17 @@ def quality_report(settings: Settings | None = None, run_id: str | None = None) 
     """Write the data stewards' quality report site for run ``run_id`` (default: the latest
     recorded run) (质量报告)."""
     from jixiao.quality.report import build_quality_report
+    from jixiao.reports.feedback import write_feedback
 
-    return str(build_quality_report(_settings(settings), run_id=run_id))
+    s = _settings(settings)
+    # the departments' feedback first: the report links it; a failure still leaves a report
+    try:
+        write_feedback(s)
+    except Exception:
+        log.exception("writing the departments' feedback failed")
+        build_quality_report(s, run_id=run_id)
+        raise
+    return str(build_quality_report(s, run_id=run_id))
 
 
 def check_year_gate(year: int, settings: Settings | None = None) -> None:

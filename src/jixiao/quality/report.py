@@ -194,15 +194,11 @@ def _workbooks(
     superseded = rel.records(
         """
         select department_name, fiscal_year, count(distinct file_hash) as n
-        from (
-            select *, max(loaded_at) over (
-                partition by department_name, project_key, fiscal_year) as latest
-            from raw.submissions
-        )
-        where loaded_at < latest
+        from raw._submission_versions
+        where not is_current
         group by 1, 2
         """,
-        needs=("raw.submissions",),
+        needs=("raw._submission_versions",),
     )
     stats: dict[tuple[str, int | None], DeptYear] = {}
     field_of = {

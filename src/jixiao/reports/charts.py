@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao.reports.model import Chart
+from jixiao.reports.safety import clean_text
 
 FONT_PATH = Path(__file__).with_name("fonts") / "NotoSansCJK-Jixiao-Subset.otf"
 """Bundled CJK font subset (随包字体子集)."""
@@ -55,6 +56,7 @@ def _figure(width: float = 7.0, height: float = 3.6) -> Any:
 
 
 def _render(fig: Any, key: str, title: str) -> Chart:
+    title = clean_text(title)
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
@@ -86,7 +88,7 @@ def execution_chart(
     ax.set_xticks(list(range(1, 13)), [f"{m}月" for m in range(1, 13)])
     ax.set_ylim(0, 110)
     ax.set_ylabel("百分比（%）")
-    ax.set_title(title)
+    ax.set_title(clean_text(title))  # a NUL or BEL in a name has no glyph
     ax.legend(loc="upper left", frameon=False)
     return _render(fig, "execution_monthly", title)
 
@@ -102,7 +104,7 @@ def grade_chart(
     ax.set_xticks(xs, list(grades))
     ax.set_ylabel("项目数（个）")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(title)
+    ax.set_title(clean_text(title))  # a NUL or BEL in a name has no glyph
     ax.legend(frameon=False)
     return _render(fig, "grade_distribution", title)
 
@@ -113,11 +115,11 @@ def category_chart(labels: Sequence[str], shares: Sequence[Decimal | None], titl
     ys = list(range(len(labels)))
     values = _pct(shares)
     ax.barh(ys, values, color=[_PALETTE[i % len(_PALETTE)] for i in ys])
-    ax.set_yticks(ys, list(labels))
+    ax.set_yticks(ys, [clean_text(label) for label in labels])
     ax.invert_yaxis()
     for y, v in zip(ys, values, strict=True):
         ax.text(v, y, f" {v:.2f}%", va="center", fontsize=9)
     ax.set_xlabel("资金占比（%）")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.set_title(title)
+    ax.set_title(clean_text(title))  # a NUL or BEL in a name has no glyph
     return _render(fig, "category_shares", title)
