@@ -170,29 +170,49 @@ def publish(
 
     s = _settings(settings)
     rid = run_id or runs.new_run_id()
-    with runs.stage(s, rid, "publish") as info:
-        before = _year_fingerprints(s.published)
-        result = dict(
-            _publish(
-                s,
-                run_id=rid,
-                override_gate=override_gate,
-                override_reason=override_reason,
-                override_by=override_by,
-            ).to_dict()
-        )
-        after = _year_fingerprints(s.published)
-        result["years_changed"] = sorted(
-            y for y in set(before) | set(after) if before.get(y) != after.get(y)
-        )
-        info["detail"] = {
-            k: result[k] for k in ("marts_fingerprint", "gate_status", "override", "years_changed")
-        }
-        override = result.get("override")
-        info["summary"] = f"闸门状态 gate {result['gate_status']}" + (
-            f" · 人工越过 OVERRIDDEN by {override['by']}: {override['reason']}" if override else ""
-        )
+    try:
+        with runs.stage(s, rid, "publish") as info:
+            before = _year_fingerprints(s.published)
+            result = dict(
+                _publish(
+                    s,
+                    run_id=rid,
+                    override_gate=override_gate,
+                    override_reason=override_reason,
+                    override_by=override_by,
+                ).to_dict()
+            )
+            after = _year_fingerprints(s.published)
+            result["years_changed"] = sorted(
+                y for y in set(before) | set(after) if before.get(y) != after.get(y)
+            )
+            keys = ("marts_fingerprint", "gate_status", "override", "years_changed")
+            info["detail"] = {k: result[k] for k in keys}
+            override = result.get("override")
+            by = ""
+            if override:
+                by = f" · 人工越过 OVERRIDDEN by {override['by']}: {override['reason']}"
+            info["summary"] = f"闸门状态 gate {result['gate_status']}" + by
+    finally:
+        _refresh_report(s, rid)
     return result
+
+
+def _refresh_report(s: Settings, run_id: str) -> None:
+    """Rebuild an existing quality report after publishing, pass or refusal (刷新质量报告).
+
+    In the nightly the report task and publish both follow the marts gate and may run in
+    either order; rebuilding here means the report never shows this night's publish as not
+    run once it has run. A missing report is left to the report task.
+    """
+    if not (s.quality / "index.html").exists():
+        return
+    from jixiao.quality.report import build_quality_report
+
+    try:
+        build_quality_report(s, run_id=run_id)
+    except Exception:  # the publish outcome stands; the report task will try again
+        log.exception("refreshing the quality report after publish failed")
 
 
 def quality_report(settings: Settings | None = None, run_id: str | None = None) -> str:

@@ -401,10 +401,22 @@ def _flags(
         ["file_hash", "sheet_name", "project_key", "fiscal_year", "loaded_at"],
         order="order by loaded_at, file_hash, sheet_name",
     )
+    # the current version of each (project, year): raw._submission_versions, the one definition
+    # dbt and the gates read (by the document's own dates); a warehouse without the view
+    # (never ingested since it was added) falls back to the latest load
+    versions = _select(
+        con,
+        "raw",
+        "_submission_versions",
+        ["file_hash", "project_key", "fiscal_year", "is_current"],
+        where="where is_current",
+    )
+    current_file = {(v["project_key"], v["fiscal_year"]): v["file_hash"] for v in versions}
     current: dict[tuple[str, int], dict[str, Any]] = {}
     for s in subs:
-        if s["file_hash"] in loaded:
-            current[(s["project_key"], s["fiscal_year"])] = s  # latest load wins
+        key = (s["project_key"], s["fiscal_year"])
+        if s["file_hash"] in loaded and current_file.get(key, s["file_hash"]) == s["file_hash"]:
+            current[key] = s  # among the current file's sheets, the last one
     out: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for f in flags:
         targets: list[dict[str, Any] | None]
