@@ -141,6 +141,23 @@ def find_cells(
     return [(r, c, t) for r, c, t, _low in text_cells(sheet, max_rows) if pred(t)]
 
 
+def cells_starting_with(
+    sheet: Sheet, prefixes: tuple[str, ...], max_rows: int | None = None
+) -> list[tuple[int, int, str]]:
+    """``find_cells(sheet, lambda t: t.startswith(prefixes), max_rows)``, read through the
+    sheet's label index (a lower-case prefix of two letters or more can only start a text
+    whose lower-case form starts with it; other prefixes scan)."""
+    cells = text_cells(sheet, max_rows)
+    if not all(len(p) >= 2 and p == p.lower() for p in prefixes):
+        return [(r, c, t) for r, c, t, _low in cells if t.startswith(prefixes)]
+    grid: _TextGrid = sheet.cache["text_cells"]
+    return [
+        (r, c, t)
+        for r, c, t, _low in (grid.cells[i] for i in grid.starting_with(prefixes, len(cells)))
+        if t.startswith(prefixes)
+    ]
+
+
 def memo(sheet: Sheet, key: str, compute: Callable[[Sheet], Any]) -> Any:
     """``compute(sheet)``, once per sheet (detection results are asked for by several layouts
     and again by the reader that wins; kept in the sheet's cache)."""
@@ -149,29 +166,102 @@ def memo(sheet: Sheet, key: str, compute: Callable[[Sheet], Any]) -> Any:
     return sheet.cache[key]
 
 
+class RowKeys:
+    """A header row as the detectors compare it: each cell's :func:`label_key` ('' for a
+    cell that is not text) and how many cells hold non-blank text (行标签)."""
+
+    __slots__ = ("keys", "n_text")
+
+    def __init__(self, row: list[Any]) -> None:
+        self.keys = [_label_key_text(v) if isinstance(v, str) else "" for v in row]
+        self.n_text = sum(1 for v in row if isinstance(v, str) and v.strip())
+
+
+def row_keys(sheet: Sheet, r: int) -> RowKeys:
+    """The :class:`RowKeys` of row ``r``, worked out once per sheet (every layout's header
+    scan reads the same top rows: the ledger, sub-project, score and indicator headers)."""
+    cached: dict[int, RowKeys] | None = sheet.cache.get("row_keys")
+    if cached is None:
+        cached = sheet.cache["row_keys"] = {}
+    found = cached.get(r)
+    if found is None:
+        found = cached[r] = RowKeys(sheet.rows[r])
+    return found
+
+
 def text_cells(sheet: Sheet, max_rows: int | None = None) -> list[tuple[int, int, str, str]]:
     """(row, col, compact text, lower-case text) of every text cell, normalised once per sheet.
 
-    Every layout asks for labels many times; the grid is normalised on the first ask and the
-    list is kept in the sheet's cache (the rows above ``max_rows`` are a prefix of it; a
-    ``max_rows`` of 0 or None means the whole sheet).
+    Every layout asks for labels many times; the grid is normalised once, row by row as far
+    as the asks reach (a ledger's 2,000 payment rows are never normalised when the form
+    detectors only look at its first 80), and kept in the sheet's cache; the rows above
+    ``max_rows`` are a prefix of it. A ``max_rows`` of 0 or None means the whole sheet. The
+    list returned may be the cache itself: read it, do not keep or change it.
     """
-    cells = sheet.cache.get("text_cells")
-    if cells is None:
-        cells = []
-        for r, row in enumerate(sheet.rows):
-            for c, v in enumerate(row):
+    grid: _TextGrid | None = sheet.cache.get("text_cells")
+    if grid is None:
+        grid = sheet.cache["text_cells"] = _TextGrid()
+    height = len(sheet.rows)
+    # None or 0 (a table header on the sheet's first row): no rows above it to limit the
+    # search to, so a caption or label beside or under the table is looked for everywhere
+    want = height if not max_rows else min(max_rows, height)
+    if grid.rows < want:
+        grid.extend(sheet.rows, want)
+    cells = grid.cells
+    if want >= grid.rows:
+        return cells  # the cache itself: callers only read it, before asking again
+    return cells[: bisect.bisect_left(cells, (want,))]
+
+
+class _TextGrid:
+    """The normalised text cells of a sheet's first ``rows`` rows (built lazily by rows), and
+    an index from the first two characters of their lower-case text to their positions in
+    ``cells`` (label lookups read only the cells that can start with one of their labels)."""
+
+    __slots__ = ("cells", "index", "rows")
+
+    def __init__(self) -> None:
+        self.cells: list[tuple[int, int, str, str]] = []
+        self.index: dict[str, list[int]] = {}
+        self.rows = 0
+
+    def extend(self, rows: list[list[Any]], upto: int) -> None:
+        cells, index = self.cells, self.index
+        for r in range(self.rows, upto):
+            for c, v in enumerate(rows[r]):
                 if isinstance(v, str) and v:
-                    t = compact(v)
+                    t = compact_text(v)
                     if t:
-                        cells.append((r, c, t, t.lower()))
-        sheet.cache["text_cells"] = cells
-    if not max_rows:
-        # None or 0 (a table header on the sheet's first row): no rows above it to limit the
-        # search to, so a caption or label beside or under the table is looked for everywhere
-        return cells
-    end = bisect.bisect_left(cells, (max_rows,))
-    return cells[:end]
+                        low = t.lower()
+                        index.setdefault(low[:2], []).append(len(cells))
+                        cells.append((r, c, t, low))
+        self.rows = upto
+
+    def starting_with(self, prefixes: tuple[str, ...], end: int) -> list[int]:
+        """Positions (in reading order, below ``end``) of the cells whose lower-case text
+        starts with one of ``prefixes`` (the same cells as scanning ``cells[:end]``)."""
+        if any(len(p) < 2 for p in prefixes):  # a label of one letter (or none): scan
+            return [i for i in range(end) if self.cells[i][3].startswith(prefixes)]
+        found: set[int] = set()
+        for p in dict.fromkeys(x[:2] for x in prefixes):
+            for i in self.index.get(p, ()):
+                if i >= end:
+                    break
+                if self.cells[i][3].startswith(prefixes):
+                    found.add(i)
+        return sorted(found)
+
+
+def compact_text(value: str) -> str:
+    """:func:`compact` of a text cell; short texts memoised (ledgers repeat their payees,
+    categories and summaries on every row, forms their labels on every sheet), long ones not
+    (a cache must not keep a hostile file's megabyte cells alive)."""
+    return _compact_short(value) if len(value) <= 64 else compact(value)
+
+
+@lru_cache(maxsize=32768)
+def _compact_short(value: str) -> str:
+    return compact(value)
 
 
 def value_right_of(sheet: Sheet, r: int, c: int) -> tuple[Any, int] | None:
@@ -196,10 +286,11 @@ def labelled_value(
     """
     keys = list(dict.fromkeys(label_key(x) for x in labels))
     prefixes = tuple(keys)
+    cells = text_cells(sheet, max_rows)  # builds the grid (and its index) as far as asked
+    grid: _TextGrid = sheet.cache["text_cells"]
     best: tuple[int, tuple[str, int, int]] | None = None
-    for r, c, t, low in text_cells(sheet, max_rows):
-        if not low.startswith(prefixes):
-            continue
+    for i in grid.starting_with(prefixes, len(cells)):
+        r, c, t, _low = grid.cells[i]
         found = _label_hit(sheet, r, c, t, keys)
         if found is None:
             continue
@@ -265,10 +356,18 @@ def raw_json(values: list[str]) -> str:
 
 
 def merged_span(sheet: Sheet, r: int, c: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """The merged range holding 0-based (r, c), if any (所在合并区域)."""
-    for rng in sheet.merged:
-        (r0, c0), (r1, c1) = rng
-        if r0 <= r <= r1 and c0 <= c <= c1:
+    """The merged range holding 0-based (r, c), if any (所在合并区域); the first in the
+    sheet's list when several do. The ranges crossing each row are listed once per sheet."""
+    by_row: dict[int, list[tuple[tuple[int, int], tuple[int, int]]]] | None = sheet.cache.get(
+        "merged_by_row"
+    )
+    if by_row is None:
+        by_row = sheet.cache["merged_by_row"] = {}
+    ranges = by_row.get(r)
+    if ranges is None:
+        ranges = by_row[r] = [rng for rng in sheet.merged if rng[0][0] <= r <= rng[1][0]]
+    for rng in ranges:
+        if rng[0][1] <= c <= rng[1][1]:
             return rng
     return None
 
@@ -372,15 +471,49 @@ def closest_hint(
     return f"（{zh}）", f" ({en})"
 
 
-def find_columns(row: list[Any], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Columns of a header row whose label starts with one of the spec's prefixes (first hit)."""
+def find_columns(
+    row: list[Any], spec: dict[str, tuple[str, ...]], keys: list[str] | None = None
+) -> dict[str, int]:
+    """Columns of a header row whose label starts with one of the spec's prefixes (first hit).
+
+    A cell goes to the first field, in the spec's order, whose prefixes it starts with and
+    which no cell left of it took. Which fields a label can start is worked out once per spec
+    and label (header scans ask every row of a sheet's top for the same few specs). ``keys``:
+    the row's label keys when the caller has them (:func:`row_keys`).
+    """
+    prefixes, fields_for = _spec_index(spec)
     cols: dict[str, int] = {}
     for c, v in enumerate(row):
         if not isinstance(v, str) or not v.strip():
             continue
-        key = label_key(v)
-        for field_name, prefixes in spec.items():
-            if field_name not in cols and key.startswith(prefixes):
+        key = keys[c] if keys is not None else _label_key_text(v)
+        if not key.startswith(prefixes):
+            continue
+        fields = fields_for.get(key)
+        if fields is None:
+            fields = tuple(f for f, ps in spec.items() if key.startswith(ps))
+            if len(fields_for) < 4096:
+                fields_for[key] = fields
+        for field_name in fields:
+            if field_name not in cols:
                 cols[field_name] = c
                 break
     return cols
+
+
+#: id(spec) -> (the spec's items, every prefix of the spec, label key -> fields it can start)
+_SPECS: dict[
+    int, tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...], dict[str, tuple[str, ...]]]
+] = {}
+
+
+def _spec_index(
+    spec: dict[str, tuple[str, ...]],
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    items = tuple(spec.items())
+    found = _SPECS.get(id(spec))
+    if found is None or found[0] != items:  # a new spec (or one changed since: start again)
+        if len(_SPECS) > 64:  # specs are module constants; a caller's own dicts do not pile up
+            _SPECS.clear()
+        found = _SPECS[id(spec)] = (items, tuple(p for _f, ps in items for p in ps), {})
+    return found[1], found[2]

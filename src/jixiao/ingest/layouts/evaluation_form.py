@@ -52,6 +52,7 @@ from jixiao.ingest.layouts.common import (
     memo,
     missing_field,
     project_key,
+    row_keys,
     value_right_of,
 )
 from jixiao.ingest.values import (
@@ -167,8 +168,11 @@ def score_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:SCAN_ROWS]):
         if not any(isinstance(v, str) and "分" in v for v in row):
             continue  # cheap pre-filter: 分值 / 得分 both carry 分
-        cols = find_columns(row, SCORE_COLUMNS)
-        if {"level1", "max", "score"} <= cols.keys() and not _has_foreign(row, FOREIGN_COLUMNS):
+        keys = row_keys(sheet, r).keys
+        cols = find_columns(row, SCORE_COLUMNS, keys)
+        if {"level1", "max", "score"} <= cols.keys() and not _has_foreign(
+            row, FOREIGN_COLUMNS, keys
+        ):
             return r, cols
     return None
 
@@ -176,16 +180,17 @@ def score_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 def milestone_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     """(row, columns) of the 阶段 | 计划数 | 实际数 header, or None (如期完成率表头)."""
     for r, row in enumerate(sheet.rows[:SCAN_ROWS]):
-        cols = find_columns(row, MILESTONE_COLUMNS)
+        keys = row_keys(sheet, r).keys
+        cols = find_columns(row, MILESTONE_COLUMNS, keys)
         if {"stage", "planned", "actual"} <= cols.keys() and not _has_foreign(
-            row, MILESTONE_FOREIGN
+            row, MILESTONE_FOREIGN, keys
         ):
             return r, cols
     return None
 
 
-def _has_foreign(row: list[Any], foreign: tuple[str, ...]) -> bool:
-    return any(isinstance(v, str) and any(label_key(v).startswith(f) for f in foreign) for v in row)
+def _has_foreign(row: list[Any], foreign: tuple[str, ...], keys: list[str]) -> bool:
+    return any(isinstance(v, str) and k.startswith(foreign) for v, k in zip(row, keys, strict=True))
 
 
 def _known_level1_rows(sheet: Sheet, header: int, col: int) -> int:

@@ -22,6 +22,7 @@ from jixiao.ingest.layouts.common import (
     label_key,
     memo,
     project_key,
+    row_keys,
     unit_caption,
     unit_or_reject,
 )
@@ -94,14 +95,28 @@ _ALIASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
 }
 
 
-def match_header(row: list[Any]) -> dict[str, dict[str, tuple[int, Any]]]:
-    """For each ledger kind, the fields found in ``row``: field -> (column, header text)."""
+#: kind -> every alias of its columns; and every alias of any kind (cheap "no hit" tests)
+_KIND_ALIASES: dict[str, frozenset[str]] = {
+    kind: frozenset(a for _f, aliases in cols for a in aliases) for kind, cols in _ALIASES.items()
+}
+_ANY_ALIAS: frozenset[str] = frozenset().union(*_KIND_ALIASES.values())
+
+
+def match_header(
+    row: list[Any], keys: list[str] | None = None
+) -> dict[str, dict[str, tuple[int, Any]]]:
+    """For each ledger kind, the fields found in ``row``: field -> (column, header text).
+    ``keys``: the row's label keys when the caller has them (:func:`common.row_keys`)."""
     first: dict[str, int] = {}
-    for i, v in enumerate(row):
-        first.setdefault(label_key(v) if isinstance(v, str) else "", i)
+    for i, k in enumerate(keys if keys is not None else _keys(row)):
+        first.setdefault(k, i)
     found: dict[str, dict[str, tuple[int, Any]]] = {}
+    present = _ANY_ALIAS.intersection(first)
     for kind, cols in _ALIASES.items():
         hits: dict[str, tuple[int, Any]] = {}
+        if not present or present.isdisjoint(_KIND_ALIASES[kind]):
+            found[kind] = hits  # no label of the row is an alias of this kind's columns
+            continue
         used: set[int] = set()
         for field_name, aliases in cols:
             for a in aliases:
@@ -112,6 +127,10 @@ def match_header(row: list[Any]) -> dict[str, dict[str, tuple[int, Any]]]:
                     break
         found[kind] = hits
     return found
+
+
+def _keys(row: list[Any]) -> list[str]:
+    return [label_key(v) if isinstance(v, str) else "" for v in row]
 
 
 LAYOUT = "ledger"
@@ -153,9 +172,10 @@ def detect(sheet: Sheet) -> Evidence | None:
 def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     best: tuple[int, str, int, dict[str, tuple[int, Any]]] | None = None
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
-        if sum(1 for v in row if isinstance(v, str) and v.strip()) < 2:
+        rk = row_keys(sheet, r)
+        if rk.n_text < 2:
             continue
-        for kind, hits in match_header(row).items():
+        for kind, hits in match_header(row, rk.keys).items():
             signed = bool(SIGNATURES[kind] & hits.keys())
             if kind == "payments":
                 signed = (
@@ -166,16 +186,16 @@ def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
                         and label_key(hits["payment_date"][1]) in _PAYMENT_DATE_SIGNATURE
                     )
                 )
-            if kind == "projects" and _is_other_kind(row):
+            if kind == "projects" and _is_other_kind(row, rk.keys):
                 signed = False
             if signed and len(hits) >= 2 and (best is None or len(hits) > best[0]):
                 best = (len(hits), kind, r, hits)
     return (best[1], best[2], best[3]) if best else None
 
 
-def _is_other_kind(row: list[Any]) -> bool:
-    keys = {label_key(v) for v in row if isinstance(v, str)}
-    return bool(keys & {"金额", "支付金额", "评价类型", "阶段", "类型", "评价得分"})
+def _is_other_kind(row: list[Any], keys: list[str]) -> bool:
+    texts = {k for v, k in zip(row, keys, strict=True) if isinstance(v, str)}
+    return bool(texts & {"金额", "支付金额", "评价类型", "阶段", "类型", "评价得分"})
 
 
 def read_sheet(sheet: Sheet, file_name: str, out: Extracted, context: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    cells_starting_with,
     closest_hint,
     field_code,
     find_cells,
@@ -29,6 +30,7 @@ from jixiao.ingest.layouts.common import (
     merged_span,
     missing_field,
     project_key,
+    row_keys,
     unit_caption,
     unit_in_name,
     value_right_of,
@@ -76,7 +78,7 @@ def detect(sheet: Sheet) -> Evidence | None:
     limit = found[0] if found else FORM_SCAN_ROWS
     labels = {
         k
-        for _r, _c, t in find_cells(sheet, lambda t: t.startswith(_HEADER_LABELS), limit)
+        for _r, _c, t in cells_starting_with(sheet, _HEADER_LABELS, limit)
         for k in _HEADER_LABELS
         if label_key(t).startswith(k)
     }
@@ -97,14 +99,15 @@ def _table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 
 
 def _find_table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
-        keys = [label_key(v) if isinstance(v, str) else "" for v in row]
-        if "一级指标" not in "".join(keys) or "三级指标" not in "".join(keys):
+    for r, _row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
+        keys = row_keys(sheet, r).keys
+        joined = "".join(keys)
+        if "一级指标" not in joined or "三级指标" not in joined:
             continue
-        below = sheet.rows[r + 1] if r + 1 < sheet.height else []
+        below = row_keys(sheet, r + 1).keys if r + 1 < sheet.height else []
         combined = []
         for c, k in enumerate(keys):
-            k2 = label_key(below[c]) if c < len(below) and isinstance(below[c], str) else ""
+            k2 = below[c] if c < len(below) else ""
             combined.append(k + ("|" + k2 if k2 and k2 != k else ""))
         cols = _columns(combined)
         if {"l1_name", "l3_name"} <= cols.keys() and ({"target", "score"} & cols.keys()):

@@ -15,17 +15,18 @@ from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import (
     Evidence,
     Extracted,
+    cells_starting_with,
     closest_hint,
     find_cells,
     find_columns,
     first_text,
     header_year,
     is_note_text,
-    label_key,
     labelled_value,
     memo,
     missing_field,
     project_key,
+    row_keys,
     unit_caption,
     unit_in_name,
     unit_or_reject,
@@ -154,7 +155,7 @@ def _goals(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> Non
     header = _indicator_header(sheet)
     limit = header[0] if header else FORM_SCAN_ROWS
     goal_anchor = vocabulary.terms("selfeval", "goal_anchor")
-    anchor = find_cells(sheet, lambda t: t.startswith(goal_anchor), limit)
+    anchor = cells_starting_with(sheet, goal_anchor, limit)
     if not anchor:
         return
     r0, c0, _t = anchor[0]
@@ -226,7 +227,7 @@ def _funding_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     if "selfeval.funding" in sheet.cache:
         return sheet.cache["selfeval.funding"]
     anchors = vocabulary.terms("selfeval", "funding_anchor")
-    hits = find_cells(sheet, lambda t: t.startswith(anchors), FORM_SCAN_ROWS)
+    hits = cells_starting_with(sheet, anchors, FORM_SCAN_ROWS)
     found = None
     if hits:
         r0 = hits[0][0]
@@ -241,7 +242,7 @@ def _funding_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 
 def _funding(sheet: Sheet, out: Extracted, base: dict[str, Any], year: int) -> None:
     anchors = vocabulary.terms("selfeval", "funding_anchor")
-    hits = find_cells(sheet, lambda t: t.startswith(anchors), FORM_SCAN_ROWS)
+    hits = cells_starting_with(sheet, anchors, FORM_SCAN_ROWS)
     found = _funding_header(sheet)
     if not hits or found is None:
         return
@@ -356,9 +357,10 @@ def _indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 
 def _find_indicator_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:FORM_SCAN_ROWS]):
-        if not any(isinstance(v, str) and label_key(v).startswith("一级指标") for v in row):
+        keys = row_keys(sheet, r).keys
+        if not any(k.startswith("一级指标") for k in keys):
             continue  # cheap pre-filter: the header row names 一级指标
-        cols = find_columns(row, INDICATOR_COLUMNS)
+        cols = find_columns(row, INDICATOR_COLUMNS, keys)
         if {"level1", "level3"} <= cols.keys() and ({"target", "weight"} & cols.keys()):
             return r, cols
     return None

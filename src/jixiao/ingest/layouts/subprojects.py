@@ -61,6 +61,7 @@ from jixiao.ingest.layouts.common import (
     memo,
     missing_field,
     project_key,
+    row_keys,
     unit_caption,
     unit_or_reject,
 )
@@ -137,14 +138,15 @@ def _detect(sheet: Sheet) -> Evidence | None:
 def table_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     """(row, columns) of the header with a name column and two kinds of amount (表头)."""
     for r, row in enumerate(sheet.rows[:SCAN_ROWS]):
-        if sum(1 for v in row if isinstance(v, str) and v.strip()) < 3:
+        rk = row_keys(sheet, r)
+        if rk.n_text < 3:
             continue
-        cols = find_columns(row, COLUMNS)
+        cols = find_columns(row, COLUMNS, rk.keys)
         if "name" not in cols or sum(1 for k in MONEY if k in cols) < 2:
             continue
         if any(
-            isinstance(v, str) and any(label_key(v).startswith(f) for f in FOREIGN_COLUMNS)
-            for v in row
+            isinstance(v, str) and k.startswith(FOREIGN_COLUMNS)
+            for v, k in zip(row, rk.keys, strict=True)
         ):
             continue
         return r, cols
