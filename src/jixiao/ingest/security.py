@@ -24,6 +24,7 @@ formats.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -615,9 +616,10 @@ def _scan_entry(
 #: Any ``r="..."`` attribute (cells ``<c r="B7">`` and rows ``<row r="7">``, either quote,
 #: optional spaces around ``=``). It starts with a literal so the regex engine skips ahead
 #: fast; other attributes ending in ``r`` (``header="0.3"``) can only raise the estimate.
-_REF_RE = re.compile(rb"r\s*=\s*[\"']([A-Z]{0,3})([0-9]{0,7})")
+#: Leading zeros are skipped (``A0001048576`` is row 1048576, not 1048).
+_REF_RE = re.compile(rb"r\s*=\s*[\"']([A-Z]{0,3})0*([0-9]{0,7})")
 _DIM_RE = re.compile(
-    rb"dimension\b[^>]*?\bref\s*=\s*[\"'](?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"
+    rb"dimension\b[^>]*?\bref\s*=\s*[\"'](?:[A-Z]+[0-9]+:)?([A-Z]{1,3})0*([0-9]{1,7})"
 )
 _FORMULA_RES = (re.compile(rb"<f[\s>/]"), re.compile(rb":f[\s>/]"))
 _PROLOG_MAX = 64 * 1024
@@ -625,7 +627,7 @@ _PROLOG_MAX = 64 * 1024
 
 _MERGE_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']"
-    rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?[\"']"
+    rb"\$?([A-Z]{1,3})\$?0*([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?0*([0-9]{1,7}))?[\"']"
 )
 
 
@@ -673,6 +675,39 @@ def _check_merges(
     return height, width
 
 
+#: bytes at each end of a window whose references seed the scan's maximum
+_SEED = 16 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _refs_above(max_row: int, max_col: int) -> re.Pattern[bytes]:
+    """A regex matching where ``_REF_RE`` matches with a column beyond ``max_col`` or a row
+    beyond ``max_row`` (and possibly a few other places: every hit is read again).
+
+    ``_REF_RE`` captures up to 3 letters and then, after any zeros, up to 7 digits; a capture
+    is larger when it has more letters than ``max_col``'s, or as many and a larger letter at
+    the first difference; or more significant digits than ``max_row``, or as many and a
+    larger digit at the first difference. Possessive quantifiers take the letters
+    and zeros as the capture does, so the engine does not backtrack on the (many) cells that
+    are not beyond.
+    """
+    cs = _col_letters(max_col) if max_col > 0 else ""
+    cols = [f"[A-Z]{{{len(cs) + 1}}}"] if len(cs) < 3 else []
+    cols += [f"{cs[:i]}[{chr(ord(ch) + 1)}-Z]" for i, ch in enumerate(cs) if ch != "Z"]
+    if max_row > 0:
+        ds = str(max_row)
+        rows = [f"[1-9][0-9]{{{len(ds)}}}"]
+        rows += [
+            f"{ds[:i]}[{int(d) + 1}-9][0-9]{{{len(ds) - i - 1}}}"
+            for i, d in enumerate(ds)
+            if d != "9"
+        ]
+    else:
+        rows = ["[1-9]"]
+    alts = [*cols, f"[A-Z]{{0,3}}+0*+(?:{'|'.join(rows)})"]
+    return re.compile(rb"r\s*+=\s*+[\"'](?:" + "|".join(alts).encode() + b")")
+
+
 class _SheetScan:
     """Largest row/column referenced by a worksheet's XML, its dimension, formulas and merged
     ranges (工作表预扫)."""
@@ -684,20 +719,40 @@ class _SheetScan:
         self.merges: set[tuple[int, int, int, int]] = set()
 
     def feed(self, window: bytes) -> None:
-        for a, b, c, d in _MERGE_RE.findall(window):
-            r0, c0 = int(b), _col_index(a)
-            self.merges.add((r0, c0, int(d), _col_index(c)) if c else (r0, c0, r0, c0))
-        refs = _REF_RE.findall(window)
+        if b"mergeCell" in window:  # _MERGE_RE needs the literal: most sheets have none
+            for a, b, c, d in _MERGE_RE.findall(window):
+                r0, c0 = int(b), _col_index(a)
+                self.merges.add((r0, c0, int(d), _col_index(c)) if c else (r0, c0, r0, c0))
+        self._feed_refs(window)
+        for col, row in _DIM_RE.findall(window):
+            self.dim_col = max(self.dim_col, _col_index(col))
+            self.dim_row = max(self.dim_row, int(row))
+        if not self.has_formula and (b"<f" in window or b":f" in window):
+            self.has_formula = any(r.search(window) for r in _FORMULA_RES)
+
+    def _feed_refs(self, window: bytes) -> None:
+        """The largest column and row over every ``_REF_RE`` match of ``window`` (exact).
+
+        Seeded from the window's first and last ``_SEED`` bytes (the header and the last rows
+        of a sheet usually hold the largest references), then one pass of
+        :func:`_refs_above` finds only the references beyond the seed, each read again with
+        ``_REF_RE``: the result equals the maximum over a ``findall`` of every reference,
+        without a Python object per cell.
+        """
+        for start, end in ((0, _SEED), (max(0, len(window) - _SEED), len(window))):
+            self._take(_REF_RE.findall(window, start, end))
+        above = _refs_above(self.max_row, self.max_col)
+        hits = [
+            (m[1], m[2]) for h in above.finditer(window) if (m := _REF_RE.match(window, h.start()))
+        ]
+        self._take(hits)
+
+    def _take(self, refs: list[tuple[bytes, bytes]]) -> None:
         if refs:
             letters, digits = zip(*refs, strict=True)
             top = max(set(letters), key=lambda x: (len(x), x))
             self.max_col = max(self.max_col, _col_index(top) if top else 0)
             self.max_row = max(self.max_row, max(map(int, filter(None, digits)), default=0))
-        for col, row in _DIM_RE.findall(window):
-            self.dim_col = max(self.dim_col, _col_index(col))
-            self.dim_row = max(self.dim_row, int(row))
-        if not self.has_formula:
-            self.has_formula = any(r.search(window) for r in _FORMULA_RES)
 
     def extent(self) -> tuple[int, int]:
         return max(self.max_row, self.dim_row), max(self.max_col, self.dim_col)

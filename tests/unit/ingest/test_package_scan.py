@@ -161,3 +161,108 @@ def test_formula_without_cache_found_in_a_namespaced_sheet(tmp_path: Path):
     bad = _rewrite(_base(tmp_path / "a.xlsx"), tmp_path / "b.xlsx", SHEET, prefixed)
     assert b"<x:f>" in zipfile.ZipFile(bad).read(SHEET)
     assert _reason(bad) == "formula_no_cached_value"
+
+
+# ------------------------------------------------------------------ the fast reference scan
+# The scan seeds its maximum from each window's first and last 16 KiB and then looks only for
+# references beyond it (security._refs_above): a far reference in the middle of a large sheet,
+# away from both ends, must still be found, in any quoting, by column or by row.
+def _big(path: Path, rows: int = 3000) -> Path:
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("支付")
+    ws.append(["项目编码", "支付金额（元）", "收款单位"])
+    for i in range(rows):
+        ws.append([f"P{i}", i, "甲乙丙丁戊己庚辛"])
+    wb.save(path)
+    return path
+
+
+def _middle(data: bytes, insert: bytes) -> bytes:
+    at = data.index(b"<row ", len(data) // 2)
+    return data[:at] + insert + data[at:]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row r="1500"><c r="XFD1500" t="n"><v>1</v></c></row>',  # far column
+        b"<row r='1500'><c r = 'A1048576' t='n'><v>1</v></c></row>",  # far row, odd quoting
+        b'<row r="1048576"><c t="n"><v>1</v></c></row>',  # a far row with no cell reference
+        b'<row r="1500"><c r="A0001048576" t="n"><v>1</v></c></row>',  # leading zeros
+    ],
+)
+def test_a_far_reference_in_the_middle_of_a_large_sheet_is_absurd(tmp_path: Path, row: bytes):
+    src = _big(tmp_path / "a.xlsx")
+    data = zipfile.ZipFile(src).read(SHEET)
+    assert len(data) > 200_000  # far beyond the 16 KiB seeds at both ends
+    bad = _rewrite(src, tmp_path / "b.xlsx", SHEET, lambda d: _middle(d, row))
+    assert _reason(bad, Limits(max_cells=1_000_000)) == "absurd_dimensions"
+
+
+def test_a_large_sheets_extent_is_exact_when_a_middle_row_is_the_widest(tmp_path: Path):
+    src = _big(tmp_path / "a.xlsx")
+    wide = b'<row r="1500"><c r="Q1500" t="n"><v>1</v></c></row>'
+    path = _rewrite(src, tmp_path / "b.xlsx", SHEET, lambda d: _middle(d, wide))
+    assert check_file(path).dimensions == {"支付": (3001, 17)}
+    assert check_file(src).dimensions == {"支付": (3001, 3)}
+
+
+def test_a_merge_or_formula_in_the_middle_of_a_large_sheet_is_seen(tmp_path: Path):
+    src = _big(tmp_path / "a.xlsx")
+    merge = b'<mergeCells count="1"><mergeCell ref="A1000:XFD1048576"/></mergeCells>'
+    merged = _rewrite(
+        src,
+        tmp_path / "m.xlsx",
+        SHEET,
+        lambda d: d.replace(b"</sheetData>", b"</sheetData>" + merge),
+    )
+    assert _reason(merged) == "absurd_dimensions"
+    formula = b'<row r="1500"><c r="B1500"><f>1+1</f></c></row>'
+    bad = _rewrite(src, tmp_path / "f.xlsx", SHEET, lambda d: _middle(d, formula))
+    assert _reason(bad) == "formula_no_cached_value"
+
+
+def test_refs_above_finds_every_reference_beyond_the_maximum() -> None:
+    """The fast scan equals a findall of every reference, on hostile windows (exhaustive)."""
+    import random
+
+    from jixiao.ingest import security
+
+    def by_findall(window: bytes) -> tuple[int, int]:
+        refs = security._REF_RE.findall(window)
+        rows = [int(d) for _, d in refs if d]
+        cols = [security._col_index(x) for x, _ in refs if x]
+        return max(rows, default=0), max(cols, default=0)
+
+    rng = random.Random(12)  # noqa: S311
+    parts = [
+        *(b'<c r="', b"r='", b'r = "', b"r=\n'", b'<row r="', b'"/>', b'header="0.5"', b"r"),
+        *(b"A", b"Z", b"XFD", b"ZZZZ", b"0", b"00", b"9", b"1", b"5", b"1048576", b"12345678"),
+        *(b" ", b"="),
+    ]
+    for _ in range(3000):
+        window = b"".join(rng.choice(parts) for _ in range(rng.randint(1, 40)))
+        if rng.random() < 0.5:  # beyond the seeds at both ends
+            window = b"x" * 20_000 + window + b"y" * 20_000
+        scan = security._SheetScan()
+        scan.feed(window)
+        assert (scan.max_row, scan.max_col) == by_findall(window), window[:120]
+
+
+def test_leading_zeros_do_not_shorten_a_dimension_or_a_merge(tmp_path: Path):
+    """``XFD0001048576`` is row 1048576: the scan skips the zeros instead of reading 1048."""
+    dim = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "dim.xlsx",
+        SHEET,
+        lambda d: d.replace(b'<dimension ref="A1:C2"', b'<dimension ref="A1:XFD0001048576"'),
+    )
+    assert _reason(dim) == "absurd_dimensions"
+    merge = b'<mergeCells count="1"><mergeCell ref="A1000:XFD0001048576"/></mergeCells>'
+    merged = _rewrite(
+        _base(tmp_path / "b.xlsx"),
+        tmp_path / "m.xlsx",
+        SHEET,
+        lambda d: d.replace(b"</sheetData>", b"</sheetData>" + merge),
+    )
+    assert _reason(merged) == "absurd_dimensions"
