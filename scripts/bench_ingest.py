@@ -3,22 +3,34 @@
 Writes N payment-ledger workbooks of R rows (default 100 x 2,000), then times
 (1) calamine reading every cell of every sheet, (2) ``ingest_files`` into a fresh DuckDB
 (security scan + read + parse + Arrow insert, one transaction per file), once per pool size
-in ``--workers`` (default: in-process, then one worker per CPU), each into its own warehouse.
+in ``--workers`` (default: one isolated worker, then what ``ingest_files`` picks; 0 is
+in-process), each into its own warehouse.
 
     .venv/bin/python scripts/bench_ingest.py [--files 100] [--rows 2000] [--workers 1,auto]
+        [--profile]
+
+``--profile`` adds one more in-process ingest (into its own warehouse) under cProfile: it
+prints the time per file split into scan (``check_file``: sniff, zip/XML safety scan), read
+(``read_workbook``: calamine), parse (the rest of ``prepare_file``: layouts, values, Arrow)
+and write (the rest of ``ingest_files``: snapshots, DuckDB), then the top of the profile.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import platform
+import pstats
 import random
 import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
@@ -110,6 +122,49 @@ def full_ingest(paths: list[Path], home: Path, workers: int | None) -> float:
     return elapsed
 
 
+def profiled_ingest(paths: list[Path], home: Path, top: int = 25) -> None:
+    """One in-process ingest with per-stage timers and cProfile (see ``--profile``)."""
+    from jixiao.ingest import loader, prepare
+
+    spent = {"scan": 0.0, "read": 0.0, "prepare": 0.0}
+
+    def timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[stage] += time.perf_counter() - start
+
+        return wrapper
+
+    originals = (prepare.check_file, prepare.read_workbook, loader.prepare_file)
+    prepare.check_file = timed("scan", prepare.check_file)
+    prepare.read_workbook = timed("read", prepare.read_workbook)
+    loader.prepare_file = timed("prepare", loader.prepare_file)
+    settings = get_settings(home).ensure()
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    try:
+        profiler.enable()
+        ingest_files(settings, paths, workers=0, limits=Limits(stable_seconds=0))
+        profiler.disable()
+    finally:
+        prepare.check_file, prepare.read_workbook, loader.prepare_file = originals
+    total = time.perf_counter() - start
+    n = max(len(paths), 1)
+    parse = spent["prepare"] - spent["scan"] - spent["read"]
+    write = total - spent["prepare"]
+    print(
+        f"profile (in-process, under cProfile), ms per file: scan {spent['scan'] / n * 1e3:.1f}"
+        f" | read {spent['read'] / n * 1e3:.1f} | parse {parse / n * 1e3:.1f}"
+        f" | write {write / n * 1e3:.1f} | total {total / n * 1e3:.1f}"
+    )
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    print(out.getvalue())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=100)
@@ -118,7 +173,13 @@ def main() -> None:
     ap.add_argument(
         "--workers",
         default="1,auto",
-        help="comma-separated pool sizes to time, 1 = in-process, auto = one per CPU",
+        help="comma-separated pool sizes to time: 0 = in-process, N = N isolated workers, "
+        "auto = what ingest_files picks",
+    )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="one more in-process ingest under cProfile: scan/read/parse/write per file",
     )
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
@@ -138,6 +199,8 @@ def main() -> None:
         workers = None if w == "auto" else int(w)
         full = full_ingest(paths, work / f"home-{w}", workers)
         print(f"ratio full/raw (workers={w}): {full / raw:.2f}x")
+    if args.profile:
+        profiled_ingest(paths, work / "home-profile")
     if not args.workdir:
         shutil.rmtree(work)
 
