@@ -34,6 +34,7 @@ import time
 from collections import defaultdict
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import python_calamine
@@ -90,7 +91,7 @@ def full_ingest(paths: list[Path], home: Path, profile: bool) -> tuple[float, fl
     return wall, cpu
 
 
-def parse_only(paths: list[Path], raw_cpu: float) -> None:
+def parse_only(paths: list[Path], raw_cpu: float, repeat: int = 1) -> None:
     """(c) the stages of one file's parse, CPU seconds: the safety scan, the calamine read,
     the document's dates, and ``layouts.extract`` (grouped by the layouts it found)."""
     stages = dict.fromkeys(("check_file", "read_workbook", "load_log_signals"), 0.0)
@@ -109,22 +110,37 @@ def parse_only(paths: list[Path], raw_cpu: float) -> None:
             books.append(wb)
         except FileRejected:
             continue
+    best: dict[str, list[float]] | None = None
+    for _ in range(repeat):  # best of ``repeat``: each sheet's detection cache emptied first
+        for wb in books:
+            for sheet in wb.sheets:
+                sheet.cache.clear()
+        per = _time_extract(books)
+        if best is None or sum(v[0] for v in per.values()) < sum(v[0] for v in best.values()):
+            best = per
+    assert best is not None
+    total = sum(v[0] for v in best.values())
+    print("(c) per stage: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + " CPU s")
+    print(
+        f"    parse alone (layouts.extract, best of {repeat}): {total:.2f} CPU s, "
+        f"{total / raw_cpu:.2f}x (a)"
+    )
+    for name, (spent, n) in sorted(best.items(), key=lambda kv: -kv[1][0]):
+        print(f"    {name}: {spent:.2f} CPU s, {n:.0f} files")
+
+
+def _time_extract(books: list[Any]) -> dict[str, list[float]]:
+    """CPU seconds of ``layouts.extract`` per file, summed by the layouts each file had."""
     per: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
-    total = 0.0
     for wb in books:
         cpu = _cpu()
         try:
             layouts = ",".join(sorted(extract(wb).layouts)) or "none"
         except FileRejected as exc:
             layouts = f"rejected:{exc.rejection.reason_code}"
-        spent = _cpu() - cpu
-        per[layouts][0] += spent
+        per[layouts][0] += _cpu() - cpu
         per[layouts][1] += 1
-        total += spent
-    print("(c) per stage: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + " CPU s")
-    print(f"    parse alone (layouts.extract): {total:.2f} CPU s, {total / raw_cpu:.2f}x (a)")
-    for name, (spent, n) in sorted(per.items(), key=lambda kv: -kv[1][0]):
-        print(f"    {name}: {spent:.2f} CPU s, {n} files")
+    return per
 
 
 def dump_tables(home: Path, dest: Path) -> None:
@@ -172,6 +188,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="time (a) and (b) this many times")
     ap.add_argument("--profile", action="store_true", help="cProfile top 25 of (b)")
     ap.add_argument("--no-parse", action="store_true", help="skip (c)")
+    ap.add_argument("--no-ingest", action="store_true", help="skip (b)")
+    ap.add_argument("--parse-repeat", type=int, default=1, help="(c): best of this many")
     ap.add_argument("--dump", type=Path, help="write the raw tables here (JSON lines)")
     ap.add_argument("--workdir", type=Path)
     args = ap.parse_args()
@@ -204,12 +222,14 @@ def main() -> None:
     pyarrow.array([1])  # pyarrow's lazy pandas import is process start-up, not ingest
     for i in range(args.repeat):
         raw_wall, raw_cpu = calamine_read(paths)
+        if args.no_ingest:
+            continue
         full_wall, full_cpu = full_ingest(paths, work / "home", args.profile and i == 0)
         print(f"ratio (b)/(a): {full_wall / raw_wall:.2f}x wall, {full_cpu / raw_cpu:.2f}x CPU")
     if args.dump:
         dump_tables(work / "home", args.dump)
     if not args.no_parse:
-        parse_only(paths, raw_cpu)
+        parse_only(paths, raw_cpu, args.parse_repeat)
     if not args.workdir:
         shutil.rmtree(work)
 
