@@ -546,6 +546,7 @@ def _scan_entry(
     """
     scan = _SheetScan() if sheet is not None else None
     pct = _PercentScan(percent) if sheet is not None and percent else None
+    fx = _FormulaScan() if sheet is not None else None
     try:
         with zf.open(info) as fh:
             chunk = fh.read(_CHUNK)
@@ -577,6 +578,8 @@ def _scan_entry(
                     scan.feed(tail + chunk)
                 if pct is not None:
                     pct.feed(chunk)
+                if fx is not None:
+                    fx.feed(chunk)
                 tail = chunk[-_OVERLAP:]
                 chunk = fh.read(_CHUNK)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
@@ -604,7 +607,9 @@ def _scan_entry(
     report.fill_extent[sheet] = _check_merges(sheet, scan.merges, (rows, cols), limits)
     report.dimensions[sheet] = (scan.max_row, scan.max_col)
     if scan.has_formula:
-        errors = _check_formula_cache(zf, info, sheet)
+        errors = fx.result(sheet) if fx is not None else None
+        if errors is None:  # a formula cell in another form: parse the part (defusedxml)
+            errors = _check_formula_cache(zf, info, sheet)
         if errors:
             report.error_cells[sheet] = errors
     if pct is not None:
@@ -928,6 +933,116 @@ def _as_text_bytes(data: bytes) -> bytes:
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
+#: A formula cell as Excel, WPS and openpyxl write it: ``<c r="D7" s="2" t="e"><f>1/0</f>
+#: <v>#DIV/0!</v></c>`` (the ``<f>`` element also as ``<f .../>`` or ``<f ...>…</f>``, the
+#: ``<v>`` optional). Groups: column, row, the other attributes, the cached value.
+_FORMULA_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?: [A-Za-z]+="[^"<>]*")*)>'
+    rb"<f(?:[ \t\r\n][^<>]*)?(?:/>|>[^<]*</f>)(?:<v>([^<]*)</v>|<v */>)?</c>"
+)
+_FORMULA_START_RE = re.compile(rb"<f[\s>/]")
+_MAIN_XMLNS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_MAX_CELL = 1 << 20  # a cell longer than this is not carried over: the part is parsed instead
+
+
+class _FormulaScan:
+    """Formula cells with their cached value, from a worksheet's raw XML (公式缓存值预扫).
+
+    Fed the same chunks as the other scans, so a sheet with formulas needs no second
+    decompression and no defusedxml parse when every formula sits in a cell of the form of
+    ``_FORMULA_CELL_RE`` (checked per chunk: as many such cells as ``<f`` starts) and the
+    sheet's default namespace is SpreadsheetML's (what :func:`_check_formula_cache` looks
+    at). Otherwise :meth:`result` returns None and the part is parsed as before. A cell cut
+    by a chunk boundary is carried over (the chunk is cut after its last ``</c>``).
+    """
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self._first = True
+        self.usable = True
+        #: the first formula cell without a cached value (sheet order), as "D7"
+        self.missing: str | None = None
+        self.errors: dict[tuple[int, int], str] = {}
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.usable:
+            return
+        buf = self._carry + chunk if self._carry else chunk
+        if self._first:  # wait for the root tag (its namespaces), at most _PROLOG_MAX bytes
+            root = buf.find(b"<worksheet")
+            end = buf.find(b">", root) if root != -1 else -1
+            if end == -1 and len(buf) < _PROLOG_MAX:
+                self._carry = buf
+                return
+            self._first = False
+            if end == -1 or _MAIN_XMLNS not in buf[root:end]:
+                self.usable = False
+                return
+            buf = buf[end + 1 :]  # the prolog and the root tag are checked here, not below
+        cut = buf.rfind(b"</c>")
+        if cut == -1:
+            body, self._carry = b"", buf
+        else:
+            body, self._carry = buf[: cut + 4], buf[cut + 4 :]
+        if len(self._carry) > _MAX_CELL:
+            self.usable = False
+            return
+        self._take(body)
+
+    def _take(self, body: bytes) -> None:
+        if b"<f" not in body and b":f" not in body:
+            return
+        if (
+            (b":f" in body and _FORMULA_RES[1].search(body))  # a prefixed <x:f>
+            or b"xmlns" in body  # a namespace declared below the root
+            or b"<!" in body  # a comment or CDATA section: what is markup needs a parser
+            or b"<?" in body  # a processing instruction
+        ):
+            self.usable = False
+            return
+        cells = _FORMULA_CELL_RE.findall(body)
+        if len(cells) != len(_FORMULA_START_RE.findall(body)):
+            self.usable = False
+            return
+        for letters, digits, attrs, value in cells:
+            if not value:
+                if self.missing is None:
+                    self.missing = (letters + digits).decode()
+                continue
+            if b' t="e"' in attrs:
+                if b"&" in value or b"\r" in value:
+                    self.usable = False  # an entity or a CR in the value: the parser's text
+                    return
+                self.errors[(int(digits) - 1, _col_index(letters) - 1)] = value.decode()
+
+    def result(self, sheet: str) -> dict[tuple[int, int], str] | None:
+        """The error cells (raising for a formula without a cached value), or None when the
+        sheet must be parsed instead."""
+        if self._first:
+            self.usable = False  # no root tag seen
+        if self.usable and self._carry:
+            self._take(self._carry)
+            self._carry = b""
+        if not self.usable:
+            return None
+        if self.missing is not None:
+            raise _no_cached_value(sheet, self.missing)
+        return self.errors
+
+
+def _no_cached_value(sheet: str, ref: str) -> FileRejected:
+    return FileRejected(
+        "formula_no_cached_value",
+        f"工作表「{sheet}」单元格 {ref} 的公式没有缓存值；请在 Excel 中打开并"
+        "重新计算、保存后再报送",
+        f"sheet '{sheet}' cell {ref} holds a formula with no cached value; open "
+        "it in Excel, recalculate, save and resubmit",
+        sheet=sheet,
+        cell=ref,
+        expected="公式带计算结果 / a formula with its computed value",
+    )
+
+
 def _check_formula_cache(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str
 ) -> dict[tuple[int, int], str]:
@@ -945,17 +1060,7 @@ def _check_formula_cache(
             if f is not None:
                 v = elem.find(f"{_NS_MAIN}v")
                 if v is None or v.text is None or v.text == "":
-                    ref = elem.get("r", "?")
-                    raise FileRejected(
-                        "formula_no_cached_value",
-                        f"工作表「{sheet}」单元格 {ref} 的公式没有缓存值；请在 Excel 中打开并"
-                        "重新计算、保存后再报送",
-                        f"sheet '{sheet}' cell {ref} holds a formula with no cached value; open "
-                        "it in Excel, recalculate, save and resubmit",
-                        sheet=sheet,
-                        cell=ref,
-                        expected="公式带计算结果 / a formula with its computed value",
-                    )
+                    raise _no_cached_value(sheet, elem.get("r", "?"))
                 if elem.get("t") == "e":
                     m = _CELL_REF_RE.fullmatch(elem.get("r", ""))
                     if m:

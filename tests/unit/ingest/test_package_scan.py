@@ -266,3 +266,106 @@ def test_leading_zeros_do_not_shorten_a_dimension_or_a_merge(tmp_path: Path):
         lambda d: d.replace(b"</sheetData>", b"</sheetData>" + merge),
     )
     assert _reason(merged) == "absurd_dimensions"
+
+
+# ------------------------------------------------------------------ formulas in the one pass
+# Formula cells in Excel's form are checked in the streaming pass (security._FormulaScan); any
+# other form falls back to the defusedxml parse. Both must give the same verdict and errors.
+def _formula_sheet(cells: list[bytes]) -> bytes:
+    rows = b"".join(b'<row r="%d">%s</row>' % (i + 2, c) for i, c in enumerate(cells))
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+        + rows
+        + b"</sheetData></worksheet>"
+    )
+
+
+def _both(xml: bytes, chunk: int) -> tuple[object, object]:
+    """(fast scan's verdict fed in ``chunk``-byte pieces, the defusedxml parse's verdict)."""
+    import io
+
+    from jixiao.ingest import security
+
+    def verdict(fn):  # type: ignore[no-untyped-def]
+        try:
+            return fn()
+        except FileRejected as exc:
+            return (exc.reason_code, exc.rejection.cell)
+
+    fx = security._FormulaScan()
+    for i in range(0, len(xml), chunk):
+        fx.feed(xml[i : i + chunk])
+    fast = verdict(lambda: fx.result("S"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(SHEET, xml)
+    with zipfile.ZipFile(buf) as zf:
+        slow = verdict(lambda: security._check_formula_cache(zf, zf.getinfo(SHEET), "S"))
+    return fast, slow
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ([b'<c r="B2"><f>1+1</f><v>2</v></c>'], {}),
+        ([b'<c r="B2" s="1" t="e"><f>1/0</f><v>#DIV/0!</v></c>'], {(1, 1): "#DIV/0!"}),
+        ([b'<c r="C3" t="e"><f t="shared" si="0"/><v>#N/A</v></c>'], {(2, 2): "#N/A"}),
+        ([b'<c r="B2"><f>1+1</f></c>'], ("formula_no_cached_value", "B2")),
+        (
+            [b'<c r="B2"><f>1</f><v>1</v></c>', b'<c r="D3"><f>1</f><v/></c>'],
+            ("formula_no_cached_value", "D3"),
+        ),
+        ([b'<c r="B2"><f>1+1</f><v></v></c>'], ("formula_no_cached_value", "B2")),
+        # other forms: the fast scan steps aside, the parse decides
+        ([b"<c r='B2'><f>1+1</f></c>"], ("formula_no_cached_value", "B2")),
+        ([b'<c  r="B2"\n><f>1+1</f></c>'], ("formula_no_cached_value", "B2")),
+        ([b'<c r="B2" t="e"><f>1/0</f><v>#DIV/0&#33;</v></c>'], {(1, 1): "#DIV/0!"}),
+        ([b'<!-- <c r="B2"><f>1+1</f></c> --><c r="C2"><v>1</v></c>'], {}),
+        ([b'<c r="B2"><f xmlns="urn:x">1+1</f></c>'], {}),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1 << 20, 7, 1])
+def test_the_fast_formula_scan_agrees_with_the_parse(cells, expected, chunk) -> None:  # type: ignore[no-untyped-def]
+    fast, slow = _both(_formula_sheet(cells), chunk)
+    assert slow == expected
+    assert fast in (expected, None)  # None: the part is parsed (the verdict above)
+    canonical = all(c.startswith(b'<c r="') and b"&" not in c and b"xmlns" not in c for c in cells)
+    assert (fast is not None) == canonical  # Excel's form never needs the second parse
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 5, 1])
+def test_a_formula_right_after_the_prolog_takes_the_fast_scan(chunk: int) -> None:
+    xml = _formula_sheet([]).replace(
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',
+        b'<row r="1"><c r="A1"><f>1+1</f></c></row>',
+    )
+    assert xml.startswith(b"<?xml")
+    assert _both(xml, chunk) == (("formula_no_cached_value", "A1"),) * 2
+
+
+def test_the_fast_formula_scan_takes_excels_form_without_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jixiao.ingest import security
+
+    def no_parse(*_a: object, **_k: object) -> object:
+        raise AssertionError("the sheet was parsed a second time")
+
+    monkeypatch.setattr(security, "_check_formula_cache", no_parse)
+    ok = _rewrite(
+        _base(tmp_path / "a.xlsx"),
+        tmp_path / "ok.xlsx",
+        SHEET,
+        lambda d: d.replace(b"<v>10</v>", b"<f>5+5</f><v>10</v>"),
+    )
+    assert b"<f>5+5</f>" in zipfile.ZipFile(ok).read(SHEET)
+    assert check_file(ok).error_cells == {}
+    bomb = _rewrite(
+        _base(tmp_path / "b.xlsx"),
+        tmp_path / "bad.xlsx",
+        SHEET,
+        lambda d: d.replace(b"<v>10</v>", b"<f>5+5</f>"),
+    )
+    assert _reason(bomb) == "formula_no_cached_value"
