@@ -935,9 +935,11 @@ def _as_text_bytes(data: bytes) -> bytes:
 
 #: A formula cell as Excel, WPS and openpyxl write it: ``<c r="D7" s="2" t="e"><f>1/0</f>
 #: <v>#DIV/0!</v></c>`` (the ``<f>`` element also as ``<f .../>`` or ``<f ...>…</f>``, the
-#: ``<v>`` optional). Groups: column, row, the other attributes, the cached value.
-_FORMULA_CELL_RE = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?: [A-Za-z]+="[^"<>]*")*)>'
+#: ``<v>`` optional). The start tag's groups: column, row, the other attributes.
+_CELL_TAG_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?: [A-Za-z]+="[^"<>]*")*)>')
+#: the rest of such a cell from its ``<f``; the regex starts at the (few) formulas, not at
+#: every cell, and the cell's start tag right before it is matched with ``_CELL_TAG_RE``
+_FORMULA_TAIL_RE = re.compile(
     rb"<f(?:[ \t\r\n][^<>]*)?(?:/>|>[^<]*</f>)(?:<v>([^<]*)</v>|<v */>)?</c>"
 )
 _FORMULA_START_RE = re.compile(rb"<f[\s>/]")
@@ -949,11 +951,12 @@ class _FormulaScan:
     """Formula cells with their cached value, from a worksheet's raw XML (公式缓存值预扫).
 
     Fed the same chunks as the other scans, so a sheet with formulas needs no second
-    decompression and no defusedxml parse when every formula sits in a cell of the form of
-    ``_FORMULA_CELL_RE`` (checked per chunk: as many such cells as ``<f`` starts) and the
-    sheet's default namespace is SpreadsheetML's (what :func:`_check_formula_cache` looks
-    at). Otherwise :meth:`result` returns None and the part is parsed as before. A cell cut
-    by a chunk boundary is carried over (the chunk is cut after its last ``</c>``).
+    decompression and no defusedxml parse when every formula sits in a cell of Excel's form
+    (``_CELL_TAG_RE`` then ``_FORMULA_TAIL_RE``; checked per chunk: as many such cells as
+    ``<f`` starts) and the sheet's default namespace is SpreadsheetML's (what
+    :func:`_check_formula_cache` looks at). Otherwise :meth:`result` returns None and the
+    part is parsed as before. A cell cut by a chunk boundary is carried over (the chunk is
+    cut after its last ``</c>``).
     """
 
     def __init__(self) -> None:
@@ -1000,7 +1003,14 @@ class _FormulaScan:
         ):
             self.usable = False
             return
-        cells = _FORMULA_CELL_RE.findall(body)
+        cells = []
+        for tail in _FORMULA_TAIL_RE.finditer(body):
+            at = tail.start()
+            tag = _CELL_TAG_RE.fullmatch(body, body.rfind(b"<c ", 0, at), at)
+            if tag is None:
+                self.usable = False
+                return
+            cells.append((tag[1], tag[2], tag[3], tail[1]))
         if len(cells) != len(_FORMULA_START_RE.findall(body)):
             self.usable = False
             return
