@@ -579,7 +579,7 @@ def _scan_entry(
                 if pct is not None:
                     pct.feed(chunk)
                 if fx is not None:
-                    fx.feed(chunk)
+                    fx.feed(chunk, scan is not None and scan.has_formula)
                 tail = chunk[-_OVERLAP:]
                 chunk = fh.read(_CHUNK)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
@@ -967,7 +967,9 @@ class _FormulaScan:
         self.missing: str | None = None
         self.errors: dict[tuple[int, int], str] = {}
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, formulas: bool = True) -> None:
+        """Take the next chunk; ``formulas`` False (the :class:`_SheetScan` of this and every
+        earlier window found no formula) keeps only the carry-over, not the cells."""
         if not self.usable:
             return
         buf = self._carry + chunk if self._carry else chunk
@@ -986,7 +988,7 @@ class _FormulaScan:
         if cut == -1:
             body, self._carry = b"", buf
         else:
-            body, self._carry = buf[: cut + 4], buf[cut + 4 :]
+            body, self._carry = (buf[: cut + 4] if formulas else b""), buf[cut + 4 :]
         if len(self._carry) > _MAX_CELL:
             self.usable = False
             return

@@ -369,3 +369,34 @@ def test_the_fast_formula_scan_takes_excels_form_without_a_second_parse(
         lambda d: d.replace(b"<v>10</v>", b"<f>5+5</f>"),
     )
     assert _reason(bomb) == "formula_no_cached_value"
+
+
+def test_formulas_after_megabytes_without_any_are_checked_in_the_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formula scan skips chunks before the first formula; a formula 3 MB in still counts."""
+    from jixiao.ingest import security
+
+    def no_parse(*_a: object, **_k: object) -> object:
+        raise AssertionError("the sheet was parsed a second time")
+
+    monkeypatch.setattr(security, "_check_formula_cache", no_parse)
+    pad = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (i, i, b"x" * 60)
+        for i in range(3, 30_003)
+    )
+
+    def edit(tail: bytes):  # type: ignore[no-untyped-def]
+        return lambda d: d.replace(b"</sheetData>", pad + tail + b"</sheetData>")
+
+    err = b'<row r="30003"><c r="B30003" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+    ok = _rewrite(_base(tmp_path / "a.xlsx"), tmp_path / "ok.xlsx", SHEET, edit(err))
+    assert len(zipfile.ZipFile(ok).read(SHEET)) > 3 * security._CHUNK
+    assert check_file(ok).error_cells == {"支付": {(30002, 1): "#DIV/0!"}}
+    bad = _rewrite(
+        _base(tmp_path / "b.xlsx"),
+        tmp_path / "bad.xlsx",
+        SHEET,
+        edit(b'<row r="30003"><c r="B30003"><f>1/0</f></c></row>'),
+    )
+    assert _reason(bad) == "formula_no_cached_value"
