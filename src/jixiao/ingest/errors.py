@@ -97,6 +97,8 @@ class Rejection:
     sheet: str | None = None
     cell: str | None = None
     expected: str | None = None
+    #: the submitting department when it was read before the rejection (its feedback folder)
+    department: str | None = None
 
     def __post_init__(self) -> None:
         _check(self.reason_code)
@@ -118,6 +120,7 @@ class FileRejected(DataError):
         cell: str | None = None,
         expected: str | None = None,
         file: str = "",
+        department: str | None = None,
     ) -> None:
         self.rejection = Rejection(
             reason_code,
@@ -127,6 +130,7 @@ class FileRejected(DataError):
             sheet=sheet,
             cell=cell,
             expected=expected,
+            department=department,
         )
         super().__init__(f"[{reason_code}] {message_zh} / {message_en}")
 
@@ -145,6 +149,23 @@ class FileRejected(DataError):
             cell=r.cell,
             expected=r.expected,
             file=file,
+            department=r.department,
+        )
+
+    def with_department(self, department: str | None) -> FileRejected:
+        """The same rejection naming the submitting department, if not named yet (补充部门)."""
+        r = self.rejection
+        if r.department or not department:
+            return self
+        return FileRejected(
+            r.reason_code,
+            r.message_zh,
+            r.message_en,
+            sheet=r.sheet,
+            cell=r.cell,
+            expected=r.expected,
+            file=r.file,
+            department=department,
         )
 
 

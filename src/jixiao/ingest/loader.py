@@ -52,6 +52,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,25 @@ _PRELOAD = ["jixiao.ingest.worker"]
 #: how long a new pool may take to start its first worker before the run parses in-process
 _START_TIMEOUT = 120.0
 POOL_MIN_FILES = 32  # fewer new files: one worker (more start-ups cost more than they save)
+#: a project's budget per fiscal year in the files loaded so far (年初预算 / 调整后预算, the
+#: total line or the funding block's total row): a new file whose 万元 budget for the project
+#: is 10,000 times an earlier year's is read in the wrong unit (layouts.guards)
+BUDGET_HISTORY_SQL = """
+select project_key, fiscal_year, max(amount) as amount
+from (
+    select project_key, fiscal_year, amount_yuan as amount
+    from raw.budget_lines
+    where line_type in ('initial', 'final') and fund_source = 'total'
+    union all
+    select project_key, fiscal_year, greatest(initial_budget_yuan, final_budget_yuan)
+    from raw.funding_reported
+    where fund_source = 'total'
+)
+where amount > 0
+group by project_key, fiscal_year
+"""
+#: raw tables whose rows change the run context (besides raw.projects)
+_CONTEXT_TABLES = frozenset({"budget_lines", "funding_reported"})
 __all__ = ["DATA_TABLES", "FileResult", "IngestSummary", "discover", "ingest_files", "to_arrow"]
 
 
@@ -116,6 +136,9 @@ class FileResult:
     message_en: str | None = None
     sheet: str | None = None
     cell: str | None = None
+    expected: str | None = None
+    #: the department read from the file before it was quarantined (else None)
+    department: str | None = None
     quarantine_path: str | None = None
     sheets_ignored: list[dict[str, str]] = field(default_factory=list)
     layout_evidence: list[dict[str, Any]] = field(default_factory=list)
@@ -752,15 +775,21 @@ class _Loader:
         return prepare_file(item.snapshot, item.meta, self.limits, self._context(), self.columns)
 
     def _context(self) -> Context:
-        """Department and name per project code from raw.projects (cached until it changes)."""
+        """What earlier loads say per project code (cached until a file changes it): the
+        department and name from raw.projects, and the budget per fiscal year that the unit
+        guard compares a new file's amounts with (:data:`BUDGET_HISTORY_SQL`)."""
         if self._ctx is None:
             rows = self.con.execute(
                 "select project_key, arg_max(department_name, loaded_at), "
                 "arg_max(project_name, loaded_at) from raw.projects group by project_key"
             ).fetchall()
+            budgets: dict[str, dict[int, Decimal]] = {}
+            for key, year, amount in self.con.execute(BUDGET_HISTORY_SQL).fetchall():
+                budgets.setdefault(key, {})[int(year)] = amount
             self._ctx = {
                 "departments": {k: d for k, d, _n in rows},
                 "names": {k: n for k, _d, n in rows},
+                "budgets": budgets,
             }
         return self._ctx
 
@@ -786,7 +815,7 @@ class _Loader:
                 log.exception("ingest: writing %s failed; quarantined", item.name)
                 return self._quarantine(item, parse_error(item.name, exc, stage="write"))
             self.seen.setdefault(prepared.meta["file_hash"], set()).add(item.name)
-            if prepared.has_projects:
+            if prepared.has_projects or _CONTEXT_TABLES & prepared.tables.keys():
                 self._ctx = None
             return result
         finally:
@@ -821,6 +850,8 @@ class _Loader:
             message_en=rej.message_en,
             sheet=rej.sheet,
             cell=rej.cell,
+            expected=rej.expected,
+            department=rej.department,
             quarantine_path=printable_name(str(target)) if target is not None else None,
             order_signal=meta.get("order_signal"),
         )
@@ -882,6 +913,10 @@ class _Loader:
             "message_zh": result.message_zh,
             "message_en": result.message_en,
             "quarantine_path": result.quarantine_path,
+            "sheet_name": result.sheet,
+            "cell_ref": result.cell,
+            "expected": result.expected,
+            "department_name": result.department,
             "sheets_ignored": json.dumps(result.sheets_ignored, ensure_ascii=False)
             if result.sheets_ignored
             else None,

@@ -33,7 +33,9 @@ from jixiao.ingest.versions import load_log_signals
 from jixiao.ingest.workbook import read_workbook
 
 Columns = dict[str, list[tuple[str, str]]]
-Context = dict[str, dict[str, str | None]]
+#: what earlier loads say per project code: "departments" and "names" (code -> text) and
+#: "budgets" (code -> {fiscal year: budget in yuan})
+Context = dict[str, dict[str, Any]]
 _EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -45,7 +47,7 @@ class Prepared:
     Either ``rejection`` is set (the file is quarantined) or ``tables`` holds one Arrow table
     per raw table with rows, ``loaded_at`` (and ``load_id`` in ``rejected_rows``) still null.
     ``lookups`` maps each project code the parser looked up in the run context to the
-    (department, name) it found there.
+    (department, name, budgets per year) it found there.
     """
 
     meta: dict[str, Any]
@@ -56,7 +58,7 @@ class Prepared:
     rows_rejected: int = 0
     sheets_ignored: list[dict[str, str]] = field(default_factory=list)
     detections: list[dict[str, Any]] = field(default_factory=list)
-    lookups: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    lookups: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @property
     def has_projects(self) -> bool:
@@ -65,8 +67,7 @@ class Prepared:
 
     def context_still_valid(self, context: Context) -> bool:
         """Whether ``context`` answers every lookup this parse made the same way."""
-        deps, names = context.get("departments", {}), context.get("names", {})
-        return all((deps.get(k), names.get(k)) == v for k, v in self.lookups.items())
+        return all(_looked_up(context, k) == v for k, v in self.lookups.items())
 
 
 def prepare_file(
@@ -86,7 +87,6 @@ def prepare_file(
         workbook = read_workbook(path, display_name=name, report=report)
         meta.update(load_log_signals(path, workbook.sheets))  # the document's own dates
         extracted = extract(workbook, context, lookups=seen)
-        deps, names = context.get("departments", {}), context.get("names", {})
         prepared = _to_prepared(meta, extracted, columns)
     except FileRejected as exc:
         return Prepared(meta=meta, rejection=exc.with_file(name).rejection)
@@ -94,8 +94,13 @@ def prepare_file(
         return Prepared(meta=meta, rejection=resource_limit(name, limits, "memory"))
     except Exception as exc:  # any reader bug or library error: this file only (隔离)
         return Prepared(meta=meta, rejection=parse_error(name, exc))
-    prepared.lookups = {k: (deps.get(k), names.get(k)) for k in seen}
+    prepared.lookups = {k: _looked_up(context, k) for k in seen}
     return prepared
+
+
+def _looked_up(context: Context, key: str) -> tuple[Any, ...]:
+    """What ``context`` says about project code ``key`` (department, name, budgets)."""
+    return tuple(context.get(part, {}).get(key) for part in ("departments", "names", "budgets"))
 
 
 def parse_error(file: str, exc: BaseException, stage: str = "parse") -> Rejection:

@@ -224,6 +224,13 @@ alter table raw.funding_reported add column if not exists allocated_yuan decimal
 -- written in the workbook, and its docProps modified time (else created), naive UTC.
 alter table raw.load_log add column if not exists document_filled_on date;
 alter table raw.load_log add column if not exists document_modified_at timestamp;
+-- Where a quarantined file went wrong, what was expected there, and the department read from
+-- it before the rejection (null when it was rejected before any department was read): the
+-- submitter's feedback (jixiao.reports.feedback) names sheet, cell and expectation from these.
+alter table raw.load_log add column if not exists sheet_name varchar;
+alter table raw.load_log add column if not exists cell_ref varchar;
+alter table raw.load_log add column if not exists expected varchar;
+alter table raw.load_log add column if not exists department_name varchar;
 
 -- 报送版本 (submission versions): THE definition of version order and "the current submission",
 -- read by dbt (source raw._submission_versions -> int_submissions_ranked) and by the raw gate

@@ -156,3 +156,75 @@ def test_a_form_dated_2999_is_rejected_naming_the_year_cell(settings, query):
     assert "A2" in result.message_zh and "2999" in result.message_zh
     assert "2000" in result.message_en and "2100" in result.message_en
     assert query("select count(*) from raw.indicators") == [(0,)]
+
+
+BUDGET = ["项目编码", "年度", "类型", "金额（万元）"]
+
+
+def _budget_file(path, rows):
+    return wbk.ledger_workbook(path, {"预算": [BUDGET, *rows]})
+
+
+def test_a_budget_in_yuan_under_wan_yuan_is_caught_against_an_earlier_nights_budget(
+    settings, query
+):
+    """One year per file: only the warehouse's history shows the 10,000 x jump (单位 vs 历史)."""
+    _budget_file(settings.inbox / "2022.xlsx", [["JM-SZZF", 2022, "年初预算", 45.5]])
+    (first,) = ingest_files(settings).files
+    assert first.status == "loaded"
+    # next night: 2023's budget typed in 元 under the 万元 caption, and a plausible file
+    _budget_file(settings.inbox / "2023.xlsx", [["JM-SZZF", 2023, "年初预算", 480000]])
+    _budget_file(settings.inbox / "2023_other.xlsx", [["DG-XM01", 2023, "年初预算", 480000]])
+    results = {r.file: r for r in ingest_files(settings).files}
+    wrong, other = results["2023.xlsx"], results["2023_other.xlsx"]
+    assert (wrong.status, wrong.reason_code) == ("quarantined", "implausible_amount")
+    assert "2022 年度" in wrong.message_zh and "45.5 万元" in wrong.message_zh
+    assert "480000 元 = 48 万元" in wrong.message_zh
+    # no history for DG-XM01: 48 亿 in one year of one project is large but within bounds
+    assert other.status == "loaded"
+    assert query(
+        "select project_key, fiscal_year, amount_yuan from raw.budget_lines order by 1, 2"
+    ) == [
+        ("DG-XM01", 2023, Decimal("4800000000.00")),
+        ("JM-SZZF", 2022, Decimal("455000.00")),
+    ]
+    # the quarantine keeps where and what was expected, for the submitter's feedback
+    assert query(
+        "select sheet_name, cell_ref, expected like '%元 或 万元%' from raw.load_log "
+        "where status = 'quarantined'"
+    ) == [("预算", "D1", True)]
+
+
+def test_a_plausible_next_year_budget_loads_against_the_history(settings, query):
+    _budget_file(settings.inbox / "2022.xlsx", [["JM-SZZF", 2022, "年初预算", 45.5]])
+    ingest_files(settings)
+    _budget_file(settings.inbox / "2023.xlsx", [["JM-SZZF", 2023, "年初预算", 48]])
+    results = {r.file: r.status for r in ingest_files(settings).files}
+    assert results == {"2022.xlsx": "skipped_unchanged", "2023.xlsx": "loaded"}
+
+
+def test_the_history_includes_files_loaded_earlier_in_the_same_run(settings, query):
+    """The context is re-read after a file with budget lines (sequential or pool alike)."""
+    _budget_file(settings.inbox / "01_2022.xlsx", [["JM-SZZF", 2022, "年初预算", 45.5]])
+    _budget_file(settings.inbox / "02_2023.xlsx", [["JM-SZZF", 2023, "年初预算", 480000]])
+    first, second = ingest_files(settings).files
+    assert first.status == "loaded"
+    assert (second.status, second.reason_code) == ("quarantined", "implausible_amount")
+
+
+def test_a_file_quarantined_after_its_register_was_read_names_its_department(settings, query):
+    wbk.ledger_workbook(
+        settings.inbox / "jm.xlsx",
+        {
+            "项目登记": [REGISTER, ["JM-SZZF", "“数字政府”建设专项资金", JM, "基础设施"]],
+            "预算": [BUDGET, ["JM-SZZF", 2022, "年初预算", 50]],
+            "支付": [PAY, ["JM-SZZF", 2022, "2022-03-01", 455000, "当年财政拨款", "某公司"]],
+        },
+    )
+    (result,) = ingest_files(settings).files
+    assert (result.status, result.reason_code, result.department) == (
+        "quarantined",
+        "implausible_amount",
+        JM,
+    )
+    assert query("select department_name, sheet_name from raw.load_log") == [(JM, "支付")]

@@ -87,6 +87,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     _hostile_selfeval(root, inbox / "新丰 bad.xlsx")
     wbk.payments_workbook(inbox / "payments.xlsx", GOOD_ROWS, caption=None, header=PAY_HDR)
     (inbox / "清单.csv").write_text("项目编码,金额\nP1,10\n", encoding="utf-8")
+    dated = wbk.selfeval_workbook(inbox / "2999.xlsx")  # quarantined naming sheet and cell
+    wb = openpyxl.load_workbook(dated)
+    wb.worksheets[0]["A2"] = "（2999年度）"
+    wb.save(dated)
     old = time.time() - 3600  # long settled: not "still being written"
     for i, p in enumerate(sorted(inbox.iterdir())):
         os.utime(p, (old + i, old + i))
@@ -192,7 +196,7 @@ def test_every_received_file_has_a_workbook_a_csv_and_an_index_entry(corpus: Cor
     )
     index = _index(s)
     assert sorted((e["file"], e["sha256"]) for e in index) == sorted(received)
-    assert len(index) == 4
+    assert len(index) == 5
     for e in index:
         xlsx, csv_path = s.home / e["xlsx"], s.home / e["csv"]
         assert xlsx.is_file() and csv_path.is_file(), e
@@ -235,16 +239,39 @@ def test_quarantined_file_is_one_error_row_in_the_unknown_department(corpus: Cor
     s = corpus.settings
     e = _entry(s, "清单.csv")
     assert e["department"] is None and e["xlsx"].startswith(f"feedback/{UNKNOWN_DEPARTMENT}/")
-    ((code, zh, en),) = _query(
+    ((code, zh, en, expected),) = _query(
         s,
-        "select reason_code, message_zh, message_en from raw.load_log where file_name = ?",
+        "select reason_code, message_zh, message_en, expected from raw.load_log"
+        " where file_name = ?",
         ["清单.csv"],
     )
+    assert "xlsx" in expected
     rows = _table(s.home / e["xlsx"])[1:]
-    assert rows == [["错误 · error", "清单.csv", "", "", "", "", zh, en, *REASON_FIXES[code], code]]
+    assert rows == [
+        ["错误 · error", "清单.csv", "", "", "", expected, zh, en, *REASON_FIXES[code], code]
+    ]
     summary = _summary(s.home / e["xlsx"])
     assert summary["状态 · Status"] == "已隔离 · quarantined"
     assert summary["错误 · Errors"] == 1 and isinstance(summary["错误 · Errors"], int)
+
+
+def test_quarantined_file_names_the_sheet_cell_and_what_was_expected(corpus: Corpus) -> None:
+    """A file quarantined for one cell: the feedback row points at that cell (定位到单元格)."""
+    s = corpus.settings
+    e = _entry(s, "2999.xlsx")
+    ((code, sheet, cell, expected, zh),) = _query(
+        s,
+        "select reason_code, sheet_name, cell_ref, expected, message_zh from raw.load_log"
+        " where file_name = ?",
+        ["2999.xlsx"],
+    )
+    assert (code, cell) == ("date_out_of_range", "A2") and sheet and expected
+    # rejected after its header block was read: the department's folder, not "unknown"
+    assert e["department"] == wbk.XINFENG_DEPT
+    assert e["xlsx"] == f"feedback/{wbk.XINFENG_DEPT}/2999.反馈.xlsx"
+    ((row),) = _table(s.home / e["xlsx"])[1:]
+    assert row[:4] == ["错误 · error", "2999.xlsx", sheet, "A2"]
+    assert row[5] == expected and row[6] == zh and row[-1] == code
 
 
 def test_summary_block_names_file_time_status_and_counts(corpus: Corpus) -> None:
@@ -418,9 +445,9 @@ def test_feedback_command_writes_and_prints_where(corpus: Corpus, tmp_path: Path
     result = CliRunner().invoke(app, ["feedback"], env={"JIXIAO_HOME": str(s.home)})
     assert result.exit_code == 0, result.output
     assert str(s.feedback) in result.output
-    assert len(_index(s)) == 4
+    assert len(_index(s)) == 5
     printed = json.loads(result.output[: result.output.rindex("}") + 1])
-    assert printed["files"] == 4 and printed["errors"] == 6 + 1 and printed["warnings"] == 1
+    assert printed["files"] == 5 and printed["errors"] == 6 + 2 and printed["warnings"] == 1
 
 
 def test_missing_warehouse_gives_an_empty_index(settings: Settings) -> None:

@@ -18,6 +18,7 @@ are ignored and reported; a workbook where no sheet matches is rejected as
 
 from __future__ import annotations
 
+from collections import Counter
 from types import ModuleType
 from typing import Any
 
@@ -31,7 +32,7 @@ from jixiao.ingest.layouts import (
     selfeval,
     subprojects,
 )
-from jixiao.ingest.layouts.common import Evidence, Extracted
+from jixiao.ingest.layouts.common import Evidence, Extracted, labelled_value
 from jixiao.ingest.workbook import Sheet, Workbook
 
 #: every layout, in no particular order: detection is by score, not by position
@@ -105,9 +106,50 @@ def extract(
     looked up in it is added to ``lookups`` (so a caller can tell whether a parse made with
     an older context is still valid). After every sheet is read, :func:`guards.apply` rejects
     template examples, duplicate codes and rows for another department's projects, and
-    quarantines a file whose amounts are implausible in their unit.
+    quarantines a file whose amounts are implausible in their unit. A file rejected after its
+    department was read names it (:func:`submitting_department`), so the rejection reaches
+    that department's feedback.
     """
     out = Extracted(ignored=list(workbook.ignored))
+    try:
+        return _extract(workbook, context, lookups, out)
+    except FileRejected as exc:
+        department = submitting_department(out) or _labelled_department(
+            workbook, exc.rejection.sheet
+        )
+        raise exc.with_department(department) from exc
+
+
+def _labelled_department(workbook: Workbook, sheet_name: str | None) -> str | None:
+    """The 主管部门 written in the header block of the rejected sheet, if any (表头部门)."""
+    for sheet in workbook.sheets:
+        if sheet.name != sheet_name:
+            continue
+        try:
+            found = labelled_value(sheet, vocabulary.entry("labels", "department"))
+        except Exception:  # only a hint for the feedback folder: never a second failure
+            return None
+        return found[0].strip() or None if found else None
+    return None
+
+
+def submitting_department(out: Extracted) -> str | None:
+    """The department the rows read so far name (most rows; ties: first by name), or None."""
+    counts: Counter[str] = Counter()
+    for sub in out.submissions:
+        if sub.get("department_name"):
+            counts[sub["department_name"]] += 1
+    for row in out.tables.get("projects", []):
+        if row.get("department_name"):
+            counts[row["department_name"]] += 1
+    if not counts:
+        return None
+    return min(counts, key=lambda d: (-counts[d], d))
+
+
+def _extract(
+    workbook: Workbook, context: dict[str, Any] | None, lookups: set[str] | None, out: Extracted
+) -> Extracted:
     ctx = ledger.register_context(workbook.sheets)
     seen = lookups if lookups is not None else set()
     prior = _Recording(seen, (context or {}).get("departments", {}))
