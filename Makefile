@@ -21,8 +21,12 @@ $(CURDIR)/.tools/uv/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools/uv
 	$(CURDIR)/.tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# --compile-bytecode: every installed module gets its .pyc now, once, so no process compiles
+# its imports at start (where PYTHONDONTWRITEBYTECODE is set, none would ever be cached).
+# The project's own src/ and dags/ are an editable install: compile them too.
 .venv/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(CURDIR)/.venv/bin/python -m compileall -q -j 0 $(CURDIR)/src $(CURDIR)/dags
 	@touch $@
 
 install: .venv/.synced
