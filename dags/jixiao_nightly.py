@@ -9,6 +9,13 @@ report DAG listens to. The stewards' quality report is rebuilt at the end of eve
 or fail, and shows every stage of this run (recorded under the Airflow run id) with its own
 status: a stage that did not run says so.
 
+A night with nothing new does nothing: after ingest, `plan_night` (a short-circuit task;
+the decision is `jixiao.pipeline.plan_night`) skips the raw gate, dbt build, marts gate and
+publish when no file was loaded or quarantined and neither the dbt project nor the gates
+changed since the published build. The skipped stages read "skipped: nothing new /
+无新增或变更文件，跳过" in the quality report, which still records the night, and the run
+ends `success`. Trigger with `{"force": true}` to run every stage anyway.
+
 The publisher itself refuses unless the marts gate passed on exactly the marts being
 published, so the gate holds even outside this DAG's task order.
 
@@ -23,7 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from jixiao.assets import MARTS_BUILT_URI, PUBLISHED_MARTS_URI, RAW_LOADED_URI, RETRY_DELAY_SECONDS
 from jixiao.orchestration import WAREHOUSE_POOL
@@ -53,6 +60,13 @@ def _retrying(context: Any) -> None:
     max_active_runs=1,
     tags=["jixiao", "nightly", "ingest", "dbt", "quality"],
     doc_md=__doc__,
+    params={
+        "force": Param(
+            False,
+            type="boolean",
+            description="Run every stage even when nothing is new (无新增也全部运行)",
+        )
+    },
     default_args={
         "owner": "jixiao",
         "retries": 2,
@@ -82,6 +96,19 @@ def jixiao_nightly() -> None:
         run_id = str(get_current_context()["run_id"])
         with fail_fast_on_data_error():
             return pipeline.ingest(paths, run_id=run_id)
+
+    @task.short_circuit(pool=WAREHOUSE_POOL, ignore_downstream_trigger_rules=False)
+    def plan_night(paths: list[str], ingested: dict[str, Any], **context: Any) -> bool:
+        """Skip the rest when nothing is new (无新增或变更则跳过): False skips the raw gate,
+        and through it dbt, the marts gate and publish; the quality report still runs."""
+        from jixiao import pipeline
+
+        plan = pipeline.plan_night(
+            run_id=str(context["run_id"]),
+            discovered=len(paths),
+            force=bool((context.get("params") or {}).get("force")),
+        )
+        return not plan["nothing_to_do"]
 
     @task(pool=WAREHOUSE_POOL)
     def gate_raw(**context: Any) -> dict[str, Any]:
@@ -133,8 +160,9 @@ def jixiao_nightly() -> None:
         return pipeline.quality_report(run_id=str(context["run_id"]))
 
     marts_gate = gate_marts()
-    ingested = ingest(discover())
-    ingested >> gate_raw() >> dbt_build() >> marts_gate >> publish()
+    paths = discover()
+    ingested = ingest(paths)
+    plan_night(paths, ingested) >> gate_raw() >> dbt_build() >> marts_gate >> publish()
     [ingested, marts_gate] >> quality_report()
 
 

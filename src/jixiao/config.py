@@ -9,8 +9,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # duckdb is imported where a connection is opened, never at DAG parse
+    import duckdb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: DuckDB's resource settings for every connection jixiao opens (DuckDB 资源设置), sized for a
+#: 2-core, 24 GiB machine shared by the scheduler and the BI readers. Override per deployment
+#: with ``JIXIAO_DUCKDB_MEMORY_LIMIT`` (a DuckDB size, e.g. ``8GB``), ``JIXIAO_DUCKDB_THREADS``
+#: and ``JIXIAO_DUCKDB_TEMP_DIR`` (where DuckDB spills what does not fit; default
+#: ``<JIXIAO_HOME>/duckdb_tmp``).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+DEFAULT_DUCKDB_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,37 @@ class Settings:
         return self.quality / "runs"
 
     @property
+    def duckdb_memory_limit(self) -> str:
+        """DuckDB ``memory_limit`` (内存上限), from ``JIXIAO_DUCKDB_MEMORY_LIMIT``."""
+        return os.environ.get("JIXIAO_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+    @property
+    def duckdb_threads(self) -> int:
+        """DuckDB ``threads`` (线程数), from ``JIXIAO_DUCKDB_THREADS``."""
+        raw = os.environ.get("JIXIAO_DUCKDB_THREADS") or ""
+        try:
+            return max(1, int(raw)) if raw.strip() else DEFAULT_DUCKDB_THREADS
+        except ValueError as exc:
+            raise ValueError(
+                f"JIXIAO_DUCKDB_THREADS 须为正整数，实际为 {raw!r} / "
+                f"JIXIAO_DUCKDB_THREADS must be a positive integer, got {raw!r}"
+            ) from exc
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills to disk (溢出临时目录), from ``JIXIAO_DUCKDB_TEMP_DIR``."""
+        raw = os.environ.get("JIXIAO_DUCKDB_TEMP_DIR")
+        return Path(raw) if raw else self.home / "duckdb_tmp"
+
+    def duckdb_config(self) -> dict[str, Any]:
+        """The DuckDB configuration every jixiao connection opens with (连接配置)."""
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads,
+            "temp_directory": str(self.duckdb_temp_dir),
+        }
+
+    @property
     def dbt_project_dir(self) -> Path:
         return PROJECT_ROOT / "dbt_project"
 
@@ -90,6 +133,20 @@ class Settings:
         ):
             p.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def duckdb_connect(
+    settings: Settings, database: str | os.PathLike[str] = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open DuckDB with :meth:`Settings.duckdb_config` (按统一资源设置打开 DuckDB).
+
+    The gates, publish and the pipeline's own queries open their connections here, so one
+    setting bounds them all; dbt gets the same values through ``profiles.yml``.
+    """
+    import duckdb
+
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(database), read_only=read_only, config=settings.duckdb_config())
 
 
 def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:

@@ -9,10 +9,16 @@ inside the functions so that parsing a DAG file stays cheap.
 Each stage function takes a ``run_id`` (the DAG passes Airflow's; a CLI call without one
 gets a fresh ``cli__<time>`` id) and records its status and start/end time in
 ``quality/runs/<run id>.json`` (:mod:`jixiao.runs`), which the stewards' report shows.
+
+What a night does is decided here, in one place (:func:`plan_night`): a night on which
+nothing was loaded and nothing of the dbt project or the gates changed since the last
+published build skips the raw gate, dbt, the marts gate and publish; :func:`dbt_build` reloads
+the seeds only when they changed and rebuilds with ``--full-refresh`` when the project did.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -21,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jixiao import runs
-from jixiao.config import Settings, get_settings
+from jixiao.config import Settings, duckdb_connect, get_settings
 from jixiao.errors import QualityGateBlocked, ReportRefused
 
 log = logging.getLogger(__name__)
@@ -110,16 +116,197 @@ def gate_raw(settings: Settings | None = None, run_id: str | None = None) -> dic
     return _gate("raw", settings, run_id=run_id)
 
 
-def dbt_build(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
-    """Seed, run and test the dbt project against the working warehouse (dbt 构建)."""
+# --- what a night does (今晚做什么) ------------------------------------------------------
+
+#: stages a night with nothing new skips (无新增时跳过的阶段), in order
+SKIPPABLE_STAGES = ("gate_raw", "dbt_build", "gate_marts", "publish")
+SKIP_SUMMARY = "skipped: nothing new / 无新增或变更文件，跳过"
+#: the warehouse table that remembers the last successful build and the last published night
+STATE_SCHEMA = "jixiao_state"
+STATE_TABLE = f"{STATE_SCHEMA}.builds"
+BUILD, NIGHT = "dbt_build", "published_night"
+
+RAW_FINGERPRINT_SQL = """
+select count(*), coalesce(cast(max(loaded_at) as varchar), ''),
+       coalesce(bit_xor(hash(file_hash, file_name, status, loaded_at)), 0)
+from raw.load_log
+"""
+
+
+def _table_exists(con: Any, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _raw_fingerprint(con: Any) -> str:
+    """What has been loaded into raw (原始层指纹): every load_log entry (loads, quarantines,
+    duplicates) is appended by ingest, so a night that loaded nothing leaves it unchanged."""
+    if not _table_exists(con, "raw", "load_log"):
+        return "no-raw"
+    row = con.execute(RAW_FINGERPRINT_SQL).fetchone()
+    return ":".join(str(v) for v in row) if row else "no-raw"
+
+
+def _gates_fingerprint(s: Settings) -> str:
+    """The expectation suites and the gate code (质量闸门指纹): a changed gate re-runs."""
+    from jixiao.config import PROJECT_ROOT
+    from jixiao.warehouse.dbt import fingerprint_files
+
+    files = [p for p in s.expectations_dir.rglob("*") if p.is_file()]
+    files += (PROJECT_ROOT / "src" / "jixiao" / "quality").glob("*.py")
+    return fingerprint_files(files, PROJECT_ROOT)
+
+
+def fingerprints(s: Settings) -> dict[str, str]:
+    """The current fingerprints a night is planned on (当前指纹): raw, project, seeds, gates."""
+    from jixiao.warehouse.dbt import project_fingerprint
+
+    found = {"raw": "no-warehouse", **project_fingerprint(s), "gates": _gates_fingerprint(s)}
+    if s.warehouse.exists():
+        con = duckdb_connect(s, s.warehouse, read_only=True)
+        try:
+            found["raw"] = _raw_fingerprint(con)
+        finally:
+            con.close()
+    return found
+
+
+def build_state(s: Settings) -> dict[str, dict[str, Any]]:
+    """What the warehouse remembers (构建状态): ``dbt_build`` (fingerprints of the last
+    successful dbt build) and ``published_night`` (those of the build last published)."""
+    if not s.warehouse.exists():
+        return {}
+    con = duckdb_connect(s, s.warehouse, read_only=True)
+    try:
+        if not _table_exists(con, STATE_SCHEMA, "builds"):
+            return {}
+        rows = con.execute(f"select kind, state from {STATE_TABLE}").fetchall()
+    finally:
+        con.close()
+    return {str(kind): json.loads(state) for kind, state in rows}
+
+
+def _record_state(s: Settings, kind: str, state: dict[str, Any]) -> None:
+    con = duckdb_connect(s, s.warehouse)
+    try:
+        con.execute(f"create schema if not exists {STATE_SCHEMA}")
+        con.execute(
+            f"create table if not exists {STATE_TABLE} "
+            "(kind varchar primary key, state varchar not null, recorded_at timestamp not null)"
+        )
+        con.execute(
+            f"insert or replace into {STATE_TABLE} values (?, ?, ?)",
+            [kind, json.dumps(state, sort_keys=True), datetime.now(UTC).replace(tzinfo=None)],
+        )
+    finally:
+        con.close()
+
+
+def nothing_to_do(s: Settings, current: dict[str, str] | None = None) -> bool:
+    """True when raw, the dbt project and the gates are exactly as they were when the
+    published marts were built (无事可做): the night would rebuild the same marts."""
+    night = build_state(s).get(NIGHT)
+    if not night:
+        return False
+    now = current or fingerprints(s)
+    return all(night.get(k) == now[k] for k in ("raw", "project", "gates"))
+
+
+def plan_night(
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    *,
+    discovered: int | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Decide what tonight does, after ingest (今晚的计划); the one place this is decided.
+
+    Nothing new (``nothing_to_do``): no file was loaded or quarantined since the published
+    build and neither the dbt project nor the gates changed. Then the raw gate, dbt build,
+    marts gate and publish are recorded ``skipped`` in this run's stage records with
+    :data:`SKIP_SUMMARY`, and the DAG skips them; the quality report still records the night.
+    ``force`` runs everything anyway. A night after a failed build or a refused publish is
+    never "nothing new": the published night is recorded only when publish succeeds.
+    """
+    s = _settings(settings)
+    rid = run_id or runs.new_run_id()
+    current = fingerprints(s)
+    state = build_state(s)
+    skip = not force and nothing_to_do(s, current)
+    last = state.get(BUILD) or {}
+    plan: dict[str, Any] = {
+        "run_id": rid,
+        "nothing_to_do": skip,
+        "forced": force,
+        "discovered": discovered,
+        "raw_changed": (state.get(NIGHT) or {}).get("raw") != current["raw"],
+        "full_refresh": last.get("project") != current["project"],
+        "reload_seeds": last.get("seeds") != current["seeds"],
+    }
+    if skip:
+        at = runs.now()
+        for name in SKIPPABLE_STAGES:
+            runs.record_stage(
+                s,
+                rid,
+                name,
+                {
+                    "status": runs.SKIPPED,
+                    "started_at": at,
+                    "ended_at": at,
+                    "summary": SKIP_SUMMARY,
+                    "detail": {"reason": "nothing_new", "discovered": discovered},
+                },
+            )
+        log.info(
+            "无新增或变更文件，dbt 项目与质量闸门均未变更：跳过原始层闸门、dbt 构建、集市层闸门"
+            "与发布 / nothing new: no file loaded, the dbt project and the gates unchanged "
+            "since the published build; skipping %s",
+            ", ".join(SKIPPABLE_STAGES),
+        )
+    else:
+        log.info("今晚照常运行 / tonight runs every stage: %s", plan)
+    return plan
+
+
+def dbt_build(
+    settings: Settings | None = None, run_id: str | None = None, *, full_refresh: bool = False
+) -> dict[str, Any]:
+    """Run and test the dbt project against the working warehouse (dbt 构建).
+
+    The nightly build: dbt unit tests are left out (the test suite runs them); the seeds are
+    reloaded only when the seed files changed since the last successful build (or the
+    warehouse has none); a changed dbt project rebuilds with ``--full-refresh``, so
+    incremental models stay equal to a full build. ``full_refresh`` forces both. A
+    successful build records its fingerprints in the warehouse; a failed one records nothing.
+    """
     from jixiao.warehouse.dbt import build
 
     s = _settings(settings)
+    forced = full_refresh
     with runs.stage(s, run_id or runs.new_run_id(), "dbt_build") as info:
-        result = build(s)
-        info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed"
-        info["detail"] = dict(result.to_dict())
-    return dict(result.to_dict())
+        current = fingerprints(s)
+        last = build_state(s).get(BUILD) or {}
+        full_refresh = forced or last.get("project") != current["project"]
+        seeds = forced or last.get("seeds") != current["seeds"]
+        exclude = ("unit_test",) if seeds else ("unit_test", "seed")
+        result = build(s, full_refresh=full_refresh, exclude_resource_types=exclude)
+        _record_state(s, BUILD, {k: current[k] for k in ("raw", "project", "seeds")})
+        mode = []
+        if full_refresh:
+            mode.append("全量重建 full refresh")
+        mode.append("重新载入种子 seeds reloaded" if seeds else "种子未变 seeds unchanged")
+        info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed · " + " · ".join(mode)
+        info["detail"] = {
+            **result.to_dict(),
+            "full_refresh": full_refresh,
+            "seeds_reloaded": seeds,
+            "excluded": list(exclude),
+        }
+    return {**result.to_dict(), "full_refresh": full_refresh, "seeds_reloaded": seeds}
 
 
 def gate_marts(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
@@ -135,13 +322,13 @@ group by fiscal_year
 """
 
 
-def _year_fingerprints(db: Path) -> dict[int, tuple[int, int]]:
+def _year_fingerprints(s: Settings, db: Path) -> dict[int, tuple[int, int]]:
     """Per fiscal year, a fingerprint of that year's rows in mart_project_year (年度指纹)."""
     import duckdb
 
     if not db.exists():
         return {}
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(s, db, read_only=True)
     try:
         rows = con.execute(YEAR_FINGERPRINT_SQL).fetchall()
     except duckdb.CatalogException:
@@ -172,7 +359,7 @@ def publish(
     rid = run_id or runs.new_run_id()
     try:
         with runs.stage(s, rid, "publish") as info:
-            before = _year_fingerprints(s.published)
+            before = _year_fingerprints(s, s.published)
             result = dict(
                 _publish(
                     s,
@@ -182,7 +369,7 @@ def publish(
                     override_by=override_by,
                 ).to_dict()
             )
-            after = _year_fingerprints(s.published)
+            after = _year_fingerprints(s, s.published)
             result["years_changed"] = sorted(
                 y for y in set(before) | set(after) if before.get(y) != after.get(y)
             )
@@ -193,9 +380,24 @@ def publish(
             if override:
                 by = f" · 人工越过 OVERRIDDEN by {override['by']}: {override['reason']}"
             info["summary"] = f"闸门状态 gate {result['gate_status']}" + by
+        _record_published_night(s)
     finally:
         _refresh_report(s, rid)
     return result
+
+
+def _record_published_night(s: Settings) -> None:
+    """After a successful publish, remember what the published marts were built from
+    (记录已发布的构建): the last build's raw and project fingerprints and today's gates. The
+    next night with nothing new compares with this. If it cannot be written, the next night
+    simply runs in full."""
+    build = build_state(s).get(BUILD)
+    if not build:
+        return
+    try:
+        _record_state(s, NIGHT, {**build, "gates": _gates_fingerprint(s)})
+    except Exception:
+        log.exception("recording the published night failed; the next night runs in full")
 
 
 def _refresh_report(s: Settings, run_id: str) -> None:

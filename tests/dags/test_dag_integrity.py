@@ -65,15 +65,35 @@ def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["jixiao_nightly"]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone.name) == "Asia/Shanghai"
-    order = ["discover", "ingest", "gate_raw", "dbt_build", "gate_marts", "publish"]
+    order = ["discover", "ingest", "plan_night", "gate_raw", "dbt_build", "gate_marts", "publish"]
     for up, down in itertools.pairwise(order):
         assert down in dag.get_task(up).downstream_task_ids, f"{up} -> {down} missing"
     publish = dag.get_task("publish")
     assert [o.uri for o in publish.outlets] == ["jixiao://published/marts"]
+    assert publish.downstream_task_ids == set()  # a leaf: a skipped publish ends the run well
     # every task that opens the DuckDB warehouse shares the one-slot pool
-    for task_id in ("ingest", "gate_raw", "dbt_build", "gate_marts", "publish", "quality_report"):
+    tasks = ("ingest", "plan_night", "gate_raw", "dbt_build", "gate_marts", "publish")
+    for task_id in (*tasks, "quality_report"):
         assert dag.get_task(task_id).pool == "jixiao_warehouse", task_id
     assert dag.get_task("quality_report").trigger_rule == "all_done"
+
+
+def test_nightly_short_circuit_skips_the_work_but_not_the_report(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """A quiet night skips gate_raw and, through its trigger rules, dbt, the marts gate and
+    publish; quality_report (all_done) is not skipped with them."""
+    from airflow.providers.standard.operators.python import ShortCircuitOperator
+
+    dag = dagbag.dags["jixiao_nightly"]
+    plan = dag.get_task("plan_night")
+    assert isinstance(plan, ShortCircuitOperator)
+    # True (the default) would skip every task downstream, the quality report included
+    assert plan.ignore_downstream_trigger_rules is False
+    assert plan.downstream_task_ids == {"gate_raw"}
+    for task_id in ("gate_raw", "dbt_build", "gate_marts", "publish"):
+        assert dag.get_task(task_id).trigger_rule == "all_success", task_id
+    assert "quality_report" not in plan.get_direct_relative_ids(upstream=False)
+    assert dag.get_task("quality_report").upstream_task_ids == {"ingest", "gate_marts"}
+    assert dag.params["force"] is False
 
 
 def test_yearly_report_refuses_without_gate_and_listens_to_publish(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NIGHTLY_TASKS = {
     "discover",
     "ingest",
+    "plan_night",
     "gate_raw",
     "dbt_build",
     "gate_marts",
@@ -92,14 +93,32 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
         assert f'data-stage="{stage}" data-status="passed"' in report, stage
     assert 'data-current="no"' not in report  # both gate results are this run's
 
-    # a second night with nothing new changes nothing: same marts, files skipped
+    # a second night with nothing new does nothing and says so: the gates, dbt and publish
+    # are skipped, the published file is untouched, the report records the night, the run
+    # succeeds
     before = _query(published, "select count(*), sum(spent_yuan) from marts.mart_project_year")
+    digest = _sha(published)
     again = rig.run("jixiao_nightly")
     assert again["state"] == "success", again["log"][-6000:]
+    skipped = {"gate_raw", "dbt_build", "gate_marts", "publish"}
+    assert {t for t, s in again["tasks"].items() if s == "skipped"} == skipped, again["tasks"]
+    assert {t: again["tasks"][t] for t in NIGHTLY_TASKS - skipped} == dict.fromkeys(
+        NIGHTLY_TASKS - skipped, "success"
+    )
     after = _query(
         rig.settings.published, "select count(*), sum(spent_yuan) from marts.mart_project_year"
     )
-    assert before == after
+    assert before == after and _sha(published) == digest
+    report = (rig.settings.quality / "index.html").read_text(encoding="utf-8")
+    assert 'data-stage="ingest" data-status="passed"' in report
+    for stage in skipped:
+        assert f'data-stage="{stage}" data-status="skipped"' in report, stage
+    assert "skipped: nothing new / 无新增或变更文件，跳过" in report
+
+    # forced, the same quiet night runs every stage again
+    forced = rig.run("jixiao_nightly", {"force": True})
+    assert forced["state"] == "success", forced["log"][-6000:]
+    assert set(forced["tasks"].values()) == {"success"}, forced["tasks"]
 
 
 def test_critical_defect_fails_the_gate_and_nothing_is_published(rig) -> None:  # type: ignore[no-untyped-def]

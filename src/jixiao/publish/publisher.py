@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError, JixiaoError
 from jixiao.publish import parquet
 from jixiao.publish.readers import (  # re-exported: the public reader API lives here too
@@ -352,9 +352,7 @@ def marts_fingerprint_of(con: duckdb.DuckDBPyConnection, catalog: str) -> str:
 
 def warehouse_marts_fingerprint(settings: Settings) -> str:
     """:func:`marts_fingerprint_of` the working warehouse, opened read-only (工作库集市指纹)."""
-    import duckdb
-
-    con = duckdb.connect()
+    con = duckdb_connect(settings)
     try:
         return marts_fingerprint_of(con, _attach_source(con, settings.warehouse))
     finally:
@@ -660,9 +658,7 @@ def _build(
     override: _Override | None,
 ) -> _Staged:
     """Write the staged file and Parquet version folder (写入暂存库)."""
-    import duckdb
-
-    con = duckdb.connect()
+    con = duckdb_connect(settings)
     parquet_dir: Path | None = None
     try:
         src = _attach_source(con, settings.warehouse)
@@ -701,10 +697,8 @@ def _build(
 # --------------------------------------------------------------------------- audit
 
 
-def _audit(staged: _Staged, run_id: str, storage_version: str) -> int:
+def _audit(settings: Settings, staged: _Staged, run_id: str, storage_version: str) -> int:
     """Reopen the closed staged file read-only and check it (审核暂存库)."""
-    import duckdb
-
     wal = staged.file.with_name(staged.file.name + ".wal")
     if wal.exists():
         raise PublishAuditFailed(
@@ -718,7 +712,7 @@ def _audit(staged: _Staged, run_id: str, storage_version: str) -> int:
             f"staged file has storage number {number}, expected {expected_number} "
             f"({storage_version})"
         )
-    con = duckdb.connect(str(staged.file), read_only=True)
+    con = duckdb_connect(settings, staged.file, read_only=True)
     try:
         info = dict(con.execute(f"select table_name, row_count from marts.{INFO_TABLE}").fetchall())
         run_ids = con.execute(f"select distinct run_id from marts.{INFO_TABLE}").fetchall()
@@ -818,7 +812,7 @@ def publish(
             state = gate.status_for(staged.fingerprint)
             if override is None and state != "passed":
                 raise _refusal(gate, state, staged.fingerprint, settings.warehouse)
-            number = _audit(staged, rid, version)
+            number = _audit(settings, staged, rid, version)
             _handle_wal(settings, settings.published)
             if audit is not None:
                 audit(staged_file)

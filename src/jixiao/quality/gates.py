@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.quality import context as gxctx
 from jixiao.quality.frames import Frame, frames_for
 
@@ -236,8 +236,6 @@ def _export_frames(
 ) -> tuple[dict[str, list[str]], str | None]:
     """Write one parquet per suite; return the relations each frame was missing and, when
     ``fingerprint``, the marts' content fingerprint read on the same connection (集市指纹)."""
-    import duckdb
-
     from jixiao.publish.publisher import marts_fingerprint_of
 
     out = gxctx.frames_dir(settings)
@@ -247,7 +245,7 @@ def _export_frames(
             f"找不到数据仓库文件 {settings.warehouse} / warehouse file not found: "
             f"{settings.warehouse} (run ingest first)"
         )
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = duckdb_connect(settings, settings.warehouse, read_only=True)
     digest: str | None = None
     try:
         if fingerprint:

@@ -1,13 +1,16 @@
 """Run the dbt warehouse in-process (数据仓库构建 / dbt build).
 
-``build`` runs ``dbt build`` (seeds, models, data tests and unit tests) against
-``settings.warehouse`` with :class:`dbt.cli.main.dbtRunner`. dbt's target and log folders go
-under ``settings.home`` so the repository stays clean. Any failing node raises
-:class:`DbtBuildFailed` with the node names and messages.
+``build`` runs ``dbt build`` (seeds, models, data tests and unit tests; a resource type can be
+left out) against ``settings.warehouse`` with :class:`dbt.cli.main.dbtRunner`. dbt's target
+and log folders go under ``settings.home`` so the repository stays clean. Any failing node
+raises :class:`DbtBuildFailed` with the node names and messages. ``unit_tests`` runs only the
+dbt unit tests (the test suite does; the nightly leaves them out). ``project_fingerprint``
+says whether the project (or only its seeds) changed since a recorded build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,8 +97,13 @@ def dbt_paths(settings: Settings) -> dict[str, Path]:
 def _dbt_environment(settings: Settings) -> Iterator[None]:
     """Set the environment dbt reads (profiles.yml reads JIXIAO_WAREHOUSE_PATH)."""
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     wanted = {
         "JIXIAO_WAREHOUSE_PATH": str(settings.warehouse),
+        # profiles.yml `settings:`: the same DuckDB limits as every other jixiao connection
+        "JIXIAO_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "JIXIAO_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "JIXIAO_DUCKDB_TEMP_DIR": str(settings.duckdb_temp_dir),
         "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -111,13 +119,14 @@ def _dbt_environment(settings: Settings) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _common_args(settings: Settings) -> list[str]:
+def _common_args(settings: Settings, project_dir: Path | None = None) -> list[str]:
     paths = dbt_paths(settings)
+    project = project_dir or settings.dbt_project_dir
     return [
         "--project-dir",
-        str(settings.dbt_project_dir),
+        str(project),
         "--profiles-dir",
-        str(settings.dbt_project_dir),
+        str(project),
         "--target-path",
         str(paths["target"]),
         "--log-path",
@@ -159,14 +168,17 @@ def _release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def run_dbt(settings: Settings, args: list[str]) -> DbtRunResult:
-    """Invoke one dbt command in-process and return its result; raise on failure."""
+def run_dbt(settings: Settings, args: list[str], project_dir: Path | None = None) -> DbtRunResult:
+    """Invoke one dbt command in-process and return its result; raise on failure.
+
+    ``project_dir`` (default: the repository's dbt project) lets a test run a copy.
+    """
     from dbt.cli.main import dbtRunner
 
     settings.ensure()
     with _dbt_environment(settings):
         try:
-            res = dbtRunner().invoke([*args, *_common_args(settings), "--quiet"])
+            res = dbtRunner().invoke([*args, *_common_args(settings, project_dir), "--quiet"])
         finally:
             _release_duckdb()
     result = DbtRunResult(
@@ -180,19 +192,85 @@ def run_dbt(settings: Settings, args: list[str]) -> DbtRunResult:
 
 
 def build(
-    settings: Settings, select: str | None = None, full_refresh: bool = False
+    settings: Settings,
+    select: str | None = None,
+    full_refresh: bool = False,
+    exclude_resource_types: tuple[str, ...] = (),
 ) -> DbtRunResult:
     """Run ``dbt build`` (种子、模型、测试) against the warehouse.
 
-    ``select`` is a dbt selection (e.g. ``"marts"`` or ``"+mart_project_year"``); seeds are
-    part of the build. Raises :class:`DbtBuildFailed` when any node fails.
+    ``select`` is a dbt selection (e.g. ``"marts"`` or ``"+mart_project_year"``); seeds and
+    unit tests are part of the build unless ``exclude_resource_types`` leaves them out (e.g.
+    ``("seed", "unit_test")``). Raises :class:`DbtBuildFailed` when any node fails.
     """
     args = ["build"]
     if select:
         args += ["--select", select]
+    for resource_type in exclude_resource_types:
+        args += ["--exclude-resource-type", resource_type]
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(settings, args)
+
+
+def unit_tests(settings: Settings, project_dir: Path | None = None) -> DbtRunResult:
+    """Run the dbt unit tests only (``dbt test --select test_type:unit``) (单元测试).
+
+    The models' parents must exist in the warehouse (a build ran). Raises
+    :class:`DbtBuildFailed` when a unit test fails.
+    """
+    return run_dbt(settings, ["test", "--select", "test_type:unit"], project_dir)
+
+
+#: What of the repository the warehouse's dbt build depends on (构建依赖的文件): the dbt
+#: project (models, macros, tests, seeds' settings, dbt_project.yml, profiles.yml), the seed
+#: tables (``seeds/``) and the raw schema the staging models read.
+def _project_inputs(settings: Settings) -> dict[str, list[Path]]:
+    root = settings.dbt_project_dir
+    repo = root.parent
+    project = [root / "dbt_project.yml", root / "profiles.yml", root / "packages.yml"]
+    for folder in ("models", "macros", "tests", "snapshots", "analyses"):
+        project += _files_under(root / folder)
+    project.append(repo / "src" / "jixiao" / "ingest" / "raw_schema.sql")
+    return {"project": project, "seeds": _files_under(repo / "seeds")}
+
+
+def _files_under(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.parts)
+    ]
+
+
+def fingerprint_files(paths: list[Path], base: Path) -> str:
+    """SHA-256 over the relative names and bytes of ``paths`` (文件指纹); a missing file
+    counts as absent, so adding or removing one changes the fingerprint."""
+    h = hashlib.sha256()
+    for path in sorted(set(paths)):
+        if not path.is_file():
+            continue
+        h.update(str(path.relative_to(base)).encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def project_fingerprint(settings: Settings) -> dict[str, str]:
+    """Fingerprints of the dbt project and of the seeds (dbt 项目指纹).
+
+    ``project`` covers everything a build reads from the repository, the seeds included (a
+    rule change is a seed change and changes what the models compute); ``seeds`` covers the
+    seed files alone, to decide whether the seeds are reloaded.
+    """
+    inputs = _project_inputs(settings)
+    base = settings.dbt_project_dir.parent
+    return {
+        "project": fingerprint_files(inputs["project"] + inputs["seeds"], base),
+        "seeds": fingerprint_files(inputs["seeds"], base),
+    }
 
 
 def source_freshness(settings: Settings) -> DbtRunResult:

@@ -7,6 +7,7 @@ assertions are those documents' figures, recomputed by the warehouse.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -16,8 +17,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from jixiao.config import Settings, get_settings
-from jixiao.warehouse.dbt import DbtBuildFailed, DbtRunResult, build, docs_generate
+from jixiao.config import PROJECT_ROOT, Settings, get_settings
+from jixiao.warehouse.dbt import DbtBuildFailed, DbtRunResult, build, docs_generate, unit_tests
 
 from .raw_fixtures import JM_CATEGORIES, RawData, RawFile, realistic_raw_data, wan
 
@@ -62,6 +63,30 @@ def test_build_runs_unit_tests_and_keeps_repo_clean(built: tuple[Settings, DbtRu
         .fetchall()
     }
     assert {"raw", "staging", "intermediate", "marts"} <= schemas
+
+
+def test_unit_tests_run_on_their_own_and_pass(built: tuple[Settings, DbtRunResult]) -> None:
+    """The dbt unit tests the nightly leaves out run here (``dbt test --select test_type:unit``)."""
+    result = unit_tests(built[0])
+    ids = [n.unique_id for n in result.nodes]
+    assert len(ids) >= 6 and all(i.startswith("unit_test.") for i in ids), ids
+    assert "unit_test.jixiao.int_project_years_financials.seed_004_execution_rates" in ids
+    assert {n.status for n in result.nodes} == {"pass"}
+
+
+def test_a_failing_unit_test_fails(built: tuple[Settings, DbtRunResult], tmp_path: Path) -> None:
+    """The same command on a copy of the project whose expected 83.39 % is wrong must fail."""
+    shutil.copytree(PROJECT_ROOT / "dbt_project", tmp_path / "dbt_project")
+    shutil.copytree(PROJECT_ROOT / "seeds", tmp_path / "seeds")
+    spec = tmp_path / "dbt_project" / "models" / "intermediate" / "budget" / "_budget__models.yml"
+    text = spec.read_text(encoding="utf-8")
+    wrong = "XF-01,22516.00,4484.00,0.833926,83.40,reported_executed"
+    assert text.count("XF-01,22516.00,4484.00,0.833926,83.39,reported_executed") == 1
+    spec.write_text(text.replace(wrong.replace("83.40", "83.39"), wrong), encoding="utf-8")
+    with pytest.raises(DbtBuildFailed) as failure:
+        unit_tests(built[0], project_dir=tmp_path / "dbt_project")
+    failed = [n.unique_id for n in failure.value.result.failed]
+    assert failed == ["unit_test.jixiao.int_project_years_financials.seed_004_execution_rates"]
 
 
 def test_seed_004_execution_rates_and_generous_self_scores(con: duckdb.DuckDBPyConnection) -> None:
