@@ -185,3 +185,44 @@ def test_merged_span_is_the_first_listed_range_holding_the_cell(books) -> None:
             assert common.merged_span(sheet, r, c) == want, (where, r, c)
             merged_cells += want is not None
     assert merged_cells > 200
+
+
+def test_ledger_header_detection_skipping_unsignable_rows_finds_what_a_full_scan_finds(
+    books,
+) -> None:
+    """Rows holding no alias of a signing column are skipped unmatched; every sheet's ledger
+    header must still be what matching every row of its top finds."""
+    from jixiao.ingest.layouts import ledger
+
+    def plain(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
+        best = None
+        for r, row in enumerate(sheet.rows[: ledger.HEADER_SCAN_ROWS]):
+            if sum(1 for v in row if isinstance(v, str) and v.strip()) < 2:
+                continue
+            keys = [label_key(v) if isinstance(v, str) else "" for v in row]
+            for kind, hits in ledger.match_header(row).items():
+                signed = bool(ledger.SIGNATURES[kind] & hits.keys())
+                if kind == "payments":
+                    signed = (
+                        bool({"payee", "voucher_no"} & hits.keys())
+                        or (
+                            "amount" in hits
+                            and label_key(hits["amount"][1]) in ledger._AMOUNT_SIGNATURE
+                        )
+                        or (
+                            "payment_date" in hits
+                            and label_key(hits["payment_date"][1]) in ledger._PAYMENT_DATE_SIGNATURE
+                        )
+                    )
+                if kind == "projects" and ledger._is_other_kind(row, keys):
+                    signed = False
+                if signed and len(hits) >= 2 and (best is None or len(hits) > best[0]):
+                    best = (len(hits), kind, r, hits)
+        return (best[1], best[2], best[3]) if best else None
+
+    found = 0
+    for where, sheet in _sheets(books):
+        want = plain(sheet)
+        assert ledger._detect(sheet) == want, where
+        found += want is not None
+    assert found > 20

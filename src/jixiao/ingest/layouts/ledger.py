@@ -100,6 +100,17 @@ _KIND_ALIASES: dict[str, frozenset[str]] = {
     kind: frozenset(a for _f, aliases in cols for a in aliases) for kind, cols in _ALIASES.items()
 }
 _ANY_ALIAS: frozenset[str] = frozenset().union(*_KIND_ALIASES.values())
+#: the aliases of every column that can sign a kind (its signature columns; for payments also
+#: 收款单位/凭证号 and the signing amount and date headers): a row holding none of them cannot
+#: be any kind's header, whatever else it holds
+_SIGNING_ALIASES: frozenset[str] = frozenset(
+    a
+    for kind, cols in _ALIASES.items()
+    for field, aliases in cols
+    if field in SIGNATURES[kind]
+    or (kind == "payments" and field in {"payee", "voucher_no", "amount", "payment_date"})
+    for a in aliases
+)
 
 
 def match_header(
@@ -173,8 +184,8 @@ def _detect(sheet: Sheet) -> tuple[str, int, dict[str, tuple[int, Any]]] | None:
     best: tuple[int, str, int, dict[str, tuple[int, Any]]] | None = None
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
         rk = row_keys(sheet, r)
-        if rk.n_text < 2:
-            continue
+        if rk.n_text < 2 or _SIGNING_ALIASES.isdisjoint(rk.keys):
+            continue  # no kind could be signed by this row (a form's label or data row)
         for kind, hits in match_header(row, rk.keys).items():
             signed = bool(SIGNATURES[kind] & hits.keys())
             if kind == "payments":
