@@ -130,6 +130,8 @@ def filled_date(sheets: Iterable[Sheet]) -> dt.date | None:
     is no signal.
     """
     for sheet in sheets:
+        if not _may_hold_date_label(sheet):
+            continue  # a ledger's thousand rows are not normalised just to find no label
         found = labelled_value(sheet, FILLED_DATE_LABELS)
         if found is None:
             continue
@@ -141,6 +143,17 @@ def filled_date(sheets: Iterable[Sheet]) -> dt.date | None:
         if _plausible(dt.datetime.combine(day, dt.time())):
             return day
     return None
+
+
+#: one of these is in every label of FILLED_DATE_LABELS, written in any case or width
+_LABEL_NEEDLES = re.compile(r"期|时|時|間|间|date|filled|ｄａｔｅ|ｆｉｌｌｅｄ", re.IGNORECASE)
+
+
+def _may_hold_date_label(sheet: Sheet) -> bool:
+    """Whether any text cell could hold a label of :data:`FILLED_DATE_LABELS` (one regex
+    search per text cell, much cheaper than normalising a whole ledger's grid)."""
+    search = _LABEL_NEEDLES.search
+    return any(isinstance(v, str) and search(v) for row in sheet.rows for v in row)
 
 
 def load_log_signals(path: Path, sheets: Iterable[Sheet]) -> dict[str, Any]:

@@ -155,3 +155,26 @@ def test_load_log_signals_fall_back_to_created(tmp_path: Path) -> None:
         "document_filled_on": None,
         "document_modified_at": None,
     }
+
+
+def test_every_filled_date_label_holds_the_character_the_prefilter_looks_for() -> None:
+    """filled_date skips sheets where no text cell matches the prefilter; every label, as
+    written, full-width or upper-case, must match it."""
+    from jixiao.ingest.layouts.common import labelled_value
+    from jixiao.ingest.versions import FILLED_DATE_LABELS, _may_hold_date_label
+
+    assert FILLED_DATE_LABELS
+    for label in FILLED_DATE_LABELS:
+        wide = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in label)
+        for written in (label, label.upper(), f"  {label}：2024年5月6日", wide, f"{label}:"):
+            sheet = _sheet([["自评表"], [written, "2024-05-06"]])
+            if labelled_value(sheet, FILLED_DATE_LABELS) is not None:  # the label is seen:
+                assert _may_hold_date_label(sheet), written  # the prefilter lets it through
+        assert labelled_value(_sheet([[label, "2024-05-06"]]), FILLED_DATE_LABELS), label
+
+
+def test_a_sheet_without_the_label_is_skipped_and_a_later_sheet_still_found() -> None:
+    ledger = _sheet([["项目编码", "支付金额"], *[["P1", 10]] * 500])
+    form = _sheet([["项目支出绩效自评表"], ["填报日期：2024年5月6日"]])
+    assert filled_date([ledger, form]) == dt.date(2024, 5, 6)
+    assert "text_cells" not in ledger.cache  # the ledger's grid was never normalised
