@@ -145,15 +145,17 @@ def filled_date(sheets: Iterable[Sheet]) -> dt.date | None:
     return None
 
 
-#: one of these is in every label of FILLED_DATE_LABELS, written in any case or width
-_LABEL_NEEDLES = re.compile(r"期|时|時|間|间|date|filled|ｄａｔｅ|ｆｉｌｌｅｄ", re.IGNORECASE)
+#: how a cell holding a label of FILLED_DATE_LABELS can start (the label is matched at the
+#: start of the cell's text, after spaces, '*' and other punctuation): 填/报 or d/f in any
+#: case or width. A ledger's 支付日期 column does not start so.
+_LABEL_START = re.compile(r"[\W_]*(?:填|报|d|f|ｄ|ｆ)", re.IGNORECASE)
 
 
 def _may_hold_date_label(sheet: Sheet) -> bool:
     """Whether any text cell could hold a label of :data:`FILLED_DATE_LABELS` (one regex
-    search per text cell, much cheaper than normalising a whole ledger's grid)."""
-    search = _LABEL_NEEDLES.search
-    return any(isinstance(v, str) and search(v) for row in sheet.rows for v in row)
+    match per text cell, much cheaper than normalising a whole ledger's grid)."""
+    match = _LABEL_START.match
+    return any(isinstance(v, str) and match(v) for row in sheet.rows for v in row)
 
 
 def load_log_signals(path: Path, sheets: Iterable[Sheet]) -> dict[str, Any]:

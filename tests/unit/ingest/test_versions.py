@@ -157,7 +157,7 @@ def test_load_log_signals_fall_back_to_created(tmp_path: Path) -> None:
     }
 
 
-def test_every_filled_date_label_holds_the_character_the_prefilter_looks_for() -> None:
+def test_every_filled_date_label_the_reader_sees_passes_the_prefilter() -> None:
     """filled_date skips sheets where no text cell matches the prefilter; every label, as
     written, full-width or upper-case, must match it."""
     from jixiao.ingest.layouts.common import labelled_value
@@ -166,7 +166,17 @@ def test_every_filled_date_label_holds_the_character_the_prefilter_looks_for() -
     assert FILLED_DATE_LABELS
     for label in FILLED_DATE_LABELS:
         wide = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in label)
-        for written in (label, label.upper(), f"  {label}：2024年5月6日", wide, f"{label}:"):
+        spaced = " ".join(label)
+        for written in (
+            label,
+            label.upper(),
+            f"  {label}：2024年5月6日",
+            wide,
+            f"{label}:",
+            f"*{label}",
+            f"＊ {spaced}",
+            f"\u200b{label}",
+        ):
             sheet = _sheet([["自评表"], [written, "2024-05-06"]])
             if labelled_value(sheet, FILLED_DATE_LABELS) is not None:  # the label is seen:
                 assert _may_hold_date_label(sheet), written  # the prefilter lets it through
@@ -174,7 +184,7 @@ def test_every_filled_date_label_holds_the_character_the_prefilter_looks_for() -
 
 
 def test_a_sheet_without_the_label_is_skipped_and_a_later_sheet_still_found() -> None:
-    ledger = _sheet([["项目编码", "支付金额"], *[["P1", 10]] * 500])
+    ledger = _sheet([["项目编码", "支付日期", "支付金额"], *[["P1", "2024-01-02", 10]] * 500])
     form = _sheet([["项目支出绩效自评表"], ["填报日期：2024年5月6日"]])
     assert filled_date([ledger, form]) == dt.date(2024, 5, 6)
     assert "text_cells" not in ledger.cache  # the ledger's grid was never normalised
