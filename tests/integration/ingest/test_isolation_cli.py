@@ -16,8 +16,10 @@ HDR = ["项目编码", "年度", "支付日期", "支付金额（万元）", "�
 runner = CliRunner()
 
 
-def _good(path: Path) -> Path:
-    rows = [["P1", 2023, "2023-01-05", 10, None, "甲", "V1"]]
+def _good(path: Path, voucher: str = "V1") -> Path:
+    """A good ledger; another ``voucher`` gives other bytes (the same rows written within the
+    same second are byte-identical, so the second file would be a duplicate, not a load)."""
+    rows = [["P1", 2023, "2023-01-05", 10, None, "甲", voucher]]
     return wbk.payments_workbook(path, rows, caption=None, header=HDR)
 
 
@@ -34,7 +36,7 @@ def test_exit_status_says_what_happened(settings: Settings) -> None:
     assert "loaded 1, quarantined 0" in ok.output
 
     (settings.inbox / "notes.xlsx").write_text("项目编码,金额\n", encoding="utf-8")
-    _good(settings.inbox / "good2.xlsx")
+    _good(settings.inbox / "good2.xlsx", voucher="V2")
     some = runner.invoke(app, ["ingest"])
     assert some.exit_code == 3, some.output
     counts = _counts(some.output)
