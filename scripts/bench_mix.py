@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import python_calamine
 
+from bench_ingest import calamine_read  # the same floor as the ledger bench (scripts/)
 from jixiao.config import get_settings
 from jixiao.ingest.errors import FileRejected
 from jixiao.ingest.layouts import extract
@@ -52,20 +52,6 @@ from jixiao.samples.synth import generate
 def _cpu() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
-
-
-def calamine_read(paths: list[Path]) -> tuple[float, float]:
-    """(wall, CPU) seconds of calamine reading every cell of every sheet."""
-    cpu, start = _cpu(), time.perf_counter()
-    cells = 0
-    for p in paths:
-        wb = python_calamine.CalamineWorkbook.from_path(str(p))
-        for name in wb.sheet_names:
-            for row in wb.get_sheet_by_name(name).to_python():
-                cells += len(row)
-    wall, cpu = time.perf_counter() - start, _cpu() - cpu
-    print(f"(a) calamine raw read: {wall:.2f} s, {cpu:.2f} CPU s ({cells} cells)")
-    return wall, cpu
 
 
 def full_ingest(paths: list[Path], home: Path, profile: bool) -> tuple[float, float]:

@@ -523,11 +523,7 @@ def _file_outcomes(db: Path) -> dict[str, int]:
         return {}
     con = duckdb.connect(str(db), read_only=True)
     try:
-        has_log = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_log'"
-        ).fetchone()
-        if not has_log or not has_log[0]:
+        if not _table_exists(con, "raw", "load_log"):
             return {}
         rows = con.execute(
             "select status, count(*) from raw.load_log group by status order by status"

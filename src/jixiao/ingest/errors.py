@@ -7,7 +7,7 @@ expected, with a message in Chinese and in English.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from jixiao.errors import DataError
@@ -138,25 +138,8 @@ class FileRejected(DataError):
     def reason_code(self) -> str:
         return self.rejection.reason_code
 
-    def with_file(self, file: str) -> FileRejected:
-        """The same rejection naming ``file`` (补充文件名)."""
-        r = self.rejection
-        return FileRejected(
-            r.reason_code,
-            r.message_zh,
-            r.message_en,
-            sheet=r.sheet,
-            cell=r.cell,
-            expected=r.expected,
-            file=file,
-            department=r.department,
-        )
-
-    def with_department(self, department: str | None) -> FileRejected:
-        """The same rejection naming the submitting department, if not named yet (补充部门)."""
-        r = self.rejection
-        if r.department or not department:
-            return self
+    def _replaced(self, **changes: Any) -> FileRejected:
+        r = replace(self.rejection, **changes)
         return FileRejected(
             r.reason_code,
             r.message_zh,
@@ -165,8 +148,18 @@ class FileRejected(DataError):
             cell=r.cell,
             expected=r.expected,
             file=r.file,
-            department=department,
+            department=r.department,
         )
+
+    def with_file(self, file: str) -> FileRejected:
+        """The same rejection naming ``file`` (补充文件名)."""
+        return self._replaced(file=file)
+
+    def with_department(self, department: str | None) -> FileRejected:
+        """The same rejection naming the submitting department, if not named yet (补充部门)."""
+        if self.rejection.department or not department:
+            return self
+        return self._replaced(department=department)
 
 
 @dataclass
