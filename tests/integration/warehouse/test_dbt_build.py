@@ -68,10 +68,11 @@ def test_build_runs_unit_tests_and_keeps_repo_clean(built: tuple[Settings, DbtRu
 def test_unit_tests_run_on_their_own_and_pass(built: tuple[Settings, DbtRunResult]) -> None:
     """The dbt unit tests the nightly leaves out run here (``dbt test --select test_type:unit``)."""
     result = unit_tests(built[0])
-    ids = [n.unique_id for n in result.nodes]
+    # the on-run-start hook (the incremental facts' state schema) runs with every command
+    ids = [n.unique_id for n in result.nodes if not n.unique_id.startswith("operation.")]
     assert len(ids) >= 6 and all(i.startswith("unit_test.") for i in ids), ids
     assert "unit_test.jixiao.int_project_years_financials.seed_004_execution_rates" in ids
-    assert {n.status for n in result.nodes} == {"pass"}
+    assert {n.status for n in result.nodes if n.unique_id in ids} == {"pass"}
 
 
 def test_a_failing_unit_test_fails(built: tuple[Settings, DbtRunResult], tmp_path: Path) -> None:

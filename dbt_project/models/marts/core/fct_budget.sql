@@ -1,4 +1,13 @@
 -- 预算事实 (budget per project, year and fund source): final = initial + additions - cuts.
+-- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
+-- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ submission_keys_delete(['budget_lines', 'funding_reported']) }}",
+    post_hook="{{ submission_keys_save(['budget_lines', 'funding_reported']) }}",
+) }}
 with
 
 budget as (
@@ -22,6 +31,7 @@ final as (
         cast(is_adjustment_implied as boolean) as is_adjustment_implied,
         cast(is_derived_total as boolean) as is_derived_total
     from budget
+    {{ submission_keys_filter(['budget_lines', 'funding_reported']) }}
 )
 
 select * from final

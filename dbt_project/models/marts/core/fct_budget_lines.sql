@@ -1,4 +1,13 @@
 -- 预算明细事实 (budget lines of the latest submissions, with lineage).
+-- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
+-- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ submission_keys_delete(['budget_lines']) }}",
+    post_hook="{{ submission_keys_save(['budget_lines']) }}",
+) }}
 with
 
 budget_lines as (
@@ -21,6 +30,7 @@ final as (
         cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
         cast(row_number as integer) as row_number
     from budget_lines
+    {{ submission_keys_filter(['budget_lines']) }}
 )
 
 select * from final

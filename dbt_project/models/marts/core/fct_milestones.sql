@@ -1,4 +1,13 @@
 -- 里程碑事实 (milestones: planned vs actual per stage, 如期完成率).
+-- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
+-- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ submission_keys_delete(['milestones']) }}",
+    post_hook="{{ submission_keys_save(['milestones']) }}",
+) }}
 with
 
 milestones as (
@@ -18,6 +27,7 @@ final as (
         cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
         cast(row_number as integer) as row_number
     from milestones
+    {{ submission_keys_filter(['milestones']) }}
 )
 
 select * from final

@@ -1,4 +1,13 @@
 -- 支付事实 (payments of the latest submissions, one row per payment, with lineage).
+-- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
+-- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ submission_keys_delete(['payments']) }}",
+    post_hook="{{ submission_keys_save(['payments']) }}",
+) }}
 with
 
 payments as (
@@ -23,6 +32,7 @@ final as (
         cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
         cast(row_number as integer) as row_number
     from payments
+    {{ submission_keys_filter(['payments']) }}
 )
 
 select * from final

@@ -1,4 +1,13 @@
 -- 年度总体目标 (yearly goals): what the project meant to achieve and what it reports achieved.
+-- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
+-- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ submission_keys_delete(['project_goals']) }}",
+    post_hook="{{ submission_keys_save(['project_goals']) }}",
+) }}
 with
 
 goals as (
@@ -16,6 +25,7 @@ final as (
         sheet_name,
         row_number
     from goals
+    {{ submission_keys_filter(['project_goals']) }}
 )
 
 select * from final
