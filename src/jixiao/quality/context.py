@@ -34,6 +34,15 @@ def frames_dir(settings: Settings) -> Path:
     return runtime_dir(settings) / "uncommitted" / "frames"
 
 
+def full_frames_dir(settings: Settings) -> Path:
+    """Every column of each suite's frame, for the failing rows' samples (完整数据帧目录).
+
+    GX reads ``frames_dir``: only the columns its suite's expectations name, so a gate's pandas
+    frames hold no column nothing checks. The sample rows of a failure are read from here.
+    """
+    return runtime_dir(settings) / "uncommitted" / "frames_full"
+
+
 def data_docs_index(settings: Settings) -> Path:
     """Data Docs entry page (GX 数据文档首页)."""
     return runtime_dir(settings) / "uncommitted" / "data_docs" / "local_site" / "index.html"
@@ -73,10 +82,10 @@ def prepare(settings: Settings) -> Path:
         )
     config = config.replace(PLACEHOLDER, f"base_directory: {frames_dir(settings)}")
     (dst / "great_expectations.yml").write_text(config, encoding="utf-8")
-    frames = frames_dir(settings)
-    if frames.exists():
-        shutil.rmtree(frames)
-    frames.mkdir(parents=True)
+    for frames in (frames_dir(settings), full_frames_dir(settings)):
+        if frames.exists():
+            shutil.rmtree(frames)
+        frames.mkdir(parents=True)
     _prune_validations(dst / "uncommitted" / "validations")
     return dst
 

@@ -61,6 +61,10 @@ def test_raw_gate_passes_good_data_and_ignores_superseded_rows(settings):
     assert rows["raw__budget_lines"] == 2  # the superseded file's line is not validated
     assert rows["raw__indicator_groups"] == 1  # the blank-weight group is skipped
     assert Path(written["data_docs"]).is_file()
+    # Data Docs built once for the run still hold a page for every suite's result
+    site = Path(written["data_docs"]).parent
+    for suite in rows:
+        assert list((site / "validations" / suite).rglob("*.html")), suite
     assert gate_passed(settings, "raw")
 
 
