@@ -1,0 +1,261 @@
+"""Benchmark: what a night costs, stage by stage, at a share of a province-year (夜间运行基准).
+
+A *province-year* here is 10,000 project self-evaluations: 834 departments x 12 projects of the
+seeded realistic mix (:func:`jixiao.samples.synth.generate`: per department a payment ledger,
+a 项目支出绩效自评表 workbook and a 指标评分表 workbook; 20 indicators and 100 payments per
+project), 2,502 workbooks. ``--shares 1,5`` runs 1% and 5% of it (9 and 42 departments).
+
+For each share, in a fresh ``JIXIAO_HOME``:
+
+1. the floor: python-calamine reading every cell of every sheet of the same files;
+2. night 1 (everything new), night 2 (nothing new) and night 3 (1% of the files resubmitted
+   as corrected versions, at least one file): each stage of the nightly DAG runs in its own
+   process, as Airflow runs a task (``pipeline.discover`` + ``ingest``, ``plan_night``,
+   ``gate_raw``, ``dbt_build``, ``gate_marts``, ``publish``, ``quality_report``); a stage
+   ``plan_night`` skips is not run, as the DAG's short-circuit does.
+
+Per stage it prints wall seconds, CPU seconds (the process and what it waited for) and peak
+RSS, the ingest's CPU as a ratio to the floor, and each night's total as a share of night 1.
+
+    .venv/bin/python scripts/bench_night.py [--shares 1,5] [--workdir DIR] [--keep]
+        [--stage-rss-limit-gib 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+PROVINCE_PROJECTS = 10_000
+PROJECTS_PER_DEPARTMENT = 12
+INDICATORS = 20
+PAYMENTS = 100
+NIGHT_STAGES = (
+    "ingest",
+    "plan_night",
+    "gate_raw",
+    "dbt_build",
+    "gate_marts",
+    "publish",
+    "quality_report",
+)
+
+
+# --------------------------------------------------------------------- one stage (child)
+def run_stage(stage: str, home: Path, run_id: str) -> dict[str, Any]:
+    """Run one stage of the nightly DAG the way its Airflow task does (一个阶段)."""
+    from jixiao import pipeline
+    from jixiao.config import get_settings
+
+    s = get_settings(home)
+    if stage == "ingest":
+        paths = pipeline.discover(s)
+        result = pipeline.ingest(paths, s, run_id)
+        return {"discovered": len(paths), **{k: v for k, v in result.items() if isinstance(v, int)}}
+    if stage == "plan_night":
+        return pipeline.plan_night(s, run_id)
+    if stage == "quality_report":
+        return {"report": pipeline.quality_report(s, run_id)}
+    result = getattr(pipeline, stage)(s, run_id=run_id)
+    keep = ("success", "full_refresh", "seeds_reloaded", "years_changed", "published")
+    return {k: result[k] for k in keep if isinstance(result, dict) and k in result}
+
+
+# --------------------------------------------------------------------- the parent
+def child(stage: str, home: Path, run_id: str) -> dict[str, Any]:
+    """Run ``stage`` in a child process: its wall, CPU and peak RSS (from os.wait4)."""
+    env = {**os.environ, "JIXIAO_HOME": str(home), "JIXIAO_STABLE_SECONDS": "0"}
+    cmd = [sys.executable, __file__, "--stage", stage, "--home", str(home), "--run-id", run_id]
+    out_path = home.parent / f".stage-{run_id}-{stage}.out"
+    start = time.perf_counter()
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = out_path.read_text(encoding="utf-8", errors="replace")
+    line = [x for x in text.splitlines() if x.startswith("STAGE_RESULT ")]
+    return {
+        "stage": stage,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mib": usage.ru_maxrss / 1024,
+        "returncode": proc.returncode,
+        "result": json.loads(line[-1].split(" ", 1)[1]) if line else None,
+        "tail": "" if proc.returncode == 0 else text[-3000:],
+    }
+
+
+def night(home: Path, run_id: str) -> list[dict[str, Any]]:
+    """One night: every stage in its own process, skipping what plan_night skips."""
+    rows = []
+    skip = False
+    for stage in NIGHT_STAGES:
+        if skip and stage in ("gate_raw", "dbt_build", "gate_marts", "publish"):
+            rows.append({"stage": stage, "skipped": True})
+            continue
+        row = child(stage, home, run_id)
+        rows.append(row)
+        if row["returncode"] != 0:
+            print(f"  !! {stage} failed (exit {row['returncode']}):\n{row['tail']}", flush=True)
+        if stage == "plan_night" and row["result"]:
+            skip = bool(row["result"].get("nothing_to_do"))
+    return rows
+
+
+def resubmit(paths: list[Path], inbox: Path, share: float) -> list[Path]:
+    """Resubmit ``share`` of the files as corrected versions (at least one) (重新报送).
+
+    A ledger's first payment amount gains one yuan; a form or scoring table is saved again
+    (a new file: new bytes, a later modified time). The corrected file replaces the original
+    in the inbox under the same name, as a department re-uploading would.
+    """
+    import openpyxl
+
+    count = max(1, math.ceil(len(paths) * share))
+    picked = sorted(paths)[:: max(1, len(paths) // count)][:count]
+    for p in picked:
+        wb = openpyxl.load_workbook(p)
+        changed = False
+        for ws in wb.worksheets:
+            if changed:
+                break
+            for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 60)):
+                cell = next(
+                    (
+                        c
+                        for c in row
+                        if isinstance(c.value, int | float)
+                        and c.value > 1000
+                        and not isinstance(c.value, bool)
+                    ),
+                    None,
+                )
+                if cell is not None and "支付" in ws.title:
+                    cell.value = cell.value + 1
+                    changed = True
+                    break
+        wb.save(inbox / p.name)
+        later = time.time() + 60
+        os.utime(inbox / p.name, (later, later))
+    return picked
+
+
+def calamine_floor(paths: list[Path]) -> tuple[float, float]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_ingest import calamine_read
+
+    return calamine_read(paths)
+
+
+def fmt_night(label: str, rows: list[dict[str, Any]], floor_cpu: float) -> dict[str, float]:
+    wall = sum(r.get("wall", 0.0) for r in rows)
+    cpu = sum(r.get("cpu", 0.0) for r in rows)
+    print(f"  {label}: total wall {wall:.1f} s, CPU {cpu:.1f} s")
+    for r in rows:
+        if r.get("skipped"):
+            print(f"    {r['stage']:<15} skipped (nothing new)")
+            continue
+        extra = ""
+        if r["stage"] == "ingest" and floor_cpu:
+            extra = f"  ratio to calamine read {r['cpu'] / floor_cpu:.1f}x CPU"
+        res = json.dumps(r.get("result"), ensure_ascii=False)[:140]
+        print(
+            f"    {r['stage']:<15} wall {r['wall']:6.1f} s  CPU {r['cpu']:6.1f} s  "
+            f"peak RSS {r['rss_mib']:6.0f} MiB{extra}  {res}"
+        )
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "max_rss": max((r.get("rss_mib", 0) for r in rows), default=0),
+    }
+
+
+def one_share(pct: float, work: Path, limit_gib: float) -> dict[str, Any]:
+    from jixiao.samples.synth import generate
+
+    departments = max(1, round(PROVINCE_PROJECTS * pct / 100 / PROJECTS_PER_DEPARTMENT))
+    base = work / f"share-{pct:g}"
+    if base.exists():
+        shutil.rmtree(base)
+    home = base / "home"
+    (home / "inbox").mkdir(parents=True)
+    files = generate(base / "files", departments, PROJECTS_PER_DEPARTMENT, INDICATORS, PAYMENTS)
+    for p in files:
+        shutil.copy2(p, home / "inbox" / p.name)
+    print(
+        f"\n== {pct:g}% of a province-year: {departments} departments, "
+        f"{departments * PROJECTS_PER_DEPARTMENT} projects, {len(files)} workbooks",
+        flush=True,
+    )
+    _, floor_cpu = calamine_floor(files)
+    n1 = night(home, "bench_night_1")
+    t1 = fmt_night("night 1, everything new", n1, floor_cpu)
+    n2 = night(home, "bench_night_2")
+    t2 = fmt_night("night 2, nothing new", n2, 0)
+    picked = resubmit(files, home / "inbox", 0.01)
+    n3 = night(home, "bench_night_3")
+    t3 = fmt_night(f"night 3, {len(picked)} of {len(files)} files resubmitted", n3, 0)
+    print(
+        f"  night 2 = {t2['wall']:.1f} s wall ({100 * t2['wall'] / t1['wall']:.1f}% of night 1);"
+        f" night 3 = {100 * t3['wall'] / t1['wall']:.1f}% of night 1 wall,"
+        f" {100 * t3['cpu'] / t1['cpu']:.1f}% of its CPU"
+    )
+    worst = max(t1["max_rss"], t2["max_rss"], t3["max_rss"])
+    print(
+        f"  peak RSS of any stage: {worst:.0f} MiB (limit {limit_gib:g} GiB: "
+        f"{'met' if worst < limit_gib * 1024 else 'NOT met'})"
+    )
+    failed = [r["stage"] for r in n1 + n2 + n3 if r.get("returncode", 0) != 0]
+    return {"share": pct, "failed": failed, "nights": [t1, t2, t3]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--shares", default="1,5", help="percent of a province-year, comma list")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--stage-rss-limit-gib", type=float, default=2.0)
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--run-id", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        result = run_stage(args.stage, args.home, args.run_id)
+        print("STAGE_RESULT " + json.dumps(result, ensure_ascii=False, default=str), flush=True)
+        return 0
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="jixiao-bench-night-"))
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.platform()}; "
+        f"Python {platform.python_version()}, duckdb {version('duckdb')}, "
+        f"dbt-core {version('dbt-core')}, great_expectations {version('great_expectations')}, "
+        f"python-calamine {version('python-calamine')}"
+    )
+    print(
+        f"date {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
+    summaries = [
+        one_share(float(x), work, args.stage_rss_limit_gib)
+        for x in args.shares.split(",")
+        if x.strip()
+    ]
+    print("\nload average at the end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    if not args.keep and args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if any(s["failed"] for s in summaries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
