@@ -53,7 +53,9 @@ thresholds as (
         max(case when threshold_code = 'rate_gap_tolerance' then threshold_value end) as rate_gap_tolerance,
         max(case when threshold_code = 'score_tolerance' then threshold_value end) as score_tolerance,
         max(case when threshold_code = 'weight_sum_tolerance' then threshold_value end) as weight_sum_tolerance,
-        max(case when threshold_code = 'lagging_tolerance' then threshold_value end) as lagging_tolerance
+        max(case when threshold_code = 'lagging_tolerance' then threshold_value end) as lagging_tolerance,
+        max(case when threshold_code = 'low_execution_severe_rate' then threshold_value end) as low_execution_severe_rate,
+        max(case when threshold_code = 'low_execution_rate' then threshold_value end) as low_execution_rate
     from thresholds_raw
 ),
 
@@ -292,6 +294,47 @@ rate_out_of_range as (
     where rates_out_of_range <> ''
 ),
 
+-- 执行不足 (low budget execution) per project-year: spent / final budget below a threshold of
+-- seeds/review_thresholds.csv (low_execution_severe_rate 0.6, low_execution_rate 0.8). A
+-- project-year gets one of the two flags, the severe one when both apply. Yearly, so it needs no
+-- dated payments (unlike lagging_execution). Seed 004: 政务系统管理 57790 / 99000 = 58.37 %.
+low_execution_rated as (
+    select
+        project_financials.project_key,
+        project_financials.fiscal_year,
+        project_financials.execution_rate,
+        project_financials.final_yuan,
+        project_financials.spent_yuan,
+        case
+            when project_financials.execution_rate < thresholds.low_execution_severe_rate
+                then 'low_execution_severe'
+            when project_financials.execution_rate < thresholds.low_execution_rate
+                then 'low_execution'
+        end as flag_code,
+        case
+            when project_financials.execution_rate < thresholds.low_execution_severe_rate
+                then thresholds.low_execution_severe_rate
+            else thresholds.low_execution_rate
+        end as threshold_rate
+    from project_financials
+    cross join thresholds
+    where project_financials.execution_rate is not null
+        and project_financials.final_yuan > 0
+),
+
+low_execution as (
+    select
+        flag_code,
+        project_key,
+        fiscal_year,
+        cast(null as {{ s }}) as indicator_id,
+        {{ fmt_pct('execution_rate') }} as detail,
+        {{ dbt.concat(["'预算执行率 '", fmt_pct('execution_rate'), "'（实际支出 '", fmt_num('spent_yuan'), "' 元 / 调整后预算 '", fmt_num('final_yuan'), "' 元），低于 '", fmt_pct('threshold_rate'), "'：请说明资金未按计划使用的原因'"]) }} as message_zh,
+        {{ dbt.concat(["'Budget execution '", fmt_pct('execution_rate'), "' (spent '", fmt_num('spent_yuan'), "' of a final budget of '", fmt_num('final_yuan'), "' yuan) is below '", fmt_pct('threshold_rate'), "': explain why the funds were not used as planned'"]) }} as message_en
+    from low_execution_rated
+    where flag_code is not null
+),
+
 unioned as (
     select * from indicator_score_above
     union all select * from total_score_above
@@ -306,6 +349,7 @@ unioned as (
     union all select * from score_unverified
     union all select * from older_version_arrived_later
     union all select * from rate_out_of_range
+    union all select * from low_execution
 ),
 
 final as (
@@ -318,10 +362,17 @@ final as (
         unioned.indicator_id,
         unioned.detail,
         unioned.message_zh,
-        unioned.message_en
+        unioned.message_en,
+        low_execution_rated.execution_rate,
+        low_execution_rated.final_yuan,
+        low_execution_rated.spent_yuan
     from unioned
     left join flag_types
         on unioned.flag_code = flag_types.flag_code
+    left join low_execution_rated
+        on unioned.flag_code = low_execution_rated.flag_code
+        and unioned.project_key = low_execution_rated.project_key
+        and unioned.fiscal_year = low_execution_rated.fiscal_year
 )
 
 select * from final

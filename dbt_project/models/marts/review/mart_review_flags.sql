@@ -15,7 +15,10 @@ final as (
         cast(indicator_id as {{ dbt.type_string() }}) as indicator_id,
         cast(message_zh as {{ dbt.type_string() }}) as message_zh,
         cast(message_en as {{ dbt.type_string() }}) as message_en,
-        cast(detail as {{ dbt.type_string() }}) as detail
+        cast(detail as {{ dbt.type_string() }}) as detail,
+        cast(execution_rate as decimal(12, 6)) as execution_rate,
+        cast(final_yuan as decimal(18, 2)) as final_yuan,
+        cast(spent_yuan as decimal(18, 2)) as spent_yuan
     from flags
 )
 
