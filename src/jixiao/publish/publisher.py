@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INFO_TABLE",
     "READONLY_CONNECT_ARGS",
+    "SCORES_TABLE",
     "NothingToPublish",
     "PublishAuditFailed",
     "PublishError",
@@ -86,6 +87,30 @@ __all__ = [
 ]
 
 INFO_TABLE = "_publish_info"
+#: Scores as published (已发布得分): every publish appends a snapshot of each project-year's
+#: scores and grades from ``marts.mart_project_year`` with its run id and time, after the rows
+#: of every earlier publish (read from the current Parquet export), so a report can name the
+#: published version it used and an analyst can see what a correction changed.
+SCORES_TABLE = "_published_scores"
+#: (column, type) of the snapshot, as ``mart_project_year`` names them; a column the mart
+#: lacks is null.
+SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("project_key", "varchar"),
+    ("fiscal_year", "integer"),
+    ("project_name", "varchar"),
+    ("department_name", "varchar"),
+    ("reported_score", "decimal(20,2)"),
+    ("recomputed_score", "decimal(20,2)"),
+    ("evaluator_type", "varchar"),
+    ("evaluator_score", "decimal(20,2)"),
+    ("grade", "varchar"),
+    ("grade_basis", "varchar"),
+    ("reported_grade", "varchar"),
+    ("evaluator_grade", "varchar"),
+    ("output_completion_grade", "varchar"),
+    ("execution_rate", "decimal(12,6)"),
+    ("flag_count", "integer"),
+)
 LOCK_TIMEOUT_SECONDS = 600.0
 PUBLISHED_MODE = 0o444  # the published file is read-only on disk (发布库只读)
 STALE_WAL_DIR = "stale-wal"  # where stale WAL files of the published file are kept
@@ -674,11 +699,19 @@ def _build(
             gate=gate,
             override=override,
         )
+        _write_published_scores(
+            con,
+            src,
+            settings,
+            run_id=run_id,
+            published_at=published_at,
+            fingerprint=fingerprint,
+        )
         version_id = f"{published_at:%Y%m%dT%H%M%S%fZ}_{_safe(run_id)}"
         parquet_dir = parquet.stage_parquet(
             con,
             _PUB,
-            [c.name for c in copies] + [INFO_TABLE],
+            [c.name for c in copies] + [INFO_TABLE, SCORES_TABLE],
             settings.published_dir,
             version_id,
         )
@@ -692,6 +725,73 @@ def _build(
         raise
     finally:
         con.close()
+
+
+def _write_published_scores(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    settings: Settings,
+    *,
+    run_id: str,
+    published_at: datetime,
+    fingerprint: str,
+) -> None:
+    """Write ``marts._published_scores``: earlier publishes' rows plus this one's (已发布得分)."""
+    import duckdb
+
+    columns = ",\n            ".join(f"{name} {kind}" for name, kind in SCORE_COLUMNS)
+    con.execute(
+        f"""create table {_PUB}.marts.{SCORES_TABLE} (
+            publish_run_id varchar not null,
+            published_at timestamp not null,
+            marts_fingerprint varchar not null,
+            {columns}
+        )"""
+    )
+    con.execute(
+        f"comment on table {_PUB}.marts.{SCORES_TABLE} is "
+        "'已发布得分：每次发布时各项目年度的得分与等级快照（批次号、发布时间 UTC），含历次发布，"
+        "可据此说明报告所用版本、对比更正前后 / scores as published: a snapshot of every "
+        "project-year''s scores and grades at each publish (run id, time UTC), earlier publishes "
+        "included, so a report can name the version it used and a correction can be compared'"
+    )
+    names = ", ".join(
+        ["publish_run_id", "published_at", "marts_fingerprint"] + [n for n, _ in SCORE_COLUMNS]
+    )
+    earlier = settings.published_dir / parquet.CURRENT_LINK / SCORES_TABLE
+    if earlier.is_dir() and any(earlier.rglob("*.parquet")):
+        pattern = str(earlier.resolve() / "**" / "*.parquet")
+        try:
+            con.execute(
+                f"insert into {_PUB}.marts.{SCORES_TABLE} ({names}) select {names} "
+                f"from read_parquet({_s(pattern)}, hive_partitioning = false, union_by_name = true)"
+            )
+        except duckdb.Error as exc:
+            raise PublishError(
+                f"读取历次已发布得分 {earlier} 失败，本次未发布、已发布版本未改变；请检查该目录 / "
+                f"could not read the scores of earlier publishes in {earlier}; nothing was "
+                f"published and the published version is unchanged: {exc}"
+            ) from exc
+    present = {
+        str(r[0])
+        for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? "
+            "and schema_name = 'marts' and table_name = 'mart_project_year'",
+            [src],
+        ).fetchall()
+    }
+    if not present:
+        return
+    values = ", ".join(
+        f"cast({_q(n)} as {kind})" if n in present else f"cast(null as {kind})"
+        for n, kind in SCORE_COLUMNS
+    )
+    naive_at = published_at.astimezone(UTC).replace(tzinfo=None)
+    con.execute(
+        f"insert into {_PUB}.marts.{SCORES_TABLE} ({names}) "
+        f"select ?, ?, ?, {values} from {_q(src)}.marts.mart_project_year",
+        [run_id, naive_at, fingerprint],
+    )
 
 
 # --------------------------------------------------------------------------- audit
