@@ -758,18 +758,29 @@ def _write_published_scores(
     names = ", ".join(
         ["publish_run_id", "published_at", "marts_fingerprint"] + [n for n, _ in SCORE_COLUMNS]
     )
-    earlier = settings.published_dir / parquet.CURRENT_LINK / SCORES_TABLE
-    if earlier.is_dir() and any(earlier.rglob("*.parquet")):
-        pattern = str(earlier.resolve() / "**" / "*.parquet")
+    # the current and the previous export: after a rollback the version rolled back from is
+    # the previous one, and what it published must stay in the history (它可能已写入报告)
+    earlier = [
+        settings.published_dir / link / SCORES_TABLE
+        for link in (parquet.CURRENT_LINK, parquet.PREVIOUS_LINK)
+    ]
+    patterns = [
+        _s(str(folder.resolve() / "**" / "*.parquet"))
+        for folder in earlier
+        if folder.is_dir() and any(folder.rglob("*.parquet"))
+    ]
+    if patterns:
         try:
             con.execute(
-                f"insert into {_PUB}.marts.{SCORES_TABLE} ({names}) select {names} "
-                f"from read_parquet({_s(pattern)}, hive_partitioning = false, union_by_name = true)"
+                f"insert into {_PUB}.marts.{SCORES_TABLE} ({names}) select distinct {names} "
+                f"from read_parquet([{', '.join(patterns)}], hive_partitioning = false, "
+                "union_by_name = true)"
             )
         except duckdb.Error as exc:
             raise PublishError(
-                f"读取历次已发布得分 {earlier} 失败，本次未发布、已发布版本未改变；请检查该目录 / "
-                f"could not read the scores of earlier publishes in {earlier}; nothing was "
+                f"读取历次已发布得分 {earlier[0]} 失败，本次未发布、已发布版本未改变；"
+                "请检查该目录 / "
+                f"could not read the scores of earlier publishes in {earlier[0]}; nothing was "
                 f"published and the published version is unchanged: {exc}"
             ) from exc
     present = {

@@ -22,6 +22,7 @@ from jixiao.publish.publisher import (
     connect_readonly,
     current,
     publish,
+    rollback,
 )
 
 from .conftest import approve_marts
@@ -127,3 +128,18 @@ def test_unreadable_history_refuses_and_keeps_the_published_version(settings: Se
     message = str(caught.value)
     assert "读取历次已发布得分" in message and "could not read the scores" in message
     assert current(settings).run_id == "run-1"
+
+
+def test_a_rolled_back_publish_stays_in_the_history(settings: Settings) -> None:
+    """run-2 is rolled back; what it published may be in a report, so run-3 still lists it."""
+    _warehouse(settings, SCORES_V1)
+    publish(settings, run_id="run-1")
+    _warehouse(settings, SCORES_V2)
+    publish(settings, run_id="run-2")
+    rollback(settings)
+    assert current(settings).run_id == "run-1"
+    assert {r["publish_run_id"] for r in _published_scores(settings)} == {"run-1"}
+    publish(settings, run_id="run-3")
+    history = _published_scores(settings)
+    assert sorted({r["publish_run_id"] for r in history}) == ["run-1", "run-2", "run-3"]
+    assert len(history) == 3 * len(SCORES_V1)  # each publish once, none duplicated
