@@ -1,37 +1,63 @@
 """Sections of the yearly evaluation report (年度绩效评价报告的章节), from mart rows only.
 
-The sections follow the source documents: 基本情况 (seed 000/004), 预算安排与执行 with
-到位率/执行率/结余/调整 (seed 003/004), 评价得分总表 by first-level indicator (seed 001),
-评价等级, 指标完成情况, 复核发现, 分类资金安排 (seed 000), 支出率分布 (seed 001) and charts.
-Aggregations here are sums of mart figures and ratios of those sums; no scoring rule is
-re-implemented (scores and grades come from dbt).
+The report follows the outline of a 绩效评价报告 (财政部): 一、基本情况 (（一）项目概况,
+（二）资金安排与使用), 二、绩效评价工作开展情况, 三、综合评价结论, 四、绩效目标实现情况分析 (by
+一级指标), 五、存在的问题及原因分析 (the review flags), 六、有关建议 (from the flag types), and
+an annex of charts. Every sentence is a template of ``templates/narrative.yaml`` filled with
+mart figures; every table cell is a mart value. Codes are shown with the Chinese labels of
+``marts.mart_report_labels`` (built from the seeds), never as codes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any, Literal
+
+import yaml  # type: ignore[import-untyped]
 
 from jixiao.reports import charts
 from jixiao.reports.marts import Row, YearData
-from jixiao.reports.model import Column, Report, Section, Table, as_decimal, ratio
+from jixiao.reports.model import (
+    UNIT_LABELS,
+    Column,
+    Report,
+    Section,
+    Table,
+    Unit,
+    as_decimal,
+    fmt,
+    ratio,
+)
 from jixiao.reports.safety import safe_filename
 
 GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 ZERO = Decimal(0)
+NARRATIVE_PATH = Path(__file__).with_name("templates") / "narrative.yaml"
+"""The report's sentences as data (叙述模板)."""
+UNCATEGORISED = frozenset({"", "未分类", "其他"})
+SELF_TYPES = ("self", "reported_indicators")
+EVALUATOR_TYPES = ("third_party", "department")
 
-# Spending-rate buckets of seed 001 (lower bound inclusive, upper exclusive), used only when
-# the marts hold no distribution for the scope (projects without a parent project).
-_BUCKETS: tuple[tuple[str, str, Decimal | None, Decimal | None], ...] = (
-    ("eq_100", "100%", Decimal(1), None),
-    ("90_100", "90%-100%", Decimal("0.9"), Decimal(1)),
-    ("80_90", "80%-90%", Decimal("0.8"), Decimal("0.9")),
-    ("60_80", "60%-80%", Decimal("0.6"), Decimal("0.8")),
-    ("lt_60", "低于60%", None, Decimal("0.6")),
-)
+
+@cache
+def narrative() -> dict[str, Any]:
+    """The narrative templates (叙述模板), loaded once from ``templates/narrative.yaml``."""
+    with NARRATIVE_PATH.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    assert isinstance(data, dict)
+    return data
+
+
+def say(path: str, **fields: Any) -> str:
+    """One sentence: the template at ``path`` (``"funds.budget"``) filled with ``fields``."""
+    node: Any = narrative()
+    for part in path.split("."):
+        node = node[part]
+    return str(node).format(**fields)
 
 
 @dataclass
@@ -50,9 +76,22 @@ class Scope:
     def keys(self) -> set[str]:
         return {p["project_key"] for p in self.projects}
 
+    @property
+    def all_projects(self) -> list[Row]:
+        """Projects and their sub-projects (项目及子项目): whose review flags are reported."""
+        return [*self.projects, *self.subprojects]
+
 
 def _sum(rows: list[Row], col: str) -> Decimal:
     return sum((as_decimal(r.get(col)) or ZERO for r in rows), ZERO)
+
+
+def _known_sum(rows: list[Row], col: str) -> Decimal | None:
+    """Sum of a column, or None when any row's value is unknown (未知不当作零)."""
+    values = [as_decimal(r.get(col)) for r in rows]
+    if not values or any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), ZERO)
 
 
 def region_name(row: Row) -> str:
@@ -97,13 +136,46 @@ def region_scopes(data: YearData) -> list[Scope]:
     return scopes
 
 
-def basic_section(scope: Scope, year: int) -> Section:
-    """一、基本情况 (basic facts) from mart_department_year / mart_region_year."""
-    f = scope.facts
+@dataclass
+class Ctx:
+    """What every section builder needs (章节上下文): scope, year data, money unit."""
+
+    scope: Scope
+    data: YearData
+    unit: Unit
+
+    @property
+    def u(self) -> str:
+        return UNIT_LABELS[self.unit]
+
+    def money(self, name: str, width: int = 14) -> Column:
+        return Column(f"{name}（{self.u}）", "money", width)
+
+    def m(self, value: Any) -> str:
+        return fmt(value, "money", self.unit)
+
+    def label(self, code_type: str, code: Any) -> str:
+        return self.data.label(code_type, code)
+
+
+def _pct(value: Any) -> str:
+    return fmt(value, "rate")
+
+
+def _score(value: Any) -> str:
+    return fmt(value, "score")
+
+
+# 一、基本情况 ---------------------------------------------------------------------------------
+
+
+def overview_section(c: Ctx) -> Section:
+    """（一）项目概况: the department/region mart figures and the project list."""
+    s, f = c.scope, c.scope.facts
     cols = [
         Column("项目数（个）", "int", 12),
-        Column("全年预算数（元）", "yuan", 18),
-        Column("实际支出（元）", "yuan", 18),
+        c.money("全年预算数", 16),
+        c.money("实际支出", 16),
         Column("预算执行率", "rate", 12),
     ]
     row: list[Any] = [
@@ -112,40 +184,71 @@ def basic_section(scope: Scope, year: int) -> Section:
         f.get("spent_yuan"),
         f.get("execution_rate"),
     ]
-    if scope.kind == "department":
-        cols[2:2] = [Column("实际到位（元）", "yuan", 18)]
+    if s.kind == "department":
+        cols[2:2] = [c.money("实际到位", 16)]
         row[2:2] = [f.get("allocated_yuan")]
-        cols += [Column("平均复核得分", "score", 12), Column("复核问题数", "int", 12)]
-        row += [f.get("avg_recomputed_score"), f.get("flag_count")]
-    categories = sorted({p["category"] for p in scope.projects if p.get("category")})
-    label = "部门" if scope.kind == "department" else "地区"
-    text = (
-        f"{label}“{scope.name}”{year} 年度纳入绩效评价的项目共 {f.get('project_count')} 个"
-        + (f"，下设子项目 {len(scope.subprojects)} 个" if scope.subprojects else "")
-        + (f"，涉及类别：{'、'.join(categories)}" if categories else "")
-        + "。下表数据取自数据仓库集市层（marts），金额单位为元。"
+        cols.append(Column("平均复核得分", "score", 12))
+        row.append(f.get("avg_recomputed_score"))
+    categories = sorted(
+        {p["category"] for p in s.projects if (p.get("category") or "") not in UNCATEGORISED}
     )
-    table = Table("basic", "基本情况", cols, [row])
-    return Section("basic", "一、基本情况", [text], [table])
-
-
-def budget_section(scope: Scope, data: YearData) -> Section:
-    """二、预算安排与执行 (budget, allocation, execution, adjustments, balance)."""
-    cols = [
-        Column("项目名称", "text", 28),
-        Column("年初预算数（元）", "yuan", 16),
-        Column("追加（元）", "yuan", 14),
-        Column("压减（元）", "yuan", 14),
-        Column("全年预算数（元）", "yuan", 16),
-        Column("实际到位（元）", "yuan", 16),
-        Column("资金到位率", "rate", 11),
-        Column("实际支出（元）", "yuan", 16),
+    text = say(
+        f"overview.{s.kind}",
+        scope=s.name,
+        year=c.data.year,
+        project_count=f.get("project_count"),
+        subprojects=say("overview.subprojects", count=len(s.subprojects)) if s.subprojects else "",
+        categories=say("overview.categories", names="、".join(categories)) if categories else "",
+    )
+    subs = Counter(p.get("parent_project_key") for p in s.subprojects)
+    project_cols = [
+        Column("项目名称", "text", 30),
+        Column("类别", "text", 12),
+        Column("子项目数（个）", "int", 10),
+        c.money("全年预算数", 14),
         Column("预算执行率", "rate", 11),
-        Column("结余（元）", "yuan", 16),
+    ]
+    project_rows = [
+        [
+            p["project_name"],
+            p.get("category"),
+            subs.get(p["project_key"], 0),
+            p.get("final_budget_yuan"),
+            p.get("execution_rate"),
+        ]
+        for p in s.projects
+    ]
+    return Section(
+        "basic",
+        "一、基本情况",
+        [text, say("overview.units", unit=c.u)],
+        [
+            Table("basic", "（一）项目概况", cols, [row]),
+            Table("projects", "纳入评价的项目", project_cols, project_rows),
+        ],
+    )
+
+
+def funds_section(c: Ctx) -> tuple[Section, list[str], list[Any]]:
+    """（二）资金安排与使用: budget and execution, categories, spending buckets, monthly."""
+    s, data = c.scope, c.data
+    cols = [
+        Column("项目名称", "text", 30),
+        c.money("年初预算数", 13),
+        c.money("追加", 11),
+        c.money("压减", 11),
+        c.money("全年预算数", 13),
+        c.money("实际到位", 13),
+        Column("资金到位率", "rate", 11),
+        c.money("实际支出", 13),
+        Column("预算执行率", "rate", 11),
+        c.money("结余", 13),
     ]
     rows = []
-    for p in scope.projects:
+    budgets = []
+    for p in s.projects:
         b = data.budget_total.get(p["project_key"], {})
+        budgets.append(b)
         rows.append(
             [
                 p["project_name"],
@@ -160,103 +263,294 @@ def budget_section(scope: Scope, data: YearData) -> Section:
                 p.get("balance_yuan"),
             ]
         )
-    final, allocated = (
-        _sum(scope.projects, "final_budget_yuan"),
-        _sum(scope.projects, "allocated_yuan"),
-    )
-    spent = _sum(scope.projects, "spent_yuan")
-    budgets = [data.budget_total.get(p["project_key"], {}) for p in scope.projects]
+    f = s.facts
+    final = f.get("final_budget_yuan")
+    spent = f.get("spent_yuan")
+    allocated = _known_sum(s.projects, "allocated_yuan")  # unknown if any project's is
     total = [
         "合计",
-        _sum(budgets, "initial_yuan"),
-        _sum(budgets, "additions_yuan"),
-        _sum(budgets, "cuts_yuan"),
+        _known_sum(budgets, "initial_yuan"),
+        _known_sum(budgets, "additions_yuan"),
+        _known_sum(budgets, "cuts_yuan"),
         final,
         allocated,
-        ratio(allocated, final),
+        ratio(allocated, final) if allocated is not None else None,
         spent,
-        scope.facts.get("execution_rate"),
-        _sum(scope.projects, "balance_yuan"),
+        f.get("execution_rate"),
+        _known_sum(s.projects, "balance_yuan"),
+    ]
+    rate = f.get("execution_rate")
+    paras = [
+        say(
+            "funds.budget" if rate is not None else "funds.budget_unknown_rate",
+            final=c.m(final),
+            spent=c.m(spent),
+            unit=c.u,
+            execution_rate=_pct(rate),
+        ),
+        say("funds.allocated", allocated=c.m(allocated), unit=c.u, allocation_rate=_pct(total[6]))
+        if allocated is not None
+        else say("funds.allocated_unknown"),
     ]
     adjusted = [r for r in rows if (r[2] or ZERO) or (r[3] or ZERO)]
-    paras = [
-        f"全年预算 {final:,.2f} 元，实际到位 {allocated:,.2f} 元，实际支出 {spent:,.2f} 元。"
-        f"资金到位率 = 实际到位 ÷ 全年预算；预算执行率取自集市（marts）；"
-        f"结余 = 全年预算 − 实际支出。",
-        f"年内调整预算的项目 {len(adjusted)} 个"
-        + (
-            "："
-            + "；".join(
-                f"{r[0]} 追加 {(r[2] or ZERO):,.2f} 元、压减 {(r[3] or ZERO):,.2f} 元"
-                for r in adjusted
-            )
-            if adjusted
-            else ""
+    if adjusted:
+        items = "；".join(
+            say("funds.adjusted_item", name=r[0], additions=c.m(r[2]), cuts=c.m(r[3]), unit=c.u)
+            for r in adjusted
         )
-        + "。",
+        paras.append(say("funds.adjusted", count=len(adjusted), items=items))
+    else:
+        paras.append(say("funds.not_adjusted"))
+    paras.append(say("funds.definitions"))
+    tables = [Table("budget", "预算安排与执行", cols, rows, total)]
+    cat_table, cat_labels, cat_shares = category_table(c)
+    if cat_table is not None:
+        tables.append(cat_table)
+    else:
+        paras.append(say("funds.categories_none"))
+    spending, spending_para = spending_table(c)
+    tables.append(spending)
+    paras.append(spending_para)
+    monthly, monthly_paras = monthly_table(c)
+    tables.append(monthly)
+    paras += monthly_paras
+    sec = Section("funds", "（二）资金安排与使用", paras, tables, level=2)
+    if monthly.rows:
+        sec.charts.append(
+            charts.execution_chart(
+                [int(r[0][:-1]) for r in monthly.rows],
+                [r[2] for r in monthly.rows],
+                [r[3] for r in monthly.rows],
+                f"{s.name} {data.year} 年预算执行进度与序时进度",
+            )
+        )
+    return sec, cat_labels, cat_shares
+
+
+def category_table(c: Ctx) -> tuple[Table | None, list[str], list[Any]]:
+    """分类资金安排 (seed 000): mart_category_year rows under the scope's parent projects.
+
+    Each row names its parent project, so two parents never look like duplicates; a parent
+    whose only category is blank or 未分类 says nothing about categories and is left out.
+    """
+    names = {p["project_key"]: p["project_name"] for p in c.scope.projects}
+    by_parent: dict[str, list[Row]] = {}
+    for row in c.data.categories:
+        if row.get("parent_project_key") in names:
+            by_parent.setdefault(row["parent_project_key"], []).append(row)
+    kept = [
+        row
+        for rows in by_parent.values()
+        if any((r.get("category") or "") not in UNCATEGORISED for r in rows)
+        for row in rows
     ]
-    return Section(
-        "budget",
-        "二、预算安排与执行情况",
-        paras,
-        [Table("budget", "预算安排与执行", cols, rows, total)],
+    if not kept:
+        return None, [], []
+    cols = [
+        Column("上级项目", "text", 24),
+        Column("期间", "text", 10),
+        Column("类别", "text", 18),
+        Column("项目数（个）", "int", 10),
+        c.money("金额", 14),
+        Column("资金占比", "rate", 10),
+    ]
+    rows = [
+        [
+            names[r["parent_project_key"]],
+            _period(r),
+            r.get("category") or "未分类",
+            r.get("project_count"),
+            r.get("amount_yuan"),
+            r.get("share"),
+        ]
+        for r in kept
+    ]
+    note = "无年度的行为整个实施期间的合计；资金占比为该类别金额占上级项目同期金额的比例。"
+    single_parent = len({r[0] for r in rows}) == 1
+    year_rows = [r for r in rows if r[1] == str(c.data.year)] or rows
+    periods = {r[1] for r in year_rows}
+    show_chart = single_parent and len(periods) == 1 and len(year_rows) > 1
+    labels = [r[2] for r in year_rows] if show_chart else []
+    shares = [r[5] for r in year_rows] if show_chart else []
+    return Table("categories", "分类资金安排", cols, rows, note=note), labels, shares
+
+
+def _period(c: Row) -> str:
+    """2023, or the whole period (2019-2022) for a multi-year row (期间)."""
+    if c.get("fiscal_year") is not None:
+        return str(c["fiscal_year"])
+    start, end = c.get("period_start_year"), c.get("period_end_year")
+    if start and end:
+        return f"{start}-{end}" if start != end else f"{start}（期间）"
+    return "期间合计"
+
+
+def spending_table(c: Ctx) -> tuple[Table, str]:
+    """支出率分布 (seed 001): the mart's distribution of the scope's parent projects, else
+    the scope's projects counted by their own bucket (marts.mart_report_project_buckets)."""
+    s, data = c.scope, c.data
+    cols = [
+        Column("范围", "text", 24),
+        Column("支出率区间", "text", 16),
+        Column("项目数（个）", "int", 10),
+    ]
+    names = {p["project_key"]: p["project_name"] for p in s.projects}
+    mart_rows = [
+        b
+        for b in data.spending_buckets
+        if b.get("parent_project_key") in names and b.get("fiscal_year") == data.year
+    ] or [b for b in data.spending_buckets if b.get("parent_project_key") in names]
+    if mart_rows:
+        rows = [
+            [names[b["parent_project_key"]], b["bucket_label"], b["project_count"]]
+            for b in mart_rows
+        ]
+        counted = sum(int(b["project_count"] or 0) for b in mart_rows)
+        note = "上级项目所属子项目按支出率分档（含下限不含上限）。"
+    else:
+        members = s.subprojects or s.projects
+        counts = Counter(
+            data.project_buckets[p["project_key"]]["bucket_code"]
+            for p in members
+            if p["project_key"] in data.project_buckets
+        )
+        rows = [
+            [s.name, data.label("spending_bucket", code), counts.get(code, 0)]
+            for code in data.codes("spending_bucket")
+        ]
+        counted = sum(counts.values())
+        note = (
+            "每个项目按其自身的预算执行率归入唯一的区间（含下限不含上限）；"
+            "暂未下达资金指没有执行率的项目。"
+        )
+    return Table("spending", "支出率分布", cols, rows, note=note), say(
+        "funds.buckets", count=counted
     )
 
 
-EVALUATION_TYPE_LABELS = {
-    "self": "单位自评",
-    "department": "部门评价",
-    "third_party": "第三方评价",
-    "recomputed": "复核重算",
-    "reported_indicators": "自评（按指标汇总）",
-}
-"""Chinese labels for the marts' evaluation_type codes (评价类型)."""
+def monthly_series(c: Ctx) -> tuple[list[list[Any]], int]:
+    """Scope-wide cumulative execution by month (月度累计执行) and how many projects it covers.
+
+    A project with monthly rows of its own counts with those; one without them counts with
+    its sub-projects' rows. Each series' cumulative spending is carried forward to months
+    without a row; the rate is the summed cumulative spending over the summed final budget of
+    the series; 序时进度 is the mart's.
+    """
+    s, data = c.scope, c.data
+    series: list[Row] = []
+    for p in s.projects:
+        if data.monthly.get(p["project_key"]):
+            series.append(p)
+        else:
+            series += [
+                sp
+                for sp in s.subprojects
+                if sp.get("parent_project_key") == p["project_key"]
+                and data.monthly.get(sp["project_key"])
+            ]
+    budget = _sum(series, "final_budget_yuan")
+    out: list[list[Any]] = []
+    if not series:
+        return out, 0
+    for m in range(1, 13):
+        spent, schedule = ZERO, None
+        for p in series:
+            rows = [r for r in data.monthly[p["project_key"]] if r["month"] <= m]
+            if rows:
+                spent += as_decimal(rows[-1]["cumulative_spent_yuan"]) or ZERO
+            here = [r for r in data.monthly[p["project_key"]] if r["month"] == m]
+            if here and schedule is None:
+                schedule = here[0].get("time_schedule_rate")
+        rate = ratio(spent, budget)
+        lagging = "是" if rate is not None and schedule is not None and rate < schedule else ""
+        out.append([f"{m}月", spent, rate, schedule, lagging])
+    return out, len(series)
 
 
-def level1_section(scope: Scope, data: YearData) -> Section:
-    """三、评价得分总表 by first-level indicator (seed 001: 指标分值, 评价得分, 得分率)."""
+def monthly_table(c: Ctx) -> tuple[Table, list[str]]:
+    rows, count = monthly_series(c)
     cols = [
-        Column("项目名称", "text", 28),
-        Column("评价类型", "text", 10),
-        Column("一级指标", "text", 12),
-        Column("指标分值", "score", 10),
-        Column("评价得分", "score", 10),
-        Column("得分率", "rate", 10),
+        Column("月份", "text", 8),
+        c.money("累计支出", 14),
+        Column("累计执行率", "rate", 11),
+        Column("序时进度", "rate", 10),
+        Column("滞后", "text", 6),
     ]
-    rows: list[list[Any]] = []
-    for p in scope.projects:
-        by_type: dict[str, list[Row]] = {}
+    if not rows:
+        return Table("monthly", "月度执行进度", cols, rows), [say("funds.monthly_none")]
+    paras = [say("funds.monthly", count=count, rate=_pct(rows[-1][2]), schedule=_pct(rows[-1][3]))]
+    lagging = [r[0] for r in rows if r[4]]
+    if lagging:
+        paras.append(say("funds.monthly_lagging", months="、".join(lagging)))
+    return Table("monthly", "月度执行进度", cols, rows), paras
+
+
+# 二、绩效评价工作开展情况 ----------------------------------------------------------------------
+
+
+def work_section(c: Ctx) -> Section:
+    s, data = c.scope, c.data
+    types: list[str] = []
+    for p in s.projects:
         for r in data.level1.get(p["project_key"], []):
-            by_type.setdefault(r["evaluation_type"] or "", []).append(r)
-        for etype, items in by_type.items():
-            label = EVALUATION_TYPE_LABELS.get(etype, etype)
-            for r in items:
-                rows.append(
-                    [
-                        p["project_name"],
-                        label,
-                        r["level1_name"],
-                        r["max_score"],
-                        r["score"],
-                        r["score_rate"],
-                    ]
-                )
-            mx, sc = _sum(items, "max_score"), _sum(items, "score")
-            rows.append([p["project_name"], label, "合计", mx, sc, ratio(sc, mx)])
-    note = (
-        "评价类型：单位自评、部门评价、第三方评价为报送的得分；"
-        "复核重算为本系统按规则重算的得分；"
-        "自评（按指标汇总）为报送的三级指标得分按一级指标汇总。"
-    )
-    return Section(
-        "level1", "三、评价得分总表", [], [Table("level1", "评价得分总表", cols, rows, note=note)]
-    )
-
-
-def grade_section(scope: Scope) -> Section:
-    """四、评价等级 (grade): reported vs recomputed, differences highlighted."""
+            t = r.get("evaluation_type")
+            if t and t not in types and t != "recomputed":
+                types.append(t)
+    order = data.codes("evaluation_type")
+    types.sort(key=lambda t: order.index(t) if t in order else len(order))
+    items = [r for p in s.projects for r in data.indicators.get(p["project_key"], [])]
+    full = sum(1 for r in items if _full_marks(r))
+    paras = [
+        say(
+            "work.intro",
+            project_count=len(s.projects),
+            types="、".join(c.label("evaluation_type", t) for t in types),
+        )
+        if types
+        else say("work.no_evaluation"),
+        say(
+            "work.indicators",
+            indicator_count=len(items),
+            full_count=full,
+            short_count=len(items) - full,
+        ),
+        say("work.method"),
+    ]
     cols = [
-        Column("项目名称", "text", 28),
+        Column("项目名称", "text", 30),
+        Column("评价方式", "text", 30),
+        Column("三级指标数", "int", 10),
+    ]
+    rows = []
+    for p in s.projects:
+        ptypes = []
+        for r in data.level1.get(p["project_key"], []):
+            t = r.get("evaluation_type")
+            if t and t != "recomputed" and t not in ptypes:
+                ptypes.append(t)
+        rows.append(
+            [
+                p["project_name"],
+                "、".join(c.label("evaluation_type", t) for t in ptypes) or None,
+                len(data.indicators.get(p["project_key"], [])),
+            ]
+        )
+    return Section(
+        "work",
+        "二、绩效评价工作开展情况",
+        paras,
+        [Table("work", "评价方式与指标", cols, rows)],
+    )
+
+
+# 三、综合评价结论 --------------------------------------------------------------------------
+
+
+def conclusion_section(c: Ctx) -> Section:
+    """Score and grade, reported beside recomputed (differences highlighted)."""
+    s = c.scope
+    cols = [
+        Column("项目名称", "text", 30),
         Column("自评得分", "score", 10),
         Column("复核得分", "score", 10),
         Column("差异", "score", 9),
@@ -265,8 +559,8 @@ def grade_section(scope: Scope) -> Section:
         Column("评价机构得分", "score", 12),
         Column("产出完成情况", "text", 14),
     ]
-    rows, highlight = [], set()
-    for i, p in enumerate(scope.projects):
+    rows, highlight, differ = [], set(), []
+    for i, p in enumerate(s.projects):
         rep, rec = as_decimal(p.get("reported_score")), as_decimal(p.get("recomputed_score"))
         diff = rep - rec if rep is not None and rec is not None else None
         rows.append(
@@ -283,12 +577,46 @@ def grade_section(scope: Scope) -> Section:
         )
         if diff is not None and diff != 0:
             highlight |= {(i, 1), (i, 2), (i, 3)}
+            differ.append(p["project_name"])
         if p.get("reported_grade") and p.get("grade") and p["reported_grade"] != p["grade"]:
             highlight |= {(i, 4), (i, 5)}
-    dist_rows = [
-        [g, _count(scope.projects, "reported_grade", g), _count(scope.projects, "grade", g)]
-        for g in GRADES
-    ]
+    paras = []
+    for p in s.projects if len(s.projects) <= 3 else []:
+        ev = p.get("evaluator_score")
+        paras.append(
+            say(
+                "conclusion.single",
+                name=p["project_name"],
+                reported=_score(p.get("reported_score")),
+                reported_grade=p.get("reported_grade") or "—",
+                recomputed=_score(p.get("recomputed_score")),
+                grade=p.get("grade") or "—",
+                evaluator=say("conclusion.evaluator", score=_score(ev)) if ev is not None else "",
+            )
+        )
+    rep_counts = [_count(s.projects, "reported_grade", g) for g in GRADES]
+    rec_counts = [_count(s.projects, "grade", g) for g in GRADES]
+    if len(s.projects) > 1:
+        paras.append(
+            say(
+                "conclusion.many",
+                count=len(s.projects),
+                excellent=rec_counts[0],
+                good=rec_counts[1],
+                fair=rec_counts[2],
+                poor=rec_counts[3],
+                r_excellent=rep_counts[0],
+                r_good=rep_counts[1],
+                r_fair=rep_counts[2],
+                r_poor=rep_counts[3],
+            )
+        )
+    paras.append(
+        say("conclusion.differ", count=len(differ), names="、".join(differ))
+        if differ
+        else say("conclusion.agree")
+    )
+    paras.append(say("conclusion.bands"))
     dist = Table(
         "grade_distribution",
         "等级分布",
@@ -297,46 +625,79 @@ def grade_section(scope: Scope) -> Section:
             Column("自评（个）", "int", 10),
             Column("复核（个）", "int", 10),
         ],
-        dist_rows,
+        [[g, a, b] for g, a, b in zip(GRADES, rep_counts, rec_counts, strict=True)],
     )
-    para = (
-        "等级：优 ≥ 90，良 80–90，中 60–80，差 < 60（含下限）。"
-        "自评得分与复核得分不一致的单元格以黄色标出。"
-    )
-    return Section(
+    sec = Section(
         "grade",
-        "四、评价等级",
-        [para],
+        "三、综合评价结论",
+        paras,
         [Table("grade", "项目得分与等级", cols, rows, highlight=highlight), dist],
     )
+    sec.charts.append(charts.grade_chart(GRADES, rep_counts, rec_counts, "项目得分等级分布"))
+    return sec
 
 
 def _count(rows: list[Row], col: str, value: str) -> int:
     return sum(1 for r in rows if r.get(col) == value)
 
 
-def indicator_target_text(r: Row, which: Literal["target", "actual"]) -> str:
-    """年度指标值 / 实际完成值 as written (``target_text``) or rebuilt: ≥95%, ≤4小时, 是."""
-    prefix = {">=": "≥", "<=": "≤"}.get(r.get("direction") or "", "") if which == "target" else ""
-    text = r.get(f"{which}_text")
-    if text:
-        text = str(text).strip()
-        written = text.startswith(("≥", "≤", ">", "<", "＞", "＜"))
-        numeric = text[:1].isdigit()
-        return f"{prefix}{text}" if prefix and numeric and not written else text
-    value = r.get(f"{which}_value")
-    if value is None:
-        return ""
-    if r.get("kind") == "yes_no":
-        return "是" if value else "否"
-    d = as_decimal(value)
-    assert d is not None
-    num = format(d.normalize(), "f")
-    return f"{prefix}{num}{r.get('unit') or ''}"
+# 四、绩效目标实现情况分析 ----------------------------------------------------------------------
 
 
-def indicator_section(scope: Scope, data: YearData) -> Section:
-    """五、指标完成情况: per project counts, then indicators short of full marks."""
+def targets_section(c: Ctx) -> Section:
+    """By 一级指标: 分值, 自评得分 and 复核得分 side by side (mart_level1_scores), total row
+    from mart_project_year; then indicator completion and the shortfalls."""
+    s, data = c.scope, c.data
+    cols = [
+        Column("项目名称", "text", 26),
+        Column("一级指标", "text", 10),
+        Column("指标分值", "score", 10),
+        Column("自评得分", "score", 10),
+        Column("复核得分", "score", 10),
+        Column("评价机构得分", "score", 12),
+        Column("复核得分率", "rate", 10),
+    ]
+    rows: list[list[Any]] = []
+    highlight: set[tuple[int, int]] = set()
+    paras = [say("targets.intro")]
+    for p in s.projects:
+        by_type: dict[str, dict[str, Row]] = {}
+        names: list[str] = []
+        for r in data.level1.get(p["project_key"], []):
+            by_type.setdefault(r.get("evaluation_type") or "", {})[r["level1_name"]] = r
+            if r["level1_name"] not in names:
+                names.append(r["level1_name"])
+        for name in names:
+            rec = by_type.get("recomputed", {}).get(name)
+            rep = next((by_type[t][name] for t in SELF_TYPES if name in by_type.get(t, {})), None)
+            ev = next(
+                (by_type[t][name] for t in EVALUATOR_TYPES if name in by_type.get(t, {})), None
+            )
+            base = rec or rep or ev or {}
+            row = [
+                p["project_name"],
+                name,
+                base.get("max_score"),
+                rep.get("score") if rep else None,
+                rec.get("score") if rec else None,
+                ev.get("score") if ev else None,
+                rec.get("score_rate") if rec else None,
+            ]
+            if rep and rec and as_decimal(rep.get("score")) != as_decimal(rec.get("score")):
+                highlight |= {(len(rows), 3), (len(rows), 4)}
+            rows.append(row)
+        if names:
+            rows.append(
+                [
+                    p["project_name"],
+                    "合计",
+                    p.get("weight_total"),
+                    p.get("reported_score"),
+                    p.get("recomputed_score"),
+                    p.get("evaluator_score"),
+                    None,
+                ]
+            )
     summary_cols = [
         Column("项目名称", "text", 28),
         Column("指标数", "int", 8),
@@ -345,7 +706,7 @@ def indicator_section(scope: Scope, data: YearData) -> Section:
         Column("满分比例", "rate", 10),
     ]
     summary, detail = [], []
-    for p in scope.projects:
+    for p in s.projects:
         items = data.indicators.get(p["project_key"], [])
         full = [r for r in items if _full_marks(r)]
         summary.append(
@@ -369,30 +730,75 @@ def indicator_section(scope: Scope, data: YearData) -> Section:
                         r.get("weight"),
                         r.get("reported_score"),
                         r.get("recomputed_score"),
+                        c.label("rule", r.get("rule_applied")) if r.get("rule_applied") else None,
                         r.get("deviation_reason"),
                     ]
                 )
     detail_cols = [
-        Column("项目名称", "text", 24),
+        Column("项目名称", "text", 20),
         Column("一级指标", "text", 8),
-        Column("三级指标", "text", 28),
-        Column("年度指标值", "text", 12),
-        Column("实际完成值", "text", 12),
+        Column("三级指标", "text", 24),
+        Column("年度指标值", "text", 11),
+        Column("实际完成值", "text", 11),
         Column("分值", "score", 8),
         Column("自评得分", "score", 9),
         Column("复核得分", "score", 9),
-        Column("偏差原因分析及改进措施", "text", 36),
+        Column("复核规则", "text", 18),
+        Column("偏差原因分析及改进措施", "text", 30),
     ]
-    para = "满分指标：复核得分等于分值的三级指标。下表列出复核未得满分的指标及其偏差原因。"
+    paras.append(
+        say("targets.shortfalls", count=len(detail)) if detail else say("targets.no_shortfalls")
+    )
+    note = (
+        "自评得分取单位自评（无则取三级指标自评得分按一级指标的汇总）；"
+        "评价机构得分取第三方或部门评价。"
+    )
     return Section(
-        "indicators",
-        "五、绩效指标完成情况",
-        [para],
+        "targets",
+        "四、绩效目标实现情况分析",
+        paras,
         [
+            Table("level1", "一级指标得分", cols, rows, note=note, highlight=highlight),
             Table("indicator_summary", "指标完成概况", summary_cols, summary),
-            Table("indicator_shortfalls", "未满分指标", detail_cols, detail),
+            Table("indicator_shortfalls", "未得满分的指标", detail_cols, detail),
         ],
     )
+
+
+_HALF_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "．": ".", "％": "%", "＋": "+"}
+)
+"""Full-width digits, point, percent sign (全角数字) -> ASCII, as the documents print them."""
+
+
+def half_width_digits(text: str) -> str:
+    """``１２．５％`` -> ``12.5%`` (全角数字归一); other full-width characters are kept."""
+    return text.translate(_HALF_WIDTH)
+
+
+def indicator_target_text(r: Row, which: Literal["target", "actual"]) -> str:
+    """年度指标值 / 实际完成值 with full-width digits normalised (see :func:`_target_text`)."""
+    return half_width_digits(_target_text(r, which))
+
+
+def _target_text(r: Row, which: Literal["target", "actual"]) -> str:
+    """年度指标值 / 实际完成值 as written (``target_text``) or rebuilt: ≥95%, ≤4小时, 是."""
+    prefix = {">=": "≥", "<=": "≤"}.get(r.get("direction") or "", "") if which == "target" else ""
+    text = r.get(f"{which}_text")
+    if text:
+        text = str(text).strip()
+        written = text.startswith(("≥", "≤", ">", "<", "＞", "＜"))
+        numeric = text[:1].isdigit()
+        return f"{prefix}{text}" if prefix and numeric and not written else text
+    value = r.get(f"{which}_value")
+    if value is None:
+        return ""
+    if r.get("kind") == "yes_no":
+        return "是" if value else "否"
+    d = as_decimal(value)
+    assert d is not None
+    num = format(d.normalize(), "f")
+    return f"{prefix}{num}{r.get('unit') or ''}"
 
 
 def _full_marks(r: Row) -> bool:
@@ -400,237 +806,148 @@ def _full_marks(r: Row) -> bool:
     return w is not None and s is not None and s >= w
 
 
-def flags_section(scope: Scope, data: YearData) -> Section:
-    """六、复核发现 (review findings): score inflation, low targets, lagging, missing reasons."""
+# 五、存在的问题及原因分析 / 六、有关建议 ----------------------------------------------------
+
+
+def scope_flags(c: Ctx) -> list[tuple[Row, Row]]:
+    """Every review flag of the scope's projects and sub-projects, with its project."""
+    return [(p, f) for p in c.scope.all_projects for f in c.data.flags.get(p["project_key"], [])]
+
+
+def problems_section(c: Ctx, flags: list[tuple[Row, Row]]) -> Section:
+    data = c.data
     cols = [
-        Column("项目名称", "text", 24),
-        Column("问题代码", "text", 18),
+        Column("项目名称", "text", 26),
+        Column("问题类型", "text", 26),
         Column("严重程度", "text", 9),
-        Column("问题说明", "text", 40),
-        Column("Finding", "text", 40),
+        Column("问题说明", "text", 48),
     ]
-    rows = []
-    for p in scope.projects:
-        for f in data.flags.get(p["project_key"], []):
-            rows.append(
-                [
-                    p["project_name"],
-                    f.get("flag_code"),
-                    f.get("severity"),
-                    f.get("message_zh"),
-                    f.get("message_en"),
-                ]
-            )
-    counts = Counter(r[1] for r in rows)
+    rows = [
+        [
+            p["project_name"],
+            c.label("flag_type", f.get("flag_code")),
+            c.label("severity", f.get("severity")),
+            c.data.readable(f.get("message_zh")),
+        ]
+        for p, f in flags
+    ]
+    order = data.codes("flag_type")
+    codes = sorted(
+        {f["flag_code"] for _, f in flags},
+        key=lambda x: (x not in order, order.index(x) if x in order else 0, x),
+    )
+    counts = Counter(f["flag_code"] for _, f in flags)
+    count_rows = [
+        [c.label("flag_type", code), c.label("severity", _severity(flags, code)), counts[code]]
+        for code in codes
+    ]
     by_code = Table(
         "flag_counts",
         "问题汇总",
-        [Column("问题代码", "text", 18), Column("数量", "int", 8)],
-        [[code, counts[code]] for code in sorted(counts)],
+        [
+            Column("问题类型", "text", 30),
+            Column("严重程度", "text", 9),
+            Column("数量（项）", "int", 10),
+        ],
+        count_rows,
     )
-    para = f"复核共发现问题 {len(rows)} 项。" if rows else "复核未发现问题。"
-    return Section(
-        "flags", "六、复核发现的问题", [para], [by_code, Table("flags", "问题清单", cols, rows)]
-    )
-
-
-def category_section(scope: Scope, data: YearData) -> tuple[Section, list[str], list[Any]]:
-    """七、分类资金安排 (seed 000): mart_category_year rows of the scope's parent projects.
-
-    Falls back to the scope's own projects grouped by category (spent amounts) when the
-    marts hold no category breakdown under any of the scope's projects.
-    """
-    cols = [
-        Column("期间", "text", 10),
-        Column("类别", "text", 20),
-        Column("项目数（个）", "int", 10),
-        Column("金额（元）", "yuan", 18),
-        Column("资金占比", "rate", 10),
-    ]
-    mart_rows = [c for c in data.categories if c.get("parent_project_key") in scope.keys]
-    if mart_rows:
-        rows = [
-            [
-                _period(c),
-                c["category"],
-                c.get("project_count"),
-                c.get("amount_yuan"),
-                c.get("share"),
-            ]
-            for c in mart_rows
-        ]
-        note = "来源：marts.mart_category_year（无年度的行为整个实施期间的合计）。"
-        year_rows = [r for r in rows if r[0] == str(data.year)] or rows
+    if not flags:
+        paras = [say("problems.none")]
     else:
-        groups: dict[str, list[Row]] = {}
-        for p in scope.projects:
-            groups.setdefault(p.get("category") or "未分类", []).append(p)
-        spent = _sum(scope.projects, "spent_yuan")
-        rows = [
-            [
-                str(data.year),
-                cat,
-                len(ps),
-                _sum(ps, "spent_yuan"),
-                ratio(_sum(ps, "spent_yuan"), spent),
-            ]
-            for cat, ps in sorted(groups.items())
-        ]
-        note = "来源：marts.mart_project_year 按项目类别汇总的实际支出。"
-        year_rows = rows
-    total = None
-    if len({r[0] for r in rows}) == 1:
-        total = [
-            rows[0][0],
-            "合计",
-            sum(r[2] or 0 for r in rows),
-            sum((r[3] or ZERO for r in rows), ZERO),
-            None,
-        ]
-    section = Section(
-        "categories",
-        "七、分类资金安排",
-        [],
-        [Table("categories", "分类资金安排", cols, rows, total, note)],
-    )
-    return section, [r[1] for r in year_rows], [r[4] for r in year_rows]
-
-
-def _period(c: Row) -> str:
-    """2023, or the whole period (2019-2022) for a multi-year row (期间)."""
-    if c.get("fiscal_year") is not None:
-        return str(c["fiscal_year"])
-    start, end = c.get("period_start_year"), c.get("period_end_year")
-    return f"{start}-{end}" if start and end else "期间合计"
-
-
-def spending_section(scope: Scope, data: YearData) -> Section:
-    """八、支出率分布 (seed 001 buckets; 'no_funds' = 暂未下达资金)."""
-    cols = [
-        Column("上级项目", "text", 24),
-        Column("支出率区间", "text", 16),
-        Column("项目数（个）", "int", 10),
-    ]
-    names = {p["project_key"]: p["project_name"] for p in scope.projects}
-    mart_rows = [b for b in data.spending_buckets if b.get("parent_project_key") in scope.keys]
-    if mart_rows:
-        rows = [
-            [names[b["parent_project_key"]], b["bucket_label"], b["project_count"]]
-            for b in mart_rows
-        ]
-        note = "来源：marts.mart_spending_rate_distribution（含下限不含上限）。"
-    else:
-        rows = [
-            [scope.name, label, n]
-            for label, n in _bucket_counts(scope.subprojects or scope.projects)
-        ]
-        note = "本范围项目的预算执行率分布（含下限不含上限；未下达资金单列）。"
-    return Section(
-        "spending", "八、支出率分布", [], [Table("spending", "支出率分布", cols, rows, note=note)]
-    )
-
-
-def _bucket_counts(projects: list[Row]) -> list[tuple[str, int]]:
-    counts = Counter[str]()
-    for p in projects:
-        counts[_bucket(p)] += 1
-    labels = [b[1] for b in _BUCKETS] + ["暂未下达资金"]
-    return [(label, counts[label]) for label in labels]
-
-
-def _bucket(p: Row) -> str:
-    if not as_decimal(p.get("allocated_yuan")) or p.get("execution_rate") is None:
-        return "暂未下达资金"
-    rate = as_decimal(p["execution_rate"])
-    assert rate is not None
-    for _, label, lo, hi in _BUCKETS:
-        if (lo is None or rate >= lo) and (hi is None or rate < hi):
-            return label
-    return _BUCKETS[-1][1]
-
-
-def monthly_series(scope: Scope, data: YearData) -> list[list[Any]]:
-    """Scope-wide cumulative execution by month (月度累计执行).
-
-    Each project's cumulative spending is carried forward to months without a row; the
-    rate is the summed cumulative spending over the summed final budget of the projects
-    that have monthly data. 序时进度 is taken from the mart (the same for every project).
-    """
-    with_data = [p for p in scope.projects if data.monthly.get(p["project_key"])]
-    budget = _sum(with_data, "final_budget_yuan")
-    out: list[list[Any]] = []
-    for m in range(1, 13):
-        spent, schedule = ZERO, None
-        for p in with_data:
-            rows = [r for r in data.monthly[p["project_key"]] if r["month"] <= m]
-            if rows:
-                spent += as_decimal(rows[-1]["cumulative_spent_yuan"]) or ZERO
-            here = [r for r in data.monthly[p["project_key"]] if r["month"] == m]
-            if here and schedule is None:
-                schedule = here[0].get("time_schedule_rate")
-        if with_data:
-            rate = ratio(spent, budget)
-            lagging = "是" if rate is not None and schedule is not None and rate < schedule else ""
-            out.append([f"{m}月", spent, rate, schedule, lagging])
-    return out
-
-
-def charts_section(
-    scope: Scope, data: YearData, cat_labels: list[str], cat_shares: list[Any]
-) -> Section:
-    """九、图表: execution vs 序时进度, grade distribution, category shares."""
-    monthly = monthly_series(scope, data)
-    cols = [
-        Column("月份", "text", 8),
-        Column("累计支出（元）", "yuan", 18),
-        Column("累计执行率", "rate", 11),
-        Column("序时进度", "rate", 10),
-        Column("滞后", "text", 6),
-    ]
-    sec = Section("charts", "九、图表", [], [Table("monthly", "月度执行进度", cols, monthly)])
-    if monthly:
-        sec.charts.append(
-            charts.execution_chart(
-                [int(r[0][:-1]) for r in monthly],
-                [r[2] for r in monthly],
-                [r[3] for r in monthly],
-                f"{scope.name} {data.year} 年预算执行进度与序时进度",
+        sev = Counter(f.get("severity") for _, f in flags)
+        paras = [
+            say(
+                "problems.total",
+                count=len(flags),
+                error=sev.get("error", 0),
+                warning=sev.get("warning", 0),
+                info=sev.get("info", 0),
+                projects=len({p["project_key"] for p, _ in flags}),
             )
-        )
-    sec.charts.append(
-        charts.grade_chart(
-            GRADES,
-            [_count(scope.projects, "reported_grade", g) for g in GRADES],
-            [_count(scope.projects, "grade", g) for g in GRADES],
-            "项目得分等级分布",
-        )
+        ]
+        causes = narrative()["causes"]
+        for code in codes:
+            projects = list(
+                dict.fromkeys(p["project_name"] for p, f in flags if f["flag_code"] == code)
+            )
+            shown = "、".join(projects[:3]) + (
+                f"等{len(projects)}个项目" if len(projects) > 3 else ""
+            )
+            paras.append(
+                say(
+                    "problems.by_type",
+                    label=c.label("flag_type", code),
+                    count=counts[code],
+                    projects=shown,
+                    cause=causes.get(code, causes["default"]),
+                )
+            )
+    return Section(
+        "flags",
+        "五、存在的问题及原因分析",
+        paras,
+        [by_code, Table("flags", "问题清单", cols, rows)],
     )
-    if cat_labels:
-        sec.charts.append(charts.category_chart(cat_labels, cat_shares, "分类资金占比"))
+
+
+def _severity(flags: list[tuple[Row, Row]], code: str) -> str:
+    return next(f.get("severity") for _, f in flags if f["flag_code"] == code) or ""
+
+
+def advice_section(c: Ctx, flags: list[tuple[Row, Row]]) -> Section:
+    recs = narrative()["recommendations"]
+    order = c.data.codes("flag_type")
+    codes = sorted(
+        {f["flag_code"] for _, f in flags},
+        key=lambda x: (x not in order, order.index(x) if x in order else 0, x),
+    )
+    items = list(dict.fromkeys(recs.get(code, recs["default"]) for code in codes)) or [
+        recs["default"]
+    ]
+    items.append(recs["apply_results"])
+    numbered = [f"（{_cn(i)}）{text}" for i, text in enumerate(items, start=1)]
+    return Section("advice", "六、有关建议", numbered, [])
+
+
+def _cn(n: int) -> str:
+    digits = "零一二三四五六七八九十"
+    return digits[n] if n <= 10 else f"十{digits[n - 10]}" if n < 20 else str(n)
+
+
+def annex_section(c: Ctx, labels: list[str], shares: list[Any]) -> Section:
+    sec = Section("charts", "附：图表", [], [])
+    if labels:
+        sec.charts.append(charts.category_chart(labels, shares, "分类资金占比"))
     return sec
 
 
-def build_report(scope: Scope, data: YearData) -> Report:
-    """All sections for one department or region (组装报告)."""
-    cat_section, labels, shares = category_section(scope, data)
-    builders: list[Callable[[], Section]] = [
-        lambda: basic_section(scope, data.year),
-        lambda: budget_section(scope, data),
-        lambda: level1_section(scope, data),
-        lambda: grade_section(scope),
-        lambda: indicator_section(scope, data),
-        lambda: flags_section(scope, data),
-        lambda: cat_section,
-        lambda: spending_section(scope, data),
-        lambda: charts_section(scope, data, labels, shares),
+def build_report(scope: Scope, data: YearData, unit: Unit = "wan") -> Report:
+    """All sections for one department or region (组装报告), in the MoF outline."""
+    c = Ctx(scope, data, unit)
+    overview = overview_section(c)
+    funds, labels, shares = funds_section(c)
+    flags = scope_flags(c)
+    sections = [
+        overview,
+        funds,
+        work_section(c),
+        conclusion_section(c),
+        targets_section(c),
+        problems_section(c, flags),
+        advice_section(c, flags),
     ]
+    annex = annex_section(c, labels, shares)
+    if annex.charts:
+        sections.append(annex)
     kind_zh = "部门" if scope.kind == "department" else "地区"
     return Report(
         kind=scope.kind,
         name=scope.name,
         year=data.year,
         title=f"{scope.name}{data.year}年度预算绩效评价报告",
-        subtitle=f"（{data.year} 年度 · {kind_zh}报告）",
-        sections=[b() for b in builders],
+        subtitle=f"（{data.year} 年度 · {kind_zh}报告 · 金额单位：{UNIT_LABELS[unit]}）",
+        sections=sections,
         file_stem=safe_filename(scope.name, f"{scope.kind}:{scope.name}"),
+        unit=unit,
+        header_text=f"{scope.name} · {data.year}年度预算绩效评价报告",
     )

@@ -31,6 +31,8 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "mart_spending_rate_distribution",
     "mart_execution_monthly",
     "mart_review_flags",
+    "mart_report_labels",
+    "mart_report_project_buckets",
 )
 INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
 LEVEL1_ORDER = (
@@ -65,6 +67,32 @@ class YearData:
     monthly: dict[str, list[Row]] = field(default_factory=dict)
     flags: dict[str, list[Row]] = field(default_factory=dict)
     goals: dict[str, Row] = field(default_factory=dict)
+    labels: list[Row] = field(default_factory=list)
+    """marts.mart_report_labels: the Chinese label of every code (代码标签, from the seeds)."""
+    project_buckets: dict[str, Row] = field(default_factory=dict)
+    """marts.mart_report_project_buckets by project key: each project's own spending bucket."""
+
+    def label(self, code_type: str, code: Any) -> str:
+        """The Chinese label of ``code`` (代码的中文标签); an unlisted code is shown as is."""
+        if code is None:
+            return ""
+        for r in self.labels:
+            if r["code_type"] == code_type and r["code"] == code:
+                return str(r["label_zh"])
+        return str(code)
+
+    def readable(self, text: Any) -> Any:
+        """A mart message with every scoring-rule code in it replaced by its Chinese label."""
+        if not isinstance(text, str):
+            return text
+        for r in self.labels:
+            if r["code_type"] == "rule" and r["code"] in text:
+                text = text.replace(r["code"], str(r["label_zh"]))
+        return text
+
+    def codes(self, code_type: str) -> list[str]:
+        """The codes of one type in their display order (代码顺序)."""
+        return [r["code"] for r in self.labels if r["code_type"] == code_type]
 
     def project(self, key: str) -> Row:
         """One project's mart_project_year row (项目年度汇总)."""
@@ -243,6 +271,20 @@ def load_year(source: Path, year: int) -> YearData:
             )
         }
         return YearData(
+            labels=_rows(
+                con,
+                "select code_type, code, label_zh, label_en, sort_order "
+                "from marts.mart_report_labels order by code_type, sort_order, code",
+            ),
+            project_buckets={
+                r["project_key"]: r
+                for r in _rows(
+                    con,
+                    "select * from marts.mart_report_project_buckets where fiscal_year = ? "
+                    "order by project_key",
+                    [year],
+                )
+            },
             goals=goals,
             year=year,
             source=source,

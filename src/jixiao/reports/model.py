@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-Kind = Literal["text", "yuan", "wan", "rate", "score", "int"]
+Kind = Literal["text", "money", "yuan", "wan", "rate", "score", "int"]
+Unit = Literal["wan", "yuan"]
 
 WAN = Decimal(10000)
+UNKNOWN = "—"
+"""How an unknown value (未填报/不可得) is shown: a dash, never 0.00 or 0.00%."""
+UNIT_LABELS: dict[str, str] = {"wan": "万元", "yuan": "元"}
+UNIT_DIVISORS: dict[str, Decimal] = {"wan": WAN, "yuan": Decimal(1)}
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    level: int = 1
+    """1 for a chapter (一、…), 2 for a sub-section (（二）…) printed under the chapter before."""
 
 
 @dataclass
@@ -72,6 +79,14 @@ class Report:
     subtitle: str
     sections: list[Section]
     file_stem: str
+    unit: Unit = "wan"
+    """Unit of every ``money`` column (金额单位): 万元 by default, 元 on request."""
+    header_text: str = ""
+    """Running header of every printed page (页眉): department or region and year."""
+
+    @property
+    def unit_label(self) -> str:
+        return UNIT_LABELS[self.unit]
 
 
 def as_decimal(value: Any) -> Decimal | None:
@@ -93,16 +108,30 @@ def ratio(numerator: Any, denominator: Any) -> Decimal | None:
     return (n / d).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
-def fmt(value: Any, kind: Kind) -> str:
-    """Display text for a value of ``kind`` (显示格式): 1,234.56 / 98.84% / 98.00."""
+def in_unit(yuan: Any, unit: Unit) -> Decimal | None:
+    """An amount in yuan expressed in ``unit`` (exact Decimal; 万元 = 元 / 10000)."""
+    d = as_decimal(yuan)
+    return None if d is None else d / UNIT_DIVISORS[unit]
+
+
+def fmt(value: Any, kind: Kind, unit: Unit = "wan") -> str:
+    """Display text for a value of ``kind`` (显示格式): 1,234.56 / 98.84% / 98.00.
+
+    An unknown number shows as ``—`` (never 0.00); ``money`` is yuan shown in ``unit`` with
+    two decimals (9,150.00 万元).
+    """
     if value is None or value == "":
-        return ""
+        return "" if kind == "text" else UNKNOWN
     if kind == "text":
         return str(value)
     d = as_decimal(value)
     assert d is not None
+    if kind == "money":
+        shown = in_unit(d, unit)
+        assert shown is not None
+        return f"{shown.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     if kind == "yuan":
-        return f"{d:,.2f}"
+        return f"{d.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     if kind == "wan":
         text = f"{d:,.6f}".rstrip("0")
         whole, _, frac = text.partition(".")

@@ -22,8 +22,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from jixiao.reports.charts import FONT_PATH
-from jixiao.reports.model import Report, fmt
+from jixiao.reports.model import Report, Unit, fmt
 from jixiao.reports.safety import clean_text, is_number, neutralise
+from jixiao.reports.xlsx_common import readable_by_group
 
 
 @cache
@@ -41,15 +42,15 @@ def _env() -> Environment:
     return env
 
 
-def _shown(value: Any, kind: Any) -> str:
+def _shown(value: Any, kind: Any, unit: Unit = "wan") -> str:
     """The displayed cell text (显示值): a number is formatted, never escaped; text is neutral.
 
     A negative amount is a number, not a formula: it shows as ``-37,924,702.37``, not
     ``'-37,924,702.37``. Only text (clerks' names, reasons) goes through ``neutralise``.
     """
     if is_number(value):
-        return fmt(value, kind)
-    return str(neutralise(fmt(value, kind)))
+        return fmt(value, kind, unit)
+    return str(neutralise(fmt(value, kind, unit)))
 
 
 def _raw(value: Any) -> str:
@@ -92,6 +93,7 @@ def render_report_html(report: Report, generated_at: datetime) -> str:
     template = _env().get_template("report.html.j2")
     html = template.render(
         report=report,
+        page_header=Markup(css_string(report.header_text or report.title)),  # noqa: S704
         font_b64=FONT_PLACEHOLDER,
         generated_at=generated_at.isoformat(timespec="seconds"),
         # matplotlib SVG, text as paths; its comments repeat the chart title: cleaned
@@ -100,11 +102,26 @@ def render_report_html(report: Report, generated_at: datetime) -> str:
     return html.replace(FONT_PLACEHOLDER, font_subset_base64(html))
 
 
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (for the running page header): escapes \\ " and
+    line breaks, drops control characters."""
+    out = []
+    for ch in clean_text(text):
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in "\r\n\t" or ch == "<":
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def write_report_html(report: Report, path: Path, generated_at: datetime) -> Path:
     """Write the page atomically (写出 HTML)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".html", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(render_report_html(report, generated_at))
+    readable_by_group(Path(tmp))
     os.replace(tmp, path)
     return path

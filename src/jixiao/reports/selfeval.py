@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from jixiao.reports.content import indicator_target_text
+from jixiao.reports.content import half_width_digits, indicator_target_text
 from jixiao.reports.marts import Row, YearData
 from jixiao.reports.model import WAN, as_decimal, ratio
 from jixiao.reports.safety import neutralise, safe_filename
@@ -31,6 +31,7 @@ from jixiao.reports.xlsx_common import (
     CENTER,
     HIGHLIGHT,
     LEFT,
+    fit_rows,
     header,
     merge,
     print_a4,
@@ -204,7 +205,7 @@ def _indicator_block(wb: Workbook, ws: Worksheet, row: int, items: list[Row]) ->
         values: list[tuple[Any, str]] = [
             (r.get("level1_name"), "text"),
             (r.get("level2_name"), "text"),
-            (r.get("level3_name"), "text"),
+            (half_width_digits(str(r.get("level3_name") or "")) or None, "text"),
             (indicator_target_text(r, "target"), "text"),
             (indicator_target_text(r, "actual"), "text"),
             (r.get("weight"), "score"),
@@ -214,7 +215,8 @@ def _indicator_block(wb: Workbook, ws: Worksheet, row: int, items: list[Row]) ->
         put(ws, row, 7, rep, "score", fill=fill)
         cell = put(ws, row, 8, rec, "score", fill=fill)
         put(ws, row, 9, diff, "score", fill=fill)
-        put(ws, row, 10, r.get("deviation_reason"))
+        reason = r.get("deviation_reason")
+        put(ws, row, 10, half_width_digits(str(reason)) if reason else None)
         if r.get("rule_applied"):
             cell.comment = Comment(str(neutralise(r["rule_applied"])), "jixiao")
     if items:
@@ -272,6 +274,7 @@ def write_selfeval(data: YearData, project_key: str, path: Path, generated_at: d
     ws.row_dimensions[row + 1].height = 30
     for c, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
+    fit_rows(ws, 3, row + 1)  # long indicator names and reasons wrap; rows grow to fit
     print_a4(ws)
     return save_workbook(
         wb, path, f"{p['project_name']} 项目支出绩效自评表 {data.year}", generated_at

@@ -16,15 +16,16 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from jixiao.reports.model import Kind, as_decimal
+from jixiao.reports.model import UNKNOWN, Kind, Unit, as_decimal, in_unit
 from jixiao.reports.safety import clean_property, clean_text, neutralise
 
 FONT_NAME = "宋体"
 """Chinese font name set on every cell (SimSun, present on Chinese Office installs)."""
 
 NUMBER_FORMATS: dict[str, str] = {
+    "money": "#,##0.00",
     "yuan": "#,##0.00",
-    "wan": "#,##0.00####",
+    "wan": "#,##0.00",
     "rate": "0.00%",
     "score": "0.00",
     "int": "0",
@@ -53,13 +54,22 @@ def put(
     border: bool = True,
     fill: PatternFill | None = None,
     align: Alignment | None = None,
+    unit: Unit = "wan",
 ) -> Any:
-    """Write one cell: neutralised text or a Decimal number, styled (写单元格)."""
+    """Write one cell: neutralised text or a Decimal number, styled (写单元格).
+
+    A number is a numeric cell (never escaped, so ``-37,924,702.37`` stays a number); a
+    ``money`` value is yuan written in ``unit`` (万元 = 元 / 10000, exact); an unknown number
+    is the text ``—``, never 0.
+    """
     cell = ws.cell(row=row, column=col)
     if kind != "text" and value is not None and value != "":
-        cell.value = as_decimal(value)
+        cell.value = in_unit(value, unit) if kind == "money" else as_decimal(value)
         cell.number_format = NUMBER_FORMATS[kind]
         cell.alignment = align or RIGHT
+    elif kind != "text":
+        cell.value = UNKNOWN
+        cell.alignment = align or CENTER
     else:
         cell.value = neutralise(value) if value is not None else None
         cell.alignment = align or LEFT
@@ -143,6 +153,18 @@ def clean_properties(wb: Workbook) -> None:
             setattr(wb.properties, attr, clean_property(value))
 
 
+def readable_by_group(path: Path) -> Path:
+    """Give a temp file (0600 from mkstemp) the mode any new file gets under the umask.
+
+    Report files are meant to be read by the evaluators' group: 0666 minus the process
+    umask (0644 under 022, 0664 under 002), as ``open()`` would have created them.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+    return path
+
+
 def save_workbook(wb: Workbook, path: Path, title_text: str, generated_at: datetime) -> Path:
     """Save atomically; the generation time goes into document metadata only (元数据).
 
@@ -159,8 +181,49 @@ def save_workbook(wb: Workbook, path: Path, title_text: str, generated_at: datet
     os.close(fd)
     try:
         wb.save(tmp)
+        readable_by_group(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def text_width(text: Any) -> int:
+    """Display width of ``text`` in Excel character units (显示宽度): CJK and full-width 2."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text or ""))
+
+
+def fit_rows(ws: Worksheet, first: int, last: int, line_height: float = 14.5) -> None:
+    """Row heights that fit wrapped text (自动行高): lines = text width / column width.
+
+    Merged cells count with the summed width of their columns.
+    """
+    import math
+
+    from openpyxl.utils import get_column_letter
+
+    spans: dict[tuple[int, int], float] = {}
+    for rng in ws.merged_cells.ranges:
+        width = sum(
+            ws.column_dimensions[get_column_letter(c)].width or 8.43
+            for c in range(rng.min_col, rng.max_col + 1)
+        )
+        spans[(rng.min_row, rng.min_col)] = width
+        if rng.max_row > rng.min_row:
+            spans[(rng.min_row, rng.min_col)] = width * 1e6  # multi-row merges: ignore
+    for r in range(first, last + 1):
+        lines = 1
+        for cell in ws[r]:
+            if cell.value is None or not isinstance(cell.value, str):
+                continue
+            width = spans.get(
+                (r, cell.column),
+                ws.column_dimensions[get_column_letter(cell.column)].width or 8.43,
+            )
+            usable = max(1.0, width - 1.5)
+            parts = str(cell.value).split("\n")
+            lines = max(lines, sum(max(1, math.ceil(text_width(t) / usable)) for t in parts))
+        ws.row_dimensions[r].height = max(line_height, line_height * lines + 2)

@@ -71,7 +71,23 @@ create table marts.mart_execution_monthly (project_key varchar, fiscal_year inte
   time_schedule_rate decimal(12,6), is_lagging boolean);
 create table marts.mart_review_flags (flag_id varchar, project_key varchar, fiscal_year integer,
   flag_code varchar, severity varchar, message_zh varchar, message_en varchar, detail varchar);
+create table marts.mart_report_labels (label_id varchar, code_type varchar, code varchar,
+  label_zh varchar, label_en varchar, sort_order integer);
+create table marts.mart_report_project_buckets (project_bucket_id varchar, project_key varchar,
+  fiscal_year integer, parent_project_key varchar, department_name varchar,
+  execution_rate decimal(12,6), bucket_code varchar, bucket_label varchar, sort_order integer);
 """
+
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
+SEVERITY_LABELS = [("error", "严重"), ("warning", "警示"), ("info", "提示")]
+EVALUATION_TYPE_LABELS = [
+    ("self", "单位自评"),
+    ("third_party", "第三方评价"),
+    ("reported_indicators", "自评（按指标汇总）"),
+    ("recomputed", "复核重算"),
+]
+RULE_LABELS = [("budget_execution_rate", "预算执行率 × 分值")]
+"""Labels the fixture's mart_report_labels holds beside the seed ones (as the dbt model does)."""
 
 # key, name, dept, category, province, city, county, final, allocated, spent,
 # recomputed, reported, evaluator, grade, reported_grade, output grade, flags
@@ -172,6 +188,28 @@ PROJECTS = [
         1,
     ),
 ]
+
+PROJECTS.append(
+    (  # 实际到位 unknown, spent beyond the budget: shows —, a negative 结余, bucket 100%
+        "XF-2023-03",
+        "数据共享平台运维",
+        XF_DEPT,
+        None,
+        "广东省",
+        "韶关市",
+        "新丰县",
+        "60000.00",
+        None,
+        "72000.00",
+        "90.00",
+        "90.00",
+        None,
+        "优",
+        "优",
+        "全部完成",
+        0,
+    )
+)
 
 # seed 000: six categories under the Jiangmen special fund, amounts in yuan, shares of paid
 CATEGORIES = [
@@ -422,8 +460,11 @@ def make_marts(path: Path) -> Path:
                 ],
             )
             balance = f"{float(final) - float(spent):.2f}"
-            alloc_rate = f"{float(alloc) / float(final):.6f}"
-            exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
+            if alloc is None:  # 实际到位 not reported: rates on the final budget
+                alloc_rate, exec_rate = None, f"{float(spent) / float(final):.6f}"
+            else:
+                alloc_rate = f"{float(alloc) / float(final):.6f}"
+                exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
             con.execute(
                 "insert into marts.mart_project_year values "
                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -514,7 +555,12 @@ def make_marts(path: Path) -> Path:
         con.executemany(
             "insert into marts.mart_level1_scores values (?,?,?,?,?,?,?)",
             [
-                ("JM-2023-01", YEAR, "self", "决策", "20", "17.86", "0.893000"),
+                # as the demo's marts hold seed 002: the form's self-scores for 产出/效益, the
+                # indicator sum for 决策 (资金支出率 12 + 监管有效性 6), recomputed for all three
+                ("JM-2023-01", YEAR, "recomputed", "决策", "20", "17.86", "0.893000"),
+                ("JM-2023-01", YEAR, "recomputed", "产出", "40", "40", "1.000000"),
+                ("JM-2023-01", YEAR, "recomputed", "效益", "40", "40", "1.000000"),
+                ("JM-2023-01", YEAR, "reported_indicators", "决策", "20", "18", "0.900000"),
                 ("JM-2023-01", YEAR, "self", "产出", "40", "40", "1.000000"),
                 ("JM-2023-01", YEAR, "self", "效益", "40", "40", "1.000000"),
                 ("XF-2023-01", YEAR, "third_party", "决策", "20", "14.00", "0.700000"),
@@ -573,8 +619,8 @@ def make_marts(path: Path) -> Path:
                     "f1",
                     "JM-2023-01",
                     YEAR,
-                    "low_target",
-                    "warning",
+                    "target_too_low",
+                    "info",
                     "开放数据集实际 5453，远超目标 1330，目标偏低",
                     "Target far exceeded: target set too low",
                     None,
@@ -583,8 +629,8 @@ def make_marts(path: Path) -> Path:
                     "f2",
                     "XF-2023-01",
                     YEAR,
-                    "score_inflation",
-                    "error",
+                    "reported_score_above_recomputed",
+                    "warning",
                     "自评 100 分，复核 82.50 分",
                     "Self-score 100 vs recomputed 82.50",
                     None,
@@ -609,8 +655,59 @@ def make_marts(path: Path) -> Path:
                     "-1+2",
                     None,
                 ),
+                (
+                    "f5",
+                    "JM-2023-01-S1",
+                    YEAR,
+                    "lagging_execution",
+                    "warning",
+                    "子项目执行进度滞后于序时进度（规则 budget_execution_rate）",
+                    "Sub-project execution behind the schedule",
+                    None,
+                ),
             ],
         )
+        _labels_and_buckets(con)
     finally:
         con.close()
     return path
+
+
+def _labels_and_buckets(con: duckdb.DuckDBPyConnection) -> None:
+    """mart_report_labels from the real seeds (flag types, buckets, fund sources) plus the
+    fixed code lists, and each project's bucket by its own rate (as the dbt models do)."""
+    con.execute(
+        "insert into marts.mart_report_labels select 'flag_type:' || flag_code, 'flag_type', "
+        "flag_code, title_zh, title_en, row_number() over (order by flag_code) "
+        f"from read_csv('{SEEDS / 'review_flag_types.csv'}', header=true, all_varchar=true)"
+    )
+    con.execute(
+        "insert into marts.mart_report_labels select 'spending_bucket:' || bucket_code, "
+        "'spending_bucket', bucket_code, bucket_label_zh, bucket_label_en, "
+        "cast(sort_order as integer) "
+        f"from read_csv('{SEEDS / 'spending_rate_buckets.csv'}', header=true, all_varchar=true)"
+    )
+    fixed = [
+        (f"{t}:{code}", t, code, zh, code, i)
+        for t, items in (
+            ("severity", SEVERITY_LABELS),
+            ("evaluation_type", EVALUATION_TYPE_LABELS),
+            ("rule", RULE_LABELS),
+        )
+        for i, (code, zh) in enumerate(items, start=1)
+    ]
+    con.executemany("insert into marts.mart_report_labels values (?,?,?,?,?,?)", fixed)
+    con.execute(f"""
+        insert into marts.mart_report_project_buckets
+        select p.project_key, p.project_key, p.fiscal_year, d.parent_project_key,
+               p.department_name, p.execution_rate, b.bucket_code, b.bucket_label_zh,
+               cast(b.sort_order as integer)
+        from marts.mart_project_year p
+        left join marts.dim_project d on d.project_key = p.project_key
+        join read_csv('{SEEDS / "spending_rate_buckets.csv"}', header=true,
+                      types={{'min_rate': 'decimal(12,6)', 'max_rate': 'decimal(12,6)'}}) b
+          on (p.execution_rate is not null and b.min_rate is not null
+              and p.execution_rate >= b.min_rate
+              and (b.max_rate is null or p.execution_rate < b.max_rate))
+          or (p.execution_rate is null and b.bucket_code = 'no_funds')
+    """)
