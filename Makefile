@@ -15,7 +15,7 @@ help:
 	@echo "make test     - install and run the whole test suite"
 	@echo "make airflow  - airflow standalone (web UI on http://localhost:8080) on this project"
 	@echo "make lint     - ruff + mypy"
-	@echo "make bench    - ingest benchmark (docs/benchmarks.md)"
+	@echo "make bench    - ingest and nightly benchmarks (docs/benchmarks.md)"
 
 $(CURDIR)/.tools/uv/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools/uv
@@ -58,6 +58,7 @@ template: install
 
 bench: install
 	$(RUN) python scripts/bench_ingest.py
+	$(RUN) python scripts/bench_night.py --shares 1,5
 
 docs: install
 	$(RUN) python -c "from jixiao.warehouse.dbt import docs_generate; from jixiao.config import get_settings; print(docs_generate(get_settings().ensure()))"
