@@ -18,6 +18,7 @@ on the marts; the generation time is written to document metadata only.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,8 @@ SUBDIRS = ("projects", "departments", "regions")
 
 
 UNITS: tuple[str, ...] = ("wan", "yuan")
+UNIT_ENV = "JIXIAO_REPORT_UNIT"
+"""Environment variable for the money unit when the caller gives none (wan or yuan)."""
 
 
 def _write_scope(
@@ -59,7 +62,7 @@ def build_reports(
     year: int,
     department: str | None = None,
     source: Path | None = None,
-    unit: Unit = "wan",
+    unit: Unit | None = None,
     pdf: bool = True,
 ) -> list[Path]:
     """Build the year's reports from the marts and return the written files (生成年度报告).
@@ -67,9 +70,12 @@ def build_reports(
     ``department`` limits the run to that department's report and its projects' forms (no
     region reports). ``source`` defaults to the published marts, else the working warehouse.
     ``pdf=False`` skips printing (tests of figures that need no browser).
-    ``unit`` is the money unit of the department/region reports (万元 ``wan`` or 元 ``yuan``).
+    ``unit`` is the money unit of the department/region reports (万元 ``wan`` or 元 ``yuan``);
+    without one, ``$JIXIAO_REPORT_UNIT``, else 万元.
     Raises ``ReportDataError`` when the marts lack the year, the department or a table.
     """
+    if unit is None:
+        unit = os.environ.get(UNIT_ENV) or "wan"  # type: ignore[assignment]
     if unit not in UNITS:
         raise ReportDataError(
             f"金额单位只能是 wan（万元）或 yuan（元），收到 {unit!r}。"

@@ -423,3 +423,24 @@ def test_no_browser_still_writes_html_and_xlsx_and_says_why(
     notice = settings.reports / "2023" / pdf.NOTICE_NAME
     text = notice.read_text(encoding="utf-8")
     assert "未生成 PDF" in text and "No PDF was produced" in text and "apt-get install" in text
+
+
+def test_unit_from_the_environment_and_cli_refuses_an_unknown_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from jixiao.cli.report import report
+
+    db = make_marts(tmp_path / "jixiao.duckdb")
+    settings = get_settings(tmp_path / "home").ensure()
+    monkeypatch.setenv("JIXIAO_REPORT_UNIT", "yuan")
+    paths = build_reports(settings, 2023, department=XF_DEPT, source=db, pdf=False)
+    page = next(p for p in paths if p.suffix == ".html")
+    assert [t for _, t in html_rows(page, "basic")[0]][1] == "189,000.00"
+    app = typer.Typer()
+    app.command()(report)
+    result = CliRunner().invoke(app, ["--year", "2023", "--unit", "usd"])
+    assert result.exit_code == 2
+    assert "wan" in result.output and "yuan" in result.output
