@@ -87,6 +87,53 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
     assert round(Decimal(str(fund[0][0])), 2) == Decimal("11.86")
     assert Decimal(str(fund[0][1])) == Decimal("12")
 
+    # the figures the documents state, in the published marts (issue 18), from the demo inbox:
+    # seed 000: 201 of the 265 sub-projects 已终验 (75.85 %), and its printed 支付率 97.61 %
+    # beside the recomputed 50418.98 / 51000 = 98.86 % for 2019-2022
+    accepted = _query(
+        published,
+        """
+        select reached_count, planned_count, reached_share_pct from marts.mart_acceptance_stages
+        where grouping_level = 'department' and department_name like '江门%'
+          and fiscal_year is null and stage = '终验'
+    """,
+    )
+    assert [tuple(r) for r in accepted] == [(201, 265, Decimal("75.85"))]
+    period = _query(
+        published,
+        """
+        select reported_rate_pct, recomputed_rate_pct from marts.mart_evaluation_periods
+        where project_key = 'JM-SZZF' and period_start_year = 2019 and period_end_year = 2022
+    """,
+    )
+    assert [tuple(r) for r in period] == [(Decimal("97.61"), Decimal("98.86"))]
+    # seed 001: the milestone table's 初验 40 / 40 and 终验 24 / 23 on the parent project
+    stages = dict(
+        (stage, (planned, reached))
+        for stage, planned, reached in _query(
+            published,
+            """
+            select stage, planned_count, reached_count from marts.mart_acceptance_stages
+            where grouping_level = 'department' and department_name like '东莞%'
+              and fiscal_year = 2021 and stage in ('初验', '终验')
+        """,
+        )
+    )
+    assert stages == {"初验": (40, 40), "终验": (24, 23)}, stages
+    # seed 004: 政务系统管理 spent 57,790 of 99,000 元 (58.37 %) -> a low-execution finding
+    low = _query(
+        published,
+        """
+        select f.flag_code, f.execution_rate, f.spent_yuan, f.final_yuan
+        from marts.mart_review_flags as f
+        join marts.dim_project as p using (project_key)
+        where p.project_name = '政务系统管理' and f.flag_code like 'low_execution%'
+    """,
+    )
+    assert [(r[0], round(Decimal(str(r[1])), 4), r[2], r[3]) for r in low] == [
+        ("low_execution_severe", Decimal("0.5837"), Decimal("57790.00"), Decimal("99000.00"))
+    ], low
+
     # the stewards' quality report was written, showing every stage of this run as passed
     report = (rig.settings.quality / "index.html").read_text(encoding="utf-8")
     for stage in ("ingest", "gate_raw", "dbt_build", "gate_marts", "publish"):

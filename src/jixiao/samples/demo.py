@@ -60,6 +60,8 @@ JM_CATEGORIES: dict[str, tuple[int, D]] = {
     "政府协同和部门管理": (84, D("16779.87")),
 }
 JM_REPORTED_PAY_RATE = "97.61%"
+#: seed 000: 201 of the 265 sub-projects 已终验 (final acceptance)
+JM_FINAL_ACCEPTED = 201
 
 DG_DEPARTMENT = "东莞市政务服务数据管理局"
 DG_CODE = "DG-SZZF"
@@ -406,8 +408,31 @@ def jiangmen_ledger() -> Ledger:
                 ],
             ),
             LedgerSheet("evaluations", evaluations),
+            LedgerSheet("milestones", jiangmen_acceptance(subs), sheet_name="验收情况"),
         ]
     )
+
+
+def jiangmen_acceptance(subs: list[SubProject]) -> list[dict[str, object]]:
+    """Seed 000's acceptance: 201 of the 265 sub-projects 已终验 (验收情况).
+
+    Each sub-project has 立项 and 初验 done in its year; 终验 is done for the first
+    :data:`JM_FINAL_ACCEPTED` by code and still open for the rest.
+    """
+    rows: list[dict[str, object]] = []
+    for n, sub in enumerate(sorted(subs, key=lambda s: s.code)):
+        for stage in ("立项", "初验", "终验"):
+            done = stage != "终验" or n < JM_FINAL_ACCEPTED
+            rows.append(
+                {
+                    "project_code": sub.code,
+                    "year": sub.year,
+                    "stage": stage,
+                    "planned": 1,
+                    "actual": 1 if done else 0,
+                }
+            )
+    return rows
 
 
 # ------------------------------------------------------------------ Dongguan 2019-2021
