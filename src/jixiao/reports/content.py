@@ -218,10 +218,20 @@ def overview_section(c: Ctx) -> Section:
         ]
         for p in s.projects
     ]
+    paras = [text, say("overview.units", unit=c.u)]
+    published = c.data.published
+    if published:
+        paras.append(
+            say(
+                "overview.published",
+                run_id=published["publish_run_id"],
+                published_at=str(published["published_at"])[:19],
+            )
+        )
     return Section(
         "basic",
         "一、基本情况",
-        [text, say("overview.units", unit=c.u)],
+        paras,
         [
             Table("basic", "（一）项目概况", cols, [row]),
             Table("projects", "纳入评价的项目", project_cols, project_rows),
@@ -314,6 +324,10 @@ def funds_section(c: Ctx) -> tuple[Section, list[str], list[Any]]:
     monthly, monthly_paras = monthly_table(c)
     tables.append(monthly)
     paras += monthly_paras
+    periods, period_paras = periods_table(c)
+    if periods is not None:
+        tables.append(periods)
+        paras += period_paras
     sec = Section("funds", "（二）资金安排与使用", paras, tables, level=2)
     if monthly.rows:
         sec.charts.append(
@@ -325,6 +339,63 @@ def funds_section(c: Ctx) -> tuple[Section, list[str], list[Any]]:
             )
         )
     return sec, cat_labels, cat_shares
+
+
+def periods_table(c: Ctx) -> tuple[Table | None, list[str]]:
+    """评价期间资金: per evaluated period, the stated rate beside the recomputed one
+    (mart_evaluation_periods), with where the stated rate was read. A one-year period without
+    a stated rate is left out (it repeats the budget table)."""
+    rows, paras = [], []
+    for p in c.scope.projects:
+        for r in c.data.periods.get(p["project_key"], []):
+            if r.get("reported_rate") is None and r["period_start_year"] == r["period_end_year"]:
+                continue  # one year and no stated rate: the budget table above says it all
+            source = r.get("reported_rate_file_name")
+            if source and r.get("reported_rate_sheet_name"):
+                source = f"{source}「{r['reported_rate_sheet_name']}」"
+                if r.get("reported_rate_row_number") is not None:
+                    source += f"第{r['reported_rate_row_number']}行"
+            rows.append(
+                [
+                    p["project_name"],
+                    f"{r['period_start_year']}-{r['period_end_year']}",
+                    r.get("final_yuan"),
+                    r.get("spent_yuan"),
+                    r.get("reported_rate"),
+                    r.get("recomputed_rate"),
+                    r.get("rate_difference_pct"),
+                    source,
+                ]
+            )
+            if r.get("is_rate_different"):
+                paras.append(
+                    say(
+                        "funds.period_differs",
+                        name=p["project_name"],
+                        start=r["period_start_year"],
+                        end=r["period_end_year"],
+                        reported=_pct(r.get("reported_rate")),
+                        recomputed=_pct(r.get("recomputed_rate")),
+                        spent=c.m(r.get("spent_yuan")),
+                        final=c.m(r.get("final_yuan")),
+                        unit=c.u,
+                    )
+                )
+    if not rows:
+        return None, []
+    cols = [
+        Column("项目名称", "text", 30),
+        Column("评价期间", "text", 11),
+        c.money("期间预算数", 14),
+        c.money("期间实际支出", 14),
+        Column("报告支付率", "rate", 11),
+        Column("重算支付率", "rate", 11),
+        Column("差异（百分点）", "score", 12),
+        Column("报告数来源", "text", 36),
+    ]
+    highlight = {(i, j) for i, r in enumerate(rows) if r[6] not in (None, 0) for j in (4, 5, 6)}
+    table = Table("periods", "评价期间资金与支付率", cols, rows, highlight=highlight)
+    return table, paras
 
 
 def category_table(c: Ctx) -> tuple[Table | None, list[str], list[Any]]:
@@ -535,12 +606,46 @@ def work_section(c: Ctx) -> Section:
                 len(data.indicators.get(p["project_key"], [])),
             ]
         )
-    return Section(
-        "work",
-        "二、绩效评价工作开展情况",
-        paras,
-        [Table("work", "评价方式与指标", cols, rows)],
-    )
+    tables = [Table("work", "评价方式与指标", cols, rows)]
+    acceptance = acceptance_table(c)
+    if acceptance is not None:
+        tables.append(acceptance)
+        for row in acceptance.rows:
+            if row[0] == "全部年度" and row[1] == "终验":
+                paras.append(
+                    say("work.acceptance", reached=row[3], planned=row[2], share=_pct(row[4]))
+                )
+    return Section("work", "二、绩效评价工作开展情况", paras, tables)
+
+
+def acceptance_table(c: Ctx) -> Table | None:
+    """项目验收情况: planned and reached counts per stage for the department, this year and
+    all years (mart_acceptance_stages); none for a region report."""
+    if c.scope.kind != "department":
+        return None
+    rows = [
+        [
+            "全部年度" if r["fiscal_year"] is None else f"{r['fiscal_year']}年",
+            r["stage"],
+            r.get("planned_count"),
+            r.get("reached_count"),
+            r.get("reached_share"),
+            r.get("status_zh"),
+        ]
+        for r in c.data.acceptance
+        if r["department_name"] == c.scope.name
+    ]
+    if not rows:
+        return None
+    cols = [
+        Column("年度", "text", 10),
+        Column("阶段", "text", 10),
+        Column("计划数（个）", "int", 11),
+        Column("完成数（个）", "int", 11),
+        Column("完成比例", "rate", 11),
+        Column("状态", "text", 10),
+    ]
+    return Table("acceptance", "项目验收情况（里程碑）", cols, rows)
 
 
 # 三、综合评价结论 --------------------------------------------------------------------------
@@ -572,7 +677,7 @@ def conclusion_section(c: Ctx) -> Section:
                 p.get("reported_grade"),
                 p.get("grade"),
                 p.get("evaluator_score"),
-                p.get("output_completion_grade"),
+                output_completion(c, p),
             ]
         )
         if diff is not None and diff != 0:
@@ -635,6 +740,16 @@ def conclusion_section(c: Ctx) -> Section:
     )
     sec.charts.append(charts.grade_chart(GRADES, rep_counts, rec_counts, "项目得分等级分布"))
     return sec
+
+
+def output_completion(c: Ctx, p: Row) -> str | None:
+    """产出完成情况 and where its 产出 score came from (mart_output_completion's preferred
+    row), else the project-year mart's grade."""
+    r = c.data.output_completion.get(p["project_key"])
+    if r is None or not r.get("completion_grade_zh"):
+        grade = p.get("output_completion_grade")
+        return str(grade) if grade else None
+    return f"{r['completion_grade_zh']}（{c.label('evaluation_type', r['score_source'])}）"
 
 
 def _count(rows: list[Row], col: str, value: str) -> int:

@@ -71,6 +71,14 @@ class YearData:
     """marts.mart_report_labels: the Chinese label of every code (代码标签, from the seeds)."""
     project_buckets: dict[str, Row] = field(default_factory=dict)
     """marts.mart_report_project_buckets by project key: each project's own spending bucket."""
+    periods: dict[str, list[Row]] = field(default_factory=dict)
+    """marts.mart_evaluation_periods covering the year, by project (评价期间: 报告与重算支付率)."""
+    output_completion: dict[str, Row] = field(default_factory=dict)
+    """marts.mart_output_completion's preferred row of the year, by project (产出完成情况)."""
+    acceptance: list[Row] = field(default_factory=list)
+    """marts.mart_acceptance_stages per department, for the year and for all years (验收)."""
+    published: Row | None = None
+    """The latest publish in marts._published_scores (发布批次), when the source has it."""
 
     def label(self, code_type: str, code: Any) -> str:
         """The Chinese label of ``code`` (代码的中文标签); an unlisted code is shown as is."""
@@ -232,6 +240,52 @@ def _indicators(con: Any, year: int, tables: set[str]) -> list[Row]:
     )
 
 
+def _stated_figures(con: Any, year: int, tables: set[str]) -> dict[str, Any]:
+    """The issue-18 marts a report shows when the source has them (文件所述数字).
+
+    Evaluation periods covering ``year``, the preferred 产出 grade of each project-year, the
+    acceptance stages per department (the year and all years) and the latest publish.
+    """
+    out: dict[str, Any] = {}
+    if "mart_evaluation_periods" in tables:
+        out["periods"] = _group(
+            _rows(
+                con,
+                "select * from marts.mart_evaluation_periods "
+                "where period_start_year <= ? and ? <= period_end_year "
+                "order by project_key, period_start_year, period_end_year",
+                [year, year],
+            )
+        )
+    if "mart_output_completion" in tables:
+        out["output_completion"] = {
+            r["project_key"]: r
+            for r in _rows(
+                con,
+                "select * from marts.mart_output_completion "
+                "where fiscal_year = ? and is_preferred order by project_key",
+                [year],
+            )
+        }
+    if "mart_acceptance_stages" in tables:
+        out["acceptance"] = _rows(
+            con,
+            "select * from marts.mart_acceptance_stages where grouping_level = 'department' "
+            "and (fiscal_year = ? or fiscal_year is null) "
+            "order by department_name, fiscal_year nulls last, stage_order",
+            [year],
+        )
+    if "_published_scores" in tables:
+        latest = _rows(
+            con,
+            "select publish_run_id, max(published_at) as published_at "
+            "from marts._published_scores group by publish_run_id "
+            "order by published_at desc limit 1",
+        )
+        out["published"] = latest[0] if latest else None
+    return out
+
+
 def load_year(source: Path, year: int) -> YearData:
     """Load one fiscal year from the marts in ``source`` (read-only)."""
     import duckdb
@@ -271,6 +325,7 @@ def load_year(source: Path, year: int) -> YearData:
             )
         }
         return YearData(
+            **_stated_figures(con, year, tables),
             labels=_rows(
                 con,
                 "select code_type, code, label_zh, label_en, sort_order "

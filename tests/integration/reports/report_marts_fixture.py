@@ -668,6 +668,7 @@ def make_marts(path: Path) -> Path:
             ],
         )
         _labels_and_buckets(con)
+        _stated_figures(con)
     finally:
         con.close()
     return path
@@ -711,3 +712,55 @@ def _labels_and_buckets(con: duckdb.DuckDBPyConnection) -> None:
               and (b.max_rate is null or p.execution_rate < b.max_rate))
           or (p.execution_rate is null and b.bucket_code = 'no_funds')
     """)
+
+
+STATED_DDL = """
+create table marts.mart_evaluation_periods (evaluation_period_id varchar, project_key varchar,
+  period_start_year integer, period_end_year integer, final_yuan decimal(18,2),
+  spent_yuan decimal(18,2), reported_rate decimal(12,6), recomputed_rate decimal(12,6),
+  rate_difference_pct decimal(12,2), is_rate_different boolean,
+  reported_rate_file_name varchar, reported_rate_sheet_name varchar,
+  reported_rate_row_number integer);
+create table marts.mart_output_completion (project_key varchar, fiscal_year integer,
+  score_source varchar, is_preferred boolean, output_score decimal(12,2),
+  output_max_score decimal(12,2), completion_grade_zh varchar);
+create table marts.mart_acceptance_stages (grouping_level varchar, department_name varchar,
+  category varchar, fiscal_year integer, stage varchar, stage_order integer, status_zh varchar,
+  planned_count integer, reached_count integer, reached_share decimal(12,6));
+create table marts._published_scores (publish_run_id varchar, published_at timestamp,
+  project_key varchar, fiscal_year integer);
+"""
+PUBLISH_RUN = "scheduled__2024-04-02T02:00:00+00:00"
+
+
+def _stated_figures(con: duckdb.DuckDBPyConnection) -> None:
+    """The issue-18 marts: seed 000's 97.61 % beside 98.86 % (here on a 2021-2023 period of
+    JM-2023-01), seed 001's 产出 23.88 / 30 部分完成 (third party, on XF-2023-01) and seed 000's
+    201 / 265 已终验 for the Jiangmen department; two publishes."""
+    con.execute(STATED_DDL)
+    con.execute(
+        "insert into marts.mart_evaluation_periods values "
+        "('p1', 'JM-2023-01', 2021, 2023, 510000000.00, 504189800.00, 0.976100, 0.988600, "
+        "-1.25, true, '江门台账.xlsx', '支付明细', 512), "
+        "('p2', 'JM-2023-01', 2019, 2020, 1.00, 1.00, 1, 1, 0, false, null, null, null), "
+        "('p3', 'XF-2023-01', 2023, 2023, 99000.00, 57790.00, null, 0.583737, null, false, "
+        "null, null, null)"
+    )
+    con.execute(
+        "insert into marts.mart_output_completion values "
+        "('XF-2023-01', 2023, 'third_party', true, 23.88, 30.00, '部分完成'), "
+        "('XF-2023-01', 2023, 'self', false, 30.00, 30.00, '全部完成')"
+    )
+    con.execute(
+        f"insert into marts.mart_acceptance_stages values "
+        f"('department', '{JM_DEPT}', null, null, '初验', 6, '已初验', 265, 265, 1.000000), "
+        f"('department', '{JM_DEPT}', null, null, '终验', 7, '已终验', 265, 201, 0.758491), "
+        f"('department', '{JM_DEPT}', null, 2023, '终验', 7, '已终验', 59, 0, 0.000000), "
+        f"('department', '{JM_DEPT}', null, 2022, '终验', 7, '已终验', 60, 60, 1.000000), "
+        f"('category', '{JM_DEPT}', '政务服务', null, '终验', 7, '已终验', 10, 5, 0.500000)"
+    )
+    con.execute(
+        "insert into marts._published_scores values "
+        "('manual__2024-04-01', '2024-04-01 02:10:00', 'JM-2023-01', 2023), "
+        f"('{PUBLISH_RUN}', '2024-04-02 02:10:00', 'JM-2023-01', 2023)"
+    )
