@@ -111,6 +111,32 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("execution_rate", "decimal(12,6)"),
     ("flag_count", "integer"),
 )
+#: Column comments of ``marts._publish_info`` (发布信息表的列说明), bilingual like the dbt yml.
+INFO_COLUMN_COMMENTS: dict[str, str] = {
+    "run_id": "发布批次号，夜间运行为 Airflow 的 run id (publish run id; Airflow's run id)",
+    "published_at": "发布时间 (UTC) (time of the publish, UTC)",
+    "table_name": "发布的表名 (published table)",
+    "row_count": "该表行数 (rows in the table)",
+    "table_fingerprint": "该表内容指纹 (content fingerprint of the table)",
+    "marts_fingerprint": "全部集市的内容指纹，与集市闸门记录的一致 (content fingerprint of all "
+    "marts, as the marts gate recorded it)",
+    "source_warehouse": "来源工作库路径 (working warehouse the copy was made from)",
+    "source_modified_at": "来源工作库修改时间 (UTC) (warehouse file modified at, UTC)",
+    "storage_version": "发布库存储版本，如 v1.4.0 (storage version of the published file)",
+    "writer_duckdb_version": "写入发布库的 DuckDB 版本 (DuckDB version that wrote the file)",
+    "gate_status": "集市质量闸门状态 passed / overridden (…) (marts gate status)",
+    "gate_run_at": "集市闸门运行时间 (when the marts gate ran)",
+    "gate_fingerprint": "集市闸门校验的指纹 (fingerprint the marts gate validated)",
+    "override_by": "人工越过闸门者 (who overrode the gate)",
+    "override_at": "越过闸门时间 (UTC) (when the gate was overridden, UTC)",
+    "override_reason": "越过闸门的原因 (why the gate was overridden)",
+}
+#: Comments of the snapshot's own columns; the others take ``mart_project_year``'s comment.
+SCORES_COLUMN_COMMENTS: dict[str, str] = {
+    "publish_run_id": "发布批次号 (publish run id)",
+    "published_at": "发布时间 (UTC) (time of the publish, UTC)",
+    "marts_fingerprint": "该次发布的集市内容指纹 (content fingerprint of that publish's marts)",
+}
 LOCK_TIMEOUT_SECONDS = 600.0
 PUBLISHED_MODE = 0o444  # the published file is read-only on disk (发布库只读)
 STALE_WAL_DIR = "stale-wal"  # where stale WAL files of the published file are kept
@@ -329,6 +355,12 @@ def _copy_comments(
         [src, name],
     ).fetchall():
         con.execute(f"comment on column {target}.{_q(column)} is {_s(str(col_comment))}")
+
+
+def _comment_columns(con: duckdb.DuckDBPyConnection, table: str, comments: dict[str, str]) -> None:
+    """Comment the columns of a table the publisher writes itself (发布器自建表的列说明)."""
+    for column, text in comments.items():
+        con.execute(f"comment on column {_PUB}.marts.{_q(table)}.{_q(column)} is {_s(text)}")
 
 
 def _copy_marts(con: duckdb.DuckDBPyConnection, src: str, warehouse: Path) -> list[_TableCopy]:
@@ -635,6 +667,7 @@ def _write_info(
         "publish info: run id, time (UTC), row count and content fingerprint of every published "
         "table, the marts gate status and any override (who, when, why)'"
     )
+    _comment_columns(con, INFO_TABLE, INFO_COLUMN_COMMENTS)
     naive_at = published_at.astimezone(UTC).replace(tzinfo=None)
     con.executemany(
         f"insert into {_PUB}.marts.{INFO_TABLE} values "
@@ -754,6 +787,27 @@ def _write_published_scores(
         "可据此说明报告所用版本、对比更正前后 / scores as published: a snapshot of every "
         "project-year''s scores and grades at each publish (run id, time UTC), earlier publishes "
         "included, so a report can name the version it used and a correction can be compared'"
+    )
+    mart_comments = {
+        str(name): str(comment)
+        for name, comment in con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = ? "
+            "and schema_name = 'marts' and table_name = 'mart_project_year' "
+            "and comment is not null",
+            [src],
+        ).fetchall()
+    }
+    _comment_columns(
+        con,
+        SCORES_TABLE,
+        {
+            **{
+                n: mart_comments.get(n)
+                or f"发布时 mart_project_year.{n} 的值 (mart_project_year.{n} as published)"
+                for n, _ in SCORE_COLUMNS
+            },
+            **SCORES_COLUMN_COMMENTS,
+        },
     )
     names = ", ".join(
         ["publish_run_id", "published_at", "marts_fingerprint"] + [n for n, _ in SCORE_COLUMNS]

@@ -6,6 +6,24 @@ categories as (
     select * from {{ ref('int_category_spending_summed') }}
 ),
 
+parent_departments as (
+    -- 部门键 (department key, as dim_department names it) of a parent project: its own, else
+    -- the department of its sub-projects (a project without a parent is its own parent)
+    select
+        parent_project_key,
+        coalesce(max(own_department), max(child_department)) as department_name
+    from (
+        select project_key as parent_project_key, department_name as own_department,
+            null as child_department
+        from {{ ref('dim_project') }}
+        union all
+        select parent_project_key, null, department_name
+        from {{ ref('dim_project') }}
+        where parent_project_key is not null
+    ) as keyed
+    group by parent_project_key
+),
+
 final as (
     select
         {{ surrogate_key(['category', 'fiscal_year', 'parent_project_key']) }} as category_year_id,
@@ -17,8 +35,10 @@ final as (
         cast(project_count as integer) as project_count,
         cast(amount_yuan as decimal(18, 2)) as amount_yuan,
         cast(share as decimal(12, 6)) as share,
-        cast(share_pct as decimal(12, 2)) as share_pct
+        cast(share_pct as decimal(12, 2)) as share_pct,
+        cast(parent_departments.department_name as {{ dbt.type_string() }}) as department_name
     from categories
+    left join parent_departments using (parent_project_key)
 )
 
 select * from final

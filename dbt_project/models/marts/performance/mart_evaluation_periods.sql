@@ -150,6 +150,11 @@ joined as (
         and period_sums.period_end_year = stated_counts.period_end_year
 ),
 
+projects as (
+    -- 部门键 (department key, as dim_department names it) for slicing by department
+    select project_key, department_name from {{ ref('dim_project') }}
+),
+
 final as (
     select
         cast({{ surrogate_key(['joined.project_key', 'joined.period_start_year', 'joined.period_end_year']) }} as {{ dbt.type_string() }}) as evaluation_period_id,
@@ -184,9 +189,11 @@ final as (
         cast(joined.stated_line_row_number as integer) as stated_line_row_number,
         cast(joined.stated_line_text as {{ dbt.type_string() }}) as stated_line_text,
         cast(joined.stated_figure_count as integer) as stated_figure_count,
-        cast(joined.stated_figure_mismatch_count as integer) as stated_figure_mismatch_count
+        cast(joined.stated_figure_mismatch_count as integer) as stated_figure_mismatch_count,
+        cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from joined
     cross join tolerance
+    left join projects on joined.project_key = projects.project_key
 )
 
 select * from final

@@ -53,6 +53,11 @@ unioned as (
     select * from evaluated
 ),
 
+projects as (
+    -- 部门键 (department key, as dim_department names it) for slicing by department
+    select project_key, department_name from {{ ref('dim_project') }}
+),
+
 final as (
     select
         cast(project_key as {{ dbt.type_string() }}) as project_key,
@@ -61,8 +66,10 @@ final as (
         cast(level1_name as {{ dbt.type_string() }}) as level1_name,
         cast(round(max_score, 2) as decimal(20, 2)) as max_score,
         cast(round(score, 2) as decimal(20, 2)) as score,
-        {{ ratio('score', 'max_score', input_scale=12) }} as score_rate
+        {{ ratio('score', 'max_score', input_scale=12) }} as score_rate,
+        cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from unioned
+    left join projects using (project_key)
 )
 
 select * from final

@@ -117,6 +117,11 @@ ranked as (
     from rated
 ),
 
+projects as (
+    -- 部门键 (department key, as dim_department names it) for slicing by department
+    select project_key, department_name from {{ ref('dim_project') }}
+),
+
 final as (
     select
         cast({{ surrogate_key(['ranked.project_key', 'ranked.fiscal_year', 'ranked.score_source']) }} as {{ dbt.type_string() }}) as output_completion_id,
@@ -133,8 +138,10 @@ final as (
         cast(completion_grades.completion_grade_en as {{ dbt.type_string() }}) as completion_grade_en,
         cast(ranked.file_name as {{ dbt.type_string() }}) as file_name,
         cast(ranked.sheet_name as {{ dbt.type_string() }}) as sheet_name,
-        cast(ranked.row_number as integer) as row_number
+        cast(ranked.row_number as integer) as row_number,
+        cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from ranked
+    left join projects on ranked.project_key = projects.project_key
     left join completion_grades
         on ranked.output_score_rate >= completion_grades.min_rate
         and (completion_grades.max_rate is null or ranked.output_score_rate < completion_grades.max_rate)

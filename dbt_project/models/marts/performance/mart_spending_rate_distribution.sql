@@ -20,6 +20,24 @@ counted as (
     group by parent_project_key, fiscal_year, bucket_code
 ),
 
+parent_departments as (
+    -- 部门键 (department key, as dim_department names it) of a parent project: its own, else
+    -- the department of its sub-projects (a project without a parent is its own parent)
+    select
+        parent_project_key,
+        coalesce(max(own_department), max(child_department)) as department_name
+    from (
+        select project_key as parent_project_key, department_name as own_department,
+            null as child_department
+        from {{ ref('dim_project') }}
+        union all
+        select parent_project_key, null, department_name
+        from {{ ref('dim_project') }}
+        where parent_project_key is not null
+    ) as keyed
+    group by parent_project_key
+),
+
 final as (
     select
         {{ surrogate_key(['groups.parent_project_key', 'groups.fiscal_year', 'buckets.bucket_code']) }} as distribution_id,
@@ -29,13 +47,16 @@ final as (
         cast(buckets.bucket_label_zh as {{ dbt.type_string() }}) as bucket_label,
         cast(buckets.bucket_label_en as {{ dbt.type_string() }}) as bucket_label_en,
         cast(coalesce(counted.project_count, 0) as integer) as project_count,
-        cast(buckets.sort_order as integer) as sort_order
+        cast(buckets.sort_order as integer) as sort_order,
+        cast(parent_departments.department_name as {{ dbt.type_string() }}) as department_name
     from groups
     cross join buckets
     left join counted
         on groups.parent_project_key = counted.parent_project_key
         and {{ null_safe_equals('groups.fiscal_year', 'counted.fiscal_year') }}
         and buckets.bucket_code = counted.bucket_code
+    left join parent_departments
+        on groups.parent_project_key = parent_departments.parent_project_key
 )
 
 select * from final

@@ -5,9 +5,14 @@ flags as (
     select * from {{ ref('int_review_flags_unioned') }}
 ),
 
+projects as (
+    -- 部门键 (department key, as dim_department names it) for slicing by department
+    select project_key, department_name from {{ ref('dim_project') }}
+),
+
 final as (
     select
-        cast(flag_id as {{ dbt.type_string() }}) as flag_id,
+        cast(flags.flag_id as {{ dbt.type_string() }}) as flag_id,
         cast(project_key as {{ dbt.type_string() }}) as project_key,
         cast(fiscal_year as integer) as fiscal_year,
         cast(flag_code as {{ dbt.type_string() }}) as flag_code,
@@ -18,8 +23,10 @@ final as (
         cast(detail as {{ dbt.type_string() }}) as detail,
         cast(execution_rate as decimal(12, 6)) as execution_rate,
         cast(final_yuan as decimal(18, 2)) as final_yuan,
-        cast(spent_yuan as decimal(18, 2)) as spent_yuan
+        cast(spent_yuan as decimal(18, 2)) as spent_yuan,
+        cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from flags
+    left join projects using (project_key)
 )
 
 select * from final
