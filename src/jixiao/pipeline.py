@@ -103,10 +103,12 @@ def _gate(
             "critical_failures": len(result.critical_failures),
             "warnings": len(result.warnings),
             "marts_fingerprint": result.marts_fingerprint,
+            "mode": result.mode,
+            "mode_reason": result.mode_reason,
         }
         info["summary"] = (
             f"关键失败 critical {len(result.critical_failures)} · "
-            f"警告 warnings {len(result.warnings)}"
+            f"警告 warnings {len(result.warnings)} · {result.mode}: {result.mode_reason}"
         )
     return dict(result.to_dict())
 
@@ -294,7 +296,10 @@ def dbt_build(
         seeds = forced or last.get("seeds") != current["seeds"]
         exclude = ("unit_test",) if seeds else ("unit_test", "seed")
         result = build(s, full_refresh=full_refresh, exclude_resource_types=exclude)
-        _record_state(s, BUILD, {k: current[k] for k in ("raw", "project", "seeds")})
+        # the marts gate validates in full after a full refresh (质量闸门据此全量校验)
+        refreshed = datetime.now(UTC).isoformat() if full_refresh else last.get("full_refresh_at")
+        built = {k: current[k] for k in ("raw", "project", "seeds")}
+        _record_state(s, BUILD, {**built, "full_refresh_at": refreshed})
         mode = []
         if full_refresh:
             mode.append("全量重建 full refresh")

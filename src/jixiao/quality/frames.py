@@ -66,12 +66,18 @@ class Frame:
     ``sql`` may contain ``{year_filter}``: replaced by ``and <year_predicate>`` for a
     per-year gate run (that bounds the batch size on large warehouses), else by nothing.
     ``tables`` are the relations the query needs; a missing one fails the gate.
+    ``scope`` says which of its rows an incremental gate run validates
+    (:mod:`jixiao.quality.incremental`): ``key`` the rows of a changed submission key
+    (project, year), ``project`` every row of a project with a changed key (its parent and
+    sub-projects too), ``year`` every row of a fiscal year with one, ``file`` the rows of a
+    file loaded since, ``all`` every row.
     """
 
     suite: str
     sql: str
     tables: tuple[str, ...]
     year_predicate: str = "fiscal_year = {year}"
+    scope: str = "key"
 
     @property
     def gate(self) -> str:
@@ -85,8 +91,13 @@ class Frame:
 
 
 RAW_FRAMES = [
-    Frame("raw__load_log", "select * from raw.load_log", ("raw.load_log",)),
-    Frame("raw__rejected_rows", "select * from raw.rejected_rows", ("raw.rejected_rows",)),
+    Frame("raw__load_log", "select * from raw.load_log", ("raw.load_log",), scope="file"),
+    Frame(
+        "raw__rejected_rows",
+        "select * from raw.rejected_rows",
+        ("raw.rejected_rows",),
+        scope="file",
+    ),
     Frame(
         "raw__submissions",
         f"""
@@ -123,6 +134,7 @@ group by s.department_name, s.project_key, s.fiscal_year, s.file_hash""",
         # a project has a period, not a fiscal year: keep the projects running in that year
         year_predicate="coalesce(period_start_year, {year}) <= {year}"
         " and {year} <= coalesce(period_end_year, {year})",
+        scope="project",
     ),
     Frame(
         "raw__budget_lines",
@@ -176,7 +188,12 @@ having count(weight) = count(*)""",
 ]
 
 MART_FRAMES = [
-    Frame("marts__dim_project", "select * from marts.dim_project", ("marts.dim_project",)),
+    Frame(
+        "marts__dim_project",
+        "select * from marts.dim_project",
+        ("marts.dim_project",),
+        scope="project",
+    ),
     Frame(
         "marts__fct_budget",
         """
@@ -187,11 +204,13 @@ select
 from marts.fct_budget
 where true {year_filter}""",
         ("marts.fct_budget",),
+        scope="project",
     ),
     Frame(
         "marts__fct_payments",
         "select * from marts.fct_payments where true {year_filter}",
         ("marts.fct_payments",),
+        scope="project",
     ),
     Frame(
         "marts__payment_reconciliation",
@@ -235,6 +254,7 @@ select * from final where true {{year_filter}}""",
             "marts.fct_payments",
             "marts.mart_project_year",
         ),
+        scope="project",
     ),
     Frame(
         "marts__fct_indicator_scores",
@@ -246,11 +266,13 @@ select
 from marts.fct_indicator_scores
 where true {year_filter}""",
         ("marts.fct_indicator_scores",),
+        scope="project",
     ),
     Frame(
         "marts__mart_project_year",
         "select * from marts.mart_project_year where true {year_filter}",
         ("marts.mart_project_year",),
+        scope="project",
     ),
     Frame(
         "marts__mart_level1_scores",
@@ -259,16 +281,19 @@ select *, score - max_score as score_over_max
 from marts.mart_level1_scores
 where true {year_filter}""",
         ("marts.mart_level1_scores",),
+        scope="project",
     ),
     Frame(
         "marts__mart_department_year",
         "select * from marts.mart_department_year where true {year_filter}",
         ("marts.mart_department_year",),
+        scope="year",
     ),
     Frame(
         "marts__mart_review_flags",
         "select * from marts.mart_review_flags where true {year_filter}",
         ("marts.mart_review_flags",),
+        scope="project",
     ),
     Frame(
         "marts__budget_coverage",
@@ -324,6 +349,7 @@ select * from final where true {year_filter}""",
             "marts.mart_project_year",
             "marts.mart_review_flags",
         ),
+        scope="project",
     ),
 ]
 

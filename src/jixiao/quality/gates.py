@@ -6,6 +6,12 @@
 and raises :class:`QualityGateFailed` when a *critical* expectation fails. Severity is read
 from each expectation's ``meta.severity`` in the suite JSON; warnings never block.
 
+A night on which only some submissions changed validates only their rows for row-level
+expectations and evaluates the table-level ones (uniqueness) in DuckDB SQL on the whole
+frame; a full validation runs when there is no previous state, the previous run failed, a
+suite or the gate code changed, or the warehouse was rebuilt (:mod:`jixiao.quality.incremental`).
+The result records ``mode`` (full | incremental) and ``mode_reason``.
+
 The marts gate also records ``marts_fingerprint``: the publisher's content fingerprint of the
 warehouse marts, computed on the same read-only connection the frames were exported from, so
 ``jixiao.publish.publisher.publish`` can refuse any state other than the one validated.
@@ -26,6 +32,7 @@ from typing import Any
 
 from jixiao.config import Settings, duckdb_connect
 from jixiao.quality import context as gxctx
+from jixiao.quality import incremental as inc
 from jixiao.quality.frames import Frame, frames_for
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,8 @@ class SuiteResult:
     row_count: int | None
     missing_relations: list[str]
     failures: list[FailedExpectation]
+    #: rows GX validated (the changed ones on an incremental run; row_count is the frame's)
+    validated_rows: int | None = None
 
 
 @dataclass
@@ -99,6 +108,10 @@ class GateResult:
     suites: list[SuiteResult]
     run_id: str | None = None
     marts_fingerprint: str | None = None
+    #: full | incremental, and why (全量或增量及原因); ``changed``: keys, files, projects, years
+    mode: str = inc.FULL
+    mode_reason: str = ""
+    changed: dict[str, int] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[FailedExpectation]:
@@ -136,34 +149,45 @@ def history_path(settings: Settings) -> Path:
 
 
 def run_gate(
-    gate: str, settings: Settings, year: int | None = None, run_id: str | None = None
+    gate: str,
+    settings: Settings,
+    year: int | None = None,
+    run_id: str | None = None,
+    *,
+    full: bool = False,
 ) -> GateResult:
     """Run the ``raw`` or ``marts`` gate; raise :class:`QualityGateFailed` on critical failures.
 
     ``run_id`` names the pipeline run the result belongs to (shown by the stewards' report).
+    ``full`` validates every row even when an incremental run would do (全量校验).
     """
     frames = frames_for(gate)
     started = time.monotonic()
     run_at = dt.datetime.now(dt.UTC)
     with gxctx.locked(settings):
         root = gxctx.prepare(settings)
-        missing, fingerprint = _export_frames(settings, frames, year, gate == "marts")
+        export = _export_frames(settings, frames, year, gate == "marts", gate=gate, force_full=full)
+        for suite, table_level in export.in_sql.items():
+            inc.strip_runtime_suite(root, suite, table_level)
         checkpoint_result = _run_checkpoint(root, gate, year, run_at)
-        suites = [
-            _suite_result(frame, checkpoint_result, missing.get(frame.suite, []), settings)
-            for frame in frames
-        ]
+        suites = [_suite_result(frame, checkpoint_result, export, settings) for frame in frames]
+        success = all(s.critical_success for s in suites)
+        inc.save_state(settings, gate, year, export.plan, success)
     result = GateResult(
         gate=gate,
         year=year,
-        success=all(s.critical_success for s in suites),
-        gx_success=bool(checkpoint_result.success),
+        success=success,
+        gx_success=bool(checkpoint_result.success)
+        and all(o.success for outs in export.sql.values() for o in outs),
         run_at=run_at.isoformat(timespec="seconds"),
         duration_seconds=round(time.monotonic() - started, 3),
         data_docs=str(gxctx.data_docs_index(settings)),
         suites=suites,
         run_id=run_id,
-        marts_fingerprint=fingerprint,
+        marts_fingerprint=export.fingerprint,
+        mode=export.plan.mode,
+        mode_reason=export.plan.reason,
+        changed=dict(export.plan.changed),
     )
     _write(settings, result)
     for failure in result.warnings:
@@ -232,35 +256,69 @@ def _existing_relations(con: Any) -> set[str]:
     return {r[0] for r in rows}
 
 
+@dataclass
+class Export:
+    """What :func:`_export_frames` wrote and decided (导出结果)."""
+
+    plan: inc.Plan
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    fingerprint: str | None = None
+    #: per suite, the table-level expectations evaluated in SQL (taken out of GX's copy)
+    in_sql: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sql: dict[str, list[inc.SqlOutcome]] = field(default_factory=dict)
+    #: per suite, the rows of the whole frame (when GX saw only the changed ones)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
 def _export_frames(
-    settings: Settings, frames: list[Frame], year: int | None, fingerprint: bool = False
-) -> tuple[dict[str, list[str]], str | None]:
-    """Write one parquet per suite; return the relations each frame was missing and, when
-    ``fingerprint``, the marts' content fingerprint read on the same connection (集市指纹)."""
+    settings: Settings,
+    frames: list[Frame],
+    year: int | None,
+    fingerprint: bool = False,
+    *,
+    gate: str | None = None,
+    force_full: bool = False,
+) -> Export:
+    """Write one parquet per suite (the changed rows only on an incremental run, see
+    :mod:`jixiao.quality.incremental`); return the relations each frame was missing, the
+    plan, the SQL-evaluated expectations and, when ``fingerprint``, the marts' content
+    fingerprint read on the same connection (集市指纹)."""
     from jixiao.publish.publisher import marts_fingerprint_of
 
     out, full_out = gxctx.frames_dir(settings), gxctx.full_frames_dir(settings)
-    missing: dict[str, list[str]] = {}
+    gate = gate or frames[0].gate
     if not settings.warehouse.is_file():
         raise FileNotFoundError(
             f"找不到数据仓库文件 {settings.warehouse} / warehouse file not found: "
             f"{settings.warehouse} (run ingest first)"
         )
     con = duckdb_connect(settings, settings.warehouse, read_only=True)
-    digest: str | None = None
     try:
+        plan = inc.decide(settings, gate, year, con, force_full=force_full)
+        export = Export(plan)
+        inc.prepare_scope(con, plan, inc.state_paths(settings, gate, year)[0])
         if fingerprint:
-            digest = marts_fingerprint_of(con, settings.warehouse.stem)
+            export.fingerprint = marts_fingerprint_of(con, settings.warehouse.stem)
         existing = _existing_relations(con)
         for frame in frames:
             target = str(out / f"{frame.suite}.parquet").replace("'", "''")
             absent = [t for t in frame.tables if t not in existing]
             if absent:
-                missing[frame.suite] = absent
+                export.missing[frame.suite] = absent
                 con.execute(f"copy (select 1 as {MISSING_COLUMN}) to '{target}' (format parquet)")
                 continue
             full = str(full_out / f"{frame.suite}.parquet").replace("'", "''")
-            con.execute(f"copy ({frame.render(year)}) to '{full}' (format parquet)")
+            query = frame.render(year)
+            scoped, table_level = inc.split_suite(inc.suite_expectations(settings, frame.suite))
+            if plan.incremental and scoped and frame.scope != "all":
+                export.in_sql[frame.suite] = table_level
+                export.sql[frame.suite] = [
+                    inc.evaluate_table_level(con, query, e, SAMPLE_ROWS) for e in table_level
+                ]
+                total = con.execute(f"select count(*) from ({query})").fetchone()
+                export.row_counts[frame.suite] = int(total[0]) if total else 0
+                query = f"select * from ({query}) as f where {inc.scope_predicate(frame.scope)}"
+            con.execute(f"copy ({query}) to '{full}' (format parquet)")
             columns = [r[0] for r in con.execute(f"describe select * from '{full}'").fetchall()]
             keep = checked_columns(frame.suite, columns, settings)
             # insertion order is preserved: row i of the GX frame is row i of the full one
@@ -268,7 +326,7 @@ def _export_frames(
             con.execute(f"copy (select {select} from '{full}') to '{target}' (format parquet)")
     finally:
         con.close()
-    return missing, digest
+    return export
 
 
 def checked_columns(suite: str, columns: list[str], settings: Settings) -> list[str]:
@@ -326,11 +384,13 @@ def _run_checkpoint(root: Path, gate: str, year: int | None, run_at: dt.datetime
 
 
 def _suite_result(
-    frame: Frame, checkpoint_result: Any, missing: list[str], settings: Settings
+    frame: Frame, checkpoint_result: Any, export: Export, settings: Settings
 ) -> SuiteResult:
     validation = next(
         v for v in checkpoint_result.run_results.values() if v.suite_name == frame.suite
     )
+    missing = export.missing.get(frame.suite, [])
+    outcomes = export.sql.get(frame.suite, [])
     parquet = gxctx.frames_dir(settings) / f"{frame.suite}.parquet"
     full = gxctx.full_frames_dir(settings) / f"{frame.suite}.parquet"
     failures: list[FailedExpectation] = []
@@ -338,16 +398,44 @@ def _suite_result(
         failures.append(_missing_failure(frame, missing))
     else:
         failures = [_failure(frame.suite, r, full) for r in validation.results if not r.success]
-    row_count = None if missing else _row_count(parquet)
+        failures += [_sql_failure(frame.suite, o) for o in outcomes if not o.success]
+        if outcomes:  # the suite's order, as a full run reports them
+            order = {
+                e.get("id"): i for i, e in enumerate(inc.suite_expectations(settings, frame.suite))
+            }
+            failures.sort(key=lambda f: order.get(f.expectation_id, len(order)))
+    validated = None if missing else _row_count(parquet)
+    row_count = export.row_counts.get(frame.suite, validated) if not missing else None
     return SuiteResult(
         suite=frame.suite,
-        success=bool(validation.success) and not missing,
+        success=bool(validation.success) and not missing and all(o.success for o in outcomes),
         critical_success=not any(f.severity == "critical" for f in failures),
-        evaluated=len(validation.results),
+        evaluated=len(validation.results) + len(outcomes),
         failed=len(failures),
         row_count=row_count,
         missing_relations=missing,
         failures=failures,
+        validated_rows=validated,
+    )
+
+
+def _sql_failure(suite: str, outcome: inc.SqlOutcome) -> FailedExpectation:
+    """A table-level expectation that failed in SQL, reported as GX reports one (表级校验)."""
+    e = outcome.expectation
+    meta = dict(e.get("meta") or {})
+    kwargs = {k: _jsonable(v) for k, v in dict(e.get("kwargs") or {}).items() if k != "batch_id"}
+    return FailedExpectation(
+        suite=suite,
+        expectation_id=str(e["id"]) if e.get("id") else None,
+        expectation_type=str(e["type"]),
+        severity=str(meta.get("severity") or "critical"),
+        column=kwargs.get("column"),
+        kwargs=kwargs,
+        notes_zh=meta.get("notes_zh"),
+        notes_en=meta.get("notes_en"),
+        unexpected_count=outcome.unexpected_count,
+        element_count=outcome.element_count,
+        sample_rows=[{str(k): _jsonable(v) for k, v in r.items()} for r in outcome.sample_rows],
     )
 
 
