@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from jixiao.config import PROJECT_ROOT, Settings
 
@@ -39,10 +40,20 @@ def airflow_env(settings: Settings, airflow_home: Path | None = None) -> dict[st
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], check: bool = True) -> int:
+def _airflow(
+    args: list[str], env: dict[str, str], check: bool = True, output: IO[str] | None = None
+) -> int:
     exe = Path(sys.executable).with_name("airflow")
     cmd = [str(exe), *args]
-    proc = subprocess.run(cmd, env=env, check=False)
+    if output is not None:
+        output.flush()
+    proc = subprocess.run(
+        cmd,
+        env=env,
+        check=False,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+    )
     if check and proc.returncode != 0:
         raise RuntimeError(
             f"airflow {' '.join(args)} 失败 / failed with exit code {proc.returncode}"
@@ -50,14 +61,20 @@ def _airflow(args: list[str], env: dict[str, str], check: bool = True) -> int:
     return proc.returncode
 
 
-def init_airflow(settings: Settings, airflow_home: Path | None = None) -> dict[str, str]:
-    """Migrate the SQLite metadata database and create the warehouse pool (初始化 Airflow)."""
+def init_airflow(
+    settings: Settings, airflow_home: Path | None = None, output: IO[str] | None = None
+) -> dict[str, str]:
+    """Migrate the SQLite metadata database and create the warehouse pool (初始化 Airflow).
+
+    ``output``: where Airflow's own output goes (e.g. the demo's log file); default the console.
+    """
     env = airflow_env(settings, airflow_home)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    _airflow(["db", "migrate"], env)
+    _airflow(["db", "migrate"], env, output=output)
     _airflow(
         ["pools", "set", WAREHOUSE_POOL, "1", "DuckDB allows one writer / DuckDB 仅允许单写者"],
         env,
+        output=output,
     )
     return env
 
@@ -67,10 +84,14 @@ def dags_test(
     settings: Settings,
     conf: dict[str, object] | None = None,
     airflow_home: Path | None = None,
+    output: IO[str] | None = None,
 ) -> int:
-    """Run one DAG run through Airflow (`airflow dags test`), returning the exit code."""
+    """Run one DAG run through Airflow (`airflow dags test`), returning the exit code.
+
+    ``output``: where the run's log lines go (e.g. the demo's log file); default the console.
+    """
     env = airflow_env(settings, airflow_home)
     args = ["dags", "test", dag_id]
     if conf:
         args += ["-c", json.dumps(conf)]
-    return _airflow(args, env, check=False)
+    return _airflow(args, env, check=False, output=output)

@@ -13,6 +13,37 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _version() -> str:
+    """The installed jixiao version (版本号), as the package metadata records it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jixiao")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree only
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"jixiao {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit / 显示版本号",
+    ),
+) -> None:
+    """jixiao (绩效): budget-performance data warehouse / 预算绩效评价数据仓库"""
+
+
 app.command("template")(template.template)
 app.command("ingest")(ingest.ingest)
 app.command("build")(build.build)
