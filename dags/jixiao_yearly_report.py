@@ -57,6 +57,12 @@ def _retrying(context: Any) -> None:
             description="Fiscal year (评价年度); empty means the year before the run date",
         ),
         "department": Param(None, type=["null", "string"], description="主管部门 (optional)"),
+        "unit": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "wan", "yuan"],
+            description="金额单位 wan（万元）/ yuan（元）; empty: $JIXIAO_REPORT_UNIT, else 万元",
+        ),
     },
     default_args={
         "owner": "jixiao",
@@ -100,7 +106,11 @@ def jixiao_yearly_report() -> None:
         from jixiao.tasks import fail_fast_on_data_error
 
         with fail_fast_on_data_error():
-            return pipeline.yearly_report(year, department=context["params"].get("department"))
+            return pipeline.yearly_report(
+                year,
+                department=context["params"].get("department"),
+                unit=context["params"].get("unit"),
+            )
 
     build_reports.expand(year=check_gate.expand(year=resolve_years()))
 

@@ -98,7 +98,7 @@ def test_nightly_short_circuit_skips_the_work_but_not_the_report(dagbag) -> None
 
 def test_yearly_report_refuses_without_gate_and_listens_to_publish(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["jixiao_yearly_report"]
-    assert "year" in dag.params
+    assert "year" in dag.params and dag.params["unit"] is None  # unit: wan or yuan, per run
     assert "check_gate" in dag.get_task("resolve_years").downstream_task_ids
     assert "build_reports" in dag.get_task("check_gate").downstream_task_ids
     assert dag.get_task("check_gate").retries == 0

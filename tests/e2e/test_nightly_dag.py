@@ -120,6 +120,25 @@ def test_nightly_loads_builds_gates_and_publishes(rig) -> None:  # type: ignore[
         )
     )
     assert stages == {"初验": (40, 40), "终验": (24, 23)}, stages
+    # seed 001 evaluates 2019-2021: the 2021 report prints the whole period's distribution,
+    # 0 / 0 / 30 / 8 / 35 and 2 暂未下达资金 (the 37 below 60 % the document counts)
+    whole = _query(
+        published,
+        """
+        select bucket_code, project_count from marts.mart_report_spending_distribution
+        where parent_project_key = 'DG-SZZF' and report_year = 2021 and is_whole_period
+          and period_start_year = 2019 and period_end_year = 2021
+        order by sort_order
+    """,
+    )
+    assert [tuple(r) for r in whole] == [
+        ("rate_100", 0),
+        ("rate_90_100", 0),
+        ("rate_80_90", 30),
+        ("rate_60_80", 8),
+        ("rate_below_60", 35),
+        ("no_funds", 2),
+    ], whole
     # seed 004: 政务系统管理 spent 57,790 of 99,000 元 (58.37 %) -> a low-execution finding
     low = _query(
         published,

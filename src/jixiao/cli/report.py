@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from jixiao.cli._common import echo_json, run_or_exit
@@ -32,8 +30,7 @@ def report(
             err=True,
         )
         raise typer.Exit(2)
-    os.environ[yearly.UNIT_ENV] = unit  # read by build_reports when no unit is passed
-    echo_json(run_or_exit(lambda: pipeline.yearly_report(year, department=department)))
+    echo_json(run_or_exit(lambda: pipeline.yearly_report(year, department=department, unit=unit)))
     notice = yearly.pdf_notice(get_settings(), year)
     if notice:
         typer.secho(notice, fg="yellow", err=True)

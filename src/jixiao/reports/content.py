@@ -82,58 +82,33 @@ class Scope:
         return [*self.projects, *self.subprojects]
 
 
-def _sum(rows: list[Row], col: str) -> Decimal:
-    return sum((as_decimal(r.get(col)) or ZERO for r in rows), ZERO)
-
-
-def _known_sum(rows: list[Row], col: str) -> Decimal | None:
-    """Sum of a column, or None when any row's value is unknown (未知不当作零)."""
-    values = [as_decimal(r.get(col)) for r in rows]
-    if not values or any(v is None for v in values):
-        return None
-    return sum((v for v in values if v is not None), ZERO)
-
-
 def region_name(row: Row) -> str:
     """省/市/县 joined, or 未指定地区 (unspecified region)."""
     parts = [row.get(c) for c in ("province", "city", "county")]
     return "".join(p for p in parts if p) or "未指定地区"
 
 
-def _split(data: YearData, projects: list[Row]) -> tuple[list[Row], list[Row]]:
-    """Top-level projects vs sub-projects whose parent is a project of the same year."""
-    keys = {p["project_key"] for p in data.projects}
-    top = [p for p in projects if p.get("parent_project_key") not in keys]
-    return top, [p for p in projects if p.get("parent_project_key") in keys]
+def _scope(data: YearData, kind: Literal["department", "region"], name: str, facts: Row) -> Scope:
+    """A scope's projects as marts.mart_report_scope_projects lists them, and their
+    sub-projects of the same year (子项目)."""
+    keys = set(data.scope_members.get((kind, name), []))
+    top = [p for p in data.projects if p["project_key"] in keys]
+    sub = [p for p in data.projects if p.get("parent_project_key") in keys]
+    return Scope(kind, name, facts, top, sub)
 
 
 def department_scopes(data: YearData, department: str | None = None) -> list[Scope]:
     """One scope per row of mart_department_year (部门范围)."""
-    scopes = []
-    for d in data.departments:
-        name = d["department_name"]
-        if department is not None and name != department:
-            continue
-        top, sub = _split(data, [p for p in data.projects if p["department_name"] == name])
-        scopes.append(Scope("department", name, d, top, sub))
-    return scopes
-
-
-def _in_region(project: Row, region: Row) -> bool:
-    """A null region level means "all" (a city row without county covers its counties)."""
-    return all(
-        region.get(c) is None or project.get(c) == region.get(c)
-        for c in ("province", "city", "county")
-    )
+    return [
+        _scope(data, "department", d["department_name"], d)
+        for d in data.departments
+        if department is None or d["department_name"] == department
+    ]
 
 
 def region_scopes(data: YearData) -> list[Scope]:
     """One scope per row of mart_region_year (地区范围)."""
-    scopes = []
-    for r in data.regions:
-        top, sub = _split(data, [p for p in data.projects if _in_region(p, r)])
-        scopes.append(Scope("region", region_name(r), r, top, sub))
-    return scopes
+    return [_scope(data, "region", region_name(r), r) for r in data.regions]
 
 
 @dataclass
@@ -255,10 +230,8 @@ def funds_section(c: Ctx) -> tuple[Section, list[str], list[Any]]:
         c.money("结余", 13),
     ]
     rows = []
-    budgets = []
     for p in s.projects:
         b = data.budget_total.get(p["project_key"], {})
-        budgets.append(b)
         rows.append(
             [
                 p["project_name"],
@@ -273,23 +246,22 @@ def funds_section(c: Ctx) -> tuple[Section, list[str], list[Any]]:
                 p.get("balance_yuan"),
             ]
         )
-    f = s.facts
-    final = f.get("final_budget_yuan")
-    spent = f.get("spent_yuan")
-    allocated = _known_sum(s.projects, "allocated_yuan")  # unknown if any project's is
+    t = data.scope_funds.get((s.kind, s.name), {})
+    allocated = t.get("allocated_yuan")  # unknown if any project's is (the mart's rule)
     total = [
         "合计",
-        _known_sum(budgets, "initial_yuan"),
-        _known_sum(budgets, "additions_yuan"),
-        _known_sum(budgets, "cuts_yuan"),
-        final,
+        t.get("initial_yuan"),
+        t.get("additions_yuan"),
+        t.get("cuts_yuan"),
+        t.get("final_budget_yuan"),
         allocated,
-        ratio(allocated, final) if allocated is not None else None,
-        spent,
-        f.get("execution_rate"),
-        _known_sum(s.projects, "balance_yuan"),
+        t.get("allocation_rate"),
+        t.get("spent_yuan"),
+        t.get("execution_rate"),
+        t.get("balance_yuan"),
     ]
-    rate = f.get("execution_rate")
+    final, spent = t.get("final_budget_yuan"), t.get("spent_yuan")
+    rate = t.get("execution_rate")
     paras = [
         say(
             "funds.budget" if rate is not None else "funds.budget_unknown_rate",
@@ -457,27 +429,34 @@ def _period(c: Row) -> str:
 
 
 def spending_table(c: Ctx) -> tuple[Table, str]:
-    """支出率分布 (seed 001): the mart's distribution of the scope's parent projects, else
-    the scope's projects counted by their own bucket (marts.mart_report_project_buckets)."""
+    """支出率分布 (seed 001): the distribution of the scope's parent projects as
+    marts.mart_report_spending_distribution gives it to this year's report (the year's, and the
+    whole period's for a multi-year parent in its last year), else the scope's projects
+    counted by their own bucket (marts.mart_report_project_buckets)."""
     s, data = c.scope, c.data
     cols = [
         Column("范围", "text", 24),
+        Column("期间", "text", 12),
         Column("支出率区间", "text", 16),
         Column("项目数（个）", "int", 10),
     ]
     names = {p["project_key"]: p["project_name"] for p in s.projects}
-    mart_rows = [
-        b
-        for b in data.spending_buckets
-        if b.get("parent_project_key") in names and b.get("fiscal_year") == data.year
-    ] or [b for b in data.spending_buckets if b.get("parent_project_key") in names]
+    mart_rows = [b for b in data.distribution if b.get("parent_project_key") in names]
     if mart_rows:
         rows = [
-            [names[b["parent_project_key"]], b["bucket_label"], b["project_count"]]
+            [
+                names[b["parent_project_key"]],
+                _distribution_period(b),
+                b["bucket_label"],
+                b["project_count"],
+            ]
             for b in mart_rows
         ]
-        counted = sum(int(b["project_count"] or 0) for b in mart_rows)
+        whole = [b for b in mart_rows if b.get("is_whole_period")]
+        counted = sum(int(b["project_count"] or 0) for b in (whole or mart_rows))
         note = "上级项目所属子项目按支出率分档（含下限不含上限）。"
+        if whole:
+            note += "跨年度评价的项目另列整个评价期间的分布（按期间合计的资金与支出）。"
     else:
         members = s.subprojects or s.projects
         counts = Counter(
@@ -486,7 +465,7 @@ def spending_table(c: Ctx) -> tuple[Table, str]:
             if p["project_key"] in data.project_buckets
         )
         rows = [
-            [s.name, data.label("spending_bucket", code), counts.get(code, 0)]
+            [s.name, str(data.year), data.label("spending_bucket", code), counts.get(code, 0)]
             for code in data.codes("spending_bucket")
         ]
         counted = sum(counts.values())
@@ -499,47 +478,32 @@ def spending_table(c: Ctx) -> tuple[Table, str]:
     )
 
 
-def monthly_series(c: Ctx) -> tuple[list[list[Any]], int]:
-    """Scope-wide cumulative execution by month (月度累计执行) and how many projects it covers.
+def _distribution_period(b: Row) -> str:
+    """2021, or 2019-2021 for a whole multi-year period (分布所属期间)."""
+    if b.get("is_whole_period"):
+        return f"{b['period_start_year']}-{b['period_end_year']}"
+    return str(b["report_year"])
 
-    A project with monthly rows of its own counts with those; one without them counts with
-    its sub-projects' rows. Each series' cumulative spending is carried forward to months
-    without a row; the rate is the summed cumulative spending over the summed final budget of
-    the series; 序时进度 is the mart's.
-    """
-    s, data = c.scope, c.data
-    series: list[Row] = []
-    for p in s.projects:
-        if data.monthly.get(p["project_key"]):
-            series.append(p)
-        else:
-            series += [
-                sp
-                for sp in s.subprojects
-                if sp.get("parent_project_key") == p["project_key"]
-                and data.monthly.get(sp["project_key"])
-            ]
-    budget = _sum(series, "final_budget_yuan")
-    out: list[list[Any]] = []
-    if not series:
-        return out, 0
-    for m in range(1, 13):
-        spent, schedule = ZERO, None
-        for p in series:
-            rows = [r for r in data.monthly[p["project_key"]] if r["month"] <= m]
-            if rows:
-                spent += as_decimal(rows[-1]["cumulative_spent_yuan"]) or ZERO
-            here = [r for r in data.monthly[p["project_key"]] if r["month"] == m]
-            if here and schedule is None:
-                schedule = here[0].get("time_schedule_rate")
-        rate = ratio(spent, budget)
-        lagging = "是" if rate is not None and schedule is not None and rate < schedule else ""
-        out.append([f"{m}月", spent, rate, schedule, lagging])
-    return out, len(series)
+
+def monthly_series(c: Ctx) -> tuple[list[list[Any]], Row | None]:
+    """The scope's 月度执行进度 rows as marts.mart_report_scope_monthly holds them, and the
+    first row (what the series cover: projects, budget, share of the scope's spending)."""
+    rows = c.data.scope_monthly.get((c.scope.kind, c.scope.name), [])
+    out = [
+        [
+            f"{r['month']}月",
+            r["cumulative_spent_yuan"],
+            r["cumulative_execution_rate"],
+            r["time_schedule_rate"],
+            "是" if r["is_lagging"] else "",
+        ]
+        for r in rows
+    ]
+    return out, (rows[0] if rows else None)
 
 
 def monthly_table(c: Ctx) -> tuple[Table, list[str]]:
-    rows, count = monthly_series(c)
+    rows, cover = monthly_series(c)
     cols = [
         Column("月份", "text", 8),
         c.money("累计支出", 14),
@@ -547,9 +511,28 @@ def monthly_table(c: Ctx) -> tuple[Table, list[str]]:
         Column("序时进度", "rate", 10),
         Column("滞后", "text", 6),
     ]
-    if not rows:
+    if not rows or cover is None:
         return Table("monthly", "月度执行进度", cols, rows), [say("funds.monthly_none")]
-    paras = [say("funds.monthly", count=count, rate=_pct(rows[-1][2]), schedule=_pct(rows[-1][3]))]
+    paras = [
+        say(
+            "funds.monthly",
+            count=cover["covered_project_count"],
+            rate=_pct(rows[-1][2]),
+            schedule=_pct(rows[-1][3]),
+        )
+    ]
+    share = cover.get("covered_spent_share")
+    if share is not None and share < 1:
+        paras.append(
+            say(
+                "funds.monthly_partial",
+                count=cover["covered_project_count"],
+                covered=c.m(cover["covered_year_spent_yuan"]),
+                spent=c.m(cover["scope_spent_yuan"]),
+                unit=c.u,
+                share=_pct(share),
+            )
+        )
     lagging = [r[0] for r in rows if r[4]]
     if lagging:
         paras.append(say("funds.monthly_lagging", months="、".join(lagging)))

@@ -33,6 +33,11 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "mart_review_flags",
     "mart_report_labels",
     "mart_report_project_buckets",
+    "mart_report_scope_projects",
+    "mart_report_project_funds",
+    "mart_report_scope_funds",
+    "mart_report_scope_monthly",
+    "mart_report_spending_distribution",
 )
 INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
 LEVEL1_ORDER = (
@@ -63,8 +68,6 @@ class YearData:
     indicators: dict[str, list[Row]] = field(default_factory=dict)
     level1: dict[str, list[Row]] = field(default_factory=dict)
     categories: list[Row] = field(default_factory=list)
-    spending_buckets: list[Row] = field(default_factory=list)
-    monthly: dict[str, list[Row]] = field(default_factory=dict)
     flags: dict[str, list[Row]] = field(default_factory=dict)
     goals: dict[str, Row] = field(default_factory=dict)
     labels: list[Row] = field(default_factory=list)
@@ -79,6 +82,14 @@ class YearData:
     """marts.mart_acceptance_stages per department, for the year and for all years (验收)."""
     published: Row | None = None
     """The latest publish in marts._published_scores (发布批次), when the source has it."""
+    scope_members: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """marts.mart_report_scope_projects: the project keys of each (kind, name) scope (报告范围)."""
+    scope_funds: dict[tuple[str, str], Row] = field(default_factory=dict)
+    """marts.mart_report_scope_funds by (kind, name): the 合计 row of the budget table."""
+    scope_monthly: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    """marts.mart_report_scope_monthly by (kind, name): the 月度执行进度 rows, months 1-12."""
+    distribution: list[Row] = field(default_factory=list)
+    """marts.mart_report_spending_distribution rows this year's report prints (支出率分布)."""
 
     def label(self, code_type: str, code: Any) -> str:
         """The Chinese label of ``code`` (代码的中文标签); an unlisted code is shown as is."""
@@ -149,7 +160,8 @@ def _group(rows: list[Row], key: str = "project_key") -> dict[str, list[Row]]:
 
 
 def _budget(con: Any, year: int) -> tuple[dict[str, Row], dict[str, dict[str, Row]]]:
-    """Budget per project: the 'total' fund-source line if present, else the sum of sources."""
+    """Budget per project: the totals of marts.mart_report_project_funds (the total line, else
+    the sum of the fund-source lines, as the warehouse decides) and the lines by fund source."""
     rows = _rows(
         con,
         "select project_key, fund_source, sum(initial_yuan) as initial_yuan, "
@@ -161,18 +173,56 @@ def _budget(con: Any, year: int) -> tuple[dict[str, Row], dict[str, dict[str, Ro
     by_source: dict[str, dict[str, Row]] = defaultdict(dict)
     for r in rows:
         by_source[r["project_key"]][r["fund_source"] or "total"] = r
-    totals: dict[str, Row] = {}
-    amounts = ("initial_yuan", "additions_yuan", "cuts_yuan", "final_yuan", "allocated_yuan")
-    for key, sources in by_source.items():
-        if "total" in sources:
-            totals[key] = sources["total"]
-            continue
-        totals[key] = {
-            "project_key": key,
-            "fund_source": "total",
-            **{a: sum((s[a] or Decimal(0) for s in sources.values()), Decimal(0)) for a in amounts},
-        }
+    totals = {
+        r["project_key"]: r
+        for r in _rows(
+            con,
+            "select * from marts.mart_report_project_funds where fiscal_year = ? "
+            "order by project_key",
+            [year],
+        )
+    }
     return totals, dict(by_source)
+
+
+def _scopes(con: Any, year: int) -> dict[str, Any]:
+    """The report scopes of ``year`` (报告范围): members, 合计 row, monthly rows, and the
+    spending distribution the year's reports print."""
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in _rows(
+        con,
+        "select scope_kind, scope_name, project_key from marts.mart_report_scope_projects "
+        "where fiscal_year = ? order by scope_kind, scope_name, project_key",
+        [year],
+    ):
+        members[(r["scope_kind"], r["scope_name"])].append(r["project_key"])
+    monthly: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in _rows(
+        con,
+        "select * from marts.mart_report_scope_monthly where fiscal_year = ? "
+        "order by scope_kind, scope_name, month",
+        [year],
+    ):
+        monthly[(r["scope_kind"], r["scope_name"])].append(r)
+    return {
+        "scope_members": dict(members),
+        "scope_funds": {
+            (r["scope_kind"], r["scope_name"]): r
+            for r in _rows(
+                con,
+                "select * from marts.mart_report_scope_funds where fiscal_year = ? "
+                "order by scope_kind, scope_name",
+                [year],
+            )
+        },
+        "scope_monthly": dict(monthly),
+        "distribution": _rows(
+            con,
+            "select * from marts.mart_report_spending_distribution where report_year = ? "
+            "order by parent_project_key, is_whole_period, sort_order",
+            [year],
+        ),
+    }
 
 
 def _spent_by_source(con: Any, year: int) -> dict[str, dict[str, Decimal]]:
@@ -326,6 +376,7 @@ def load_year(source: Path, year: int) -> YearData:
         }
         return YearData(
             **_stated_figures(con, year, tables),
+            **_scopes(con, year),
             labels=_rows(
                 con,
                 "select code_type, code, label_zh, label_en, sort_order "
@@ -375,21 +426,6 @@ def load_year(source: Path, year: int) -> YearData:
                 "order by parent_project_key nulls first, fiscal_year nulls last, "
                 "amount_yuan desc, category",
                 [year],
-            ),
-            spending_buckets=_rows(
-                con,
-                "select * from marts.mart_spending_rate_distribution "
-                "where fiscal_year = ? or fiscal_year is null "
-                "order by parent_project_key nulls first, fiscal_year nulls last, sort_order",
-                [year],
-            ),
-            monthly=_group(
-                _rows(
-                    con,
-                    "select * from marts.mart_execution_monthly where fiscal_year = ? "
-                    "order by project_key, month",
-                    [year],
-                )
             ),
             flags=_group(
                 _rows(

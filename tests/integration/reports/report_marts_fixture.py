@@ -9,9 +9,15 @@ prove formula neutralisation.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
+
+from jixiao.config import get_settings
+from jixiao.warehouse.dbt import build
 
 JM_DEPT = "江门市政务服务和数据管理局"
 XF_DEPT = "新丰县政务服务数据管理局"
@@ -49,7 +55,7 @@ create table marts.mart_project_year (project_key varchar, fiscal_year integer,
   spent_yuan decimal(18,2), balance_yuan decimal(18,2), allocation_rate decimal(12,6),
   execution_rate decimal(12,6), recomputed_score decimal(12,2), reported_score decimal(12,2),
   evaluator_score decimal(12,2), grade varchar, reported_grade varchar,
-  output_completion_grade varchar, flag_count integer);
+  output_completion_grade varchar, flag_count integer, parent_project_key varchar);
 create table marts.mart_level1_scores (project_key varchar, fiscal_year integer,
   evaluation_type varchar, level1_name varchar, max_score decimal(12,2), score decimal(12,2),
   score_rate decimal(12,6));
@@ -71,23 +77,8 @@ create table marts.mart_execution_monthly (project_key varchar, fiscal_year inte
   time_schedule_rate decimal(12,6), is_lagging boolean);
 create table marts.mart_review_flags (flag_id varchar, project_key varchar, fiscal_year integer,
   flag_code varchar, severity varchar, message_zh varchar, message_en varchar, detail varchar);
-create table marts.mart_report_labels (label_id varchar, code_type varchar, code varchar,
-  label_zh varchar, label_en varchar, sort_order integer);
-create table marts.mart_report_project_buckets (project_bucket_id varchar, project_key varchar,
-  fiscal_year integer, parent_project_key varchar, department_name varchar,
-  execution_rate decimal(12,6), bucket_code varchar, bucket_label varchar, sort_order integer);
 """
 
-SEEDS = Path(__file__).resolve().parents[3] / "seeds"
-SEVERITY_LABELS = [("error", "严重"), ("warning", "警示"), ("info", "提示")]
-EVALUATION_TYPE_LABELS = [
-    ("self", "单位自评"),
-    ("third_party", "第三方评价"),
-    ("reported_indicators", "自评（按指标汇总）"),
-    ("recomputed", "复核重算"),
-]
-RULE_LABELS = [("budget_execution_rate", "预算执行率 × 分值")]
-"""Labels the fixture's mart_report_labels holds beside the seed ones (as the dbt model does)."""
 
 # key, name, dept, category, province, city, county, final, allocated, spent,
 # recomputed, reported, evaluator, grade, reported_grade, output grade, flags
@@ -434,8 +425,8 @@ def _monthly_rows() -> list[tuple[object, ...]]:
     return out
 
 
-def make_marts(path: Path) -> Path:
-    """Create the marts database at ``path`` and return it."""
+def _upstream_marts(path: Path) -> Path:
+    """Create the upstream marts (the reports' inputs below the reporting marts) at ``path``."""
     con = duckdb.connect(str(path))
     try:
         con.execute(DDL)
@@ -467,7 +458,7 @@ def make_marts(path: Path) -> Path:
                 exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
             con.execute(
                 "insert into marts.mart_project_year values "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     key,
                     YEAR,
@@ -484,6 +475,7 @@ def make_marts(path: Path) -> Path:
                     alloc_rate,
                     exec_rate,
                     *p[10:],
+                    key.rsplit("-S", 1)[0] if "-S" in key else None,
                 ],
             )
         con.executemany("insert into marts.fct_budget values (?,?,?,?,?,?,?,?,?,?)", _budget_rows())
@@ -667,51 +659,34 @@ def make_marts(path: Path) -> Path:
                 ),
             ],
         )
-        _labels_and_buckets(con)
         _stated_figures(con)
     finally:
         con.close()
     return path
 
 
-def _labels_and_buckets(con: duckdb.DuckDBPyConnection) -> None:
-    """mart_report_labels from the real seeds (flag types, buckets, fund sources) plus the
-    fixed code lists, and each project's bucket by its own rate (as the dbt models do)."""
-    con.execute(
-        "insert into marts.mart_report_labels select 'flag_type:' || flag_code, 'flag_type', "
-        "flag_code, title_zh, title_en, row_number() over (order by flag_code) "
-        f"from read_csv('{SEEDS / 'review_flag_types.csv'}', header=true, all_varchar=true)"
-    )
-    con.execute(
-        "insert into marts.mart_report_labels select 'spending_bucket:' || bucket_code, "
-        "'spending_bucket', bucket_code, bucket_label_zh, bucket_label_en, "
-        "cast(sort_order as integer) "
-        f"from read_csv('{SEEDS / 'spending_rate_buckets.csv'}', header=true, all_varchar=true)"
-    )
-    fixed = [
-        (f"{t}:{code}", t, code, zh, code, i)
-        for t, items in (
-            ("severity", SEVERITY_LABELS),
-            ("evaluation_type", EVALUATION_TYPE_LABELS),
-            ("rule", RULE_LABELS),
+_TEMPLATE: list[Path] = []
+"""The reporting marts, built once per test process by dbt over the upstream marts above."""
+
+
+def make_marts(path: Path) -> Path:
+    """The marts database at ``path``: the upstream marts of :func:`_upstream_marts`, and the
+    reporting marts (dbt_project/models/marts/reporting) built over them by the real dbt
+    models, with the seeds. Built once per process, then copied."""
+    if not _TEMPLATE:
+        home = Path(tempfile.mkdtemp(prefix="jixiao-report-marts-"))
+        atexit.register(shutil.rmtree, home, True)
+        settings = get_settings(home).ensure()
+        _upstream_marts(settings.warehouse)
+        build(
+            settings,
+            select="path:models/marts/reporting resource_type:seed",
+            exclude_resource_types=("test", "unit_test"),
         )
-        for i, (code, zh) in enumerate(items, start=1)
-    ]
-    con.executemany("insert into marts.mart_report_labels values (?,?,?,?,?,?)", fixed)
-    con.execute(f"""
-        insert into marts.mart_report_project_buckets
-        select p.project_key, p.project_key, p.fiscal_year, d.parent_project_key,
-               p.department_name, p.execution_rate, b.bucket_code, b.bucket_label_zh,
-               cast(b.sort_order as integer)
-        from marts.mart_project_year p
-        left join marts.dim_project d on d.project_key = p.project_key
-        join read_csv('{SEEDS / "spending_rate_buckets.csv"}', header=true,
-                      types={{'min_rate': 'decimal(12,6)', 'max_rate': 'decimal(12,6)'}}) b
-          on (p.execution_rate is not null and b.min_rate is not null
-              and p.execution_rate >= b.min_rate
-              and (b.max_rate is null or p.execution_rate < b.max_rate))
-          or (p.execution_rate is null and b.bucket_code = 'no_funds')
-    """)
+        _TEMPLATE.append(settings.warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], path)
+    return path
 
 
 STATED_DDL = """

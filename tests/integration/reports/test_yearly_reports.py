@@ -21,7 +21,7 @@ from tests.integration.reports.report_helpers import (
     parse_html,
     table_rows,
 )
-from tests.integration.reports.report_marts_fixture import DDL, JM_DEPT, XF_DEPT, make_marts
+from tests.integration.reports.report_marts_fixture import JM_DEPT, XF_DEPT, make_marts
 
 from jixiao.config import get_settings
 from jixiao.reports.marts import ReportDataError
@@ -117,6 +117,15 @@ def test_budget_table_reconciles_with_project_and_department_marts(built: Built)
         [JM_DEPT],
     )
     assert (yuan(total[2]), yuan(total[3])) == (additions, cuts)
+    # the 合计 row is the scope's row of marts.mart_report_scope_funds, column by column
+    ((scope,),) = built.query(
+        "select [initial_yuan, additions_yuan, cuts_yuan, final_budget_yuan, allocated_yuan, "
+        "allocation_rate, spent_yuan, execution_rate, balance_yuan] "
+        "from marts.mart_report_scope_funds where scope_kind = 'department' and scope_name = ?",
+        [JM_DEPT],
+    )
+    rates = (5, 7)  # allocation and execution rates; the rest are amounts
+    assert [as_dec(v) if i in rates else yuan(v) for i, v in enumerate(total[1:])] == scope
     body = {r[0]: r for r in rows[1:-1]}
     for name, r in body.items():
         ((pf, pa, ps, pbal, prate, erate),) = built.query(
@@ -297,11 +306,18 @@ def test_category_table_from_mart_without_duplicates(built: Built) -> None:
 def test_spending_buckets_each_project_once_by_its_own_rate(built: Built) -> None:
     jm = table_rows(built.one("departments", JM_DEPT, ".xlsx"), "t_spending")[1:]
     mart_b = built.query(
-        "select bucket_label, project_count from marts.mart_spending_rate_distribution "
+        "select cast(report_year as varchar), bucket_label, project_count "
+        "from marts.mart_report_spending_distribution "
+        "where parent_project_key = 'JM-2023-01' and report_year = 2023 "
+        "order by is_whole_period, sort_order"
+    )
+    assert [(r[1], r[2], r[3]) for r in jm] == mart_b
+    assert mart_b == built.query(  # a single-year parent: the year's distribution only
+        "select cast(fiscal_year as varchar), bucket_label, project_count "
+        "from marts.mart_spending_rate_distribution "
         "where parent_project_key = 'JM-2023-01' order by sort_order"
     )
-    assert [(r[1], r[2]) for r in jm] == mart_b
-    assert [r[2] for r in jm][:5] == [0, 0, 30, 8, 35]  # seed 001
+    assert [r[3] for r in jm][:5] == [0, 0, 30, 8, 35]  # seed 001
     xf = table_rows(built.one("departments", XF_DEPT, ".xlsx"), "t_spending")[1:]
     expected = dict(
         built.query(
@@ -310,12 +326,12 @@ def test_spending_buckets_each_project_once_by_its_own_rate(built: Built) -> Non
             [XF_DEPT],
         )
     )
-    assert {r[1]: r[2] for r in xf if r[2]} == expected
-    assert sum(r[2] for r in xf) == 3  # three projects, each in exactly one bucket
+    assert {r[2]: r[3] for r in xf if r[3]} == expected
+    assert sum(r[3] for r in xf) == 3  # three projects, each in exactly one bucket
     # XF-2023-03 spent 120% of its budget without a known allocation: 100%, not 暂未下达资金;
     # only XF-2023-02, with nothing allocated and no rate, is 暂未下达资金
-    assert {r[1]: r[2] for r in xf}["100%"] == 1
-    assert {r[1]: r[2] for r in xf}["暂未下达资金"] == 1
+    assert {r[2]: r[3] for r in xf}["100%"] == 1
+    assert {r[2]: r[3] for r in xf}["暂未下达资金"] == 1
 
 
 def test_monthly_execution_includes_sub_projects_when_parent_has_none(built: Built) -> None:
@@ -327,6 +343,16 @@ def test_monthly_execution_includes_sub_projects_when_parent_has_none(built: Bui
         "from marts.mart_execution_monthly where project_key in ('JM-2023-01') and month = 6"
     )
     assert (Decimal(rows[5][1][0]), Decimal(rows[5][3][0])) == (cum, sched)
+    # every row is the scope's row of marts.mart_report_scope_monthly
+    mart = built.query(
+        "select cumulative_spent_yuan, cumulative_execution_rate, time_schedule_rate, is_lagging "
+        "from marts.mart_report_scope_monthly where scope_kind = 'department' "
+        "and scope_name = ? order by month",
+        [JM_DEPT],
+    )
+    assert [
+        (Decimal(r[1][0]), Decimal(r[2][0]), Decimal(r[3][0]), r[4][1] == "是") for r in rows
+    ] == [(c, rate, sc, bool(lag)) for c, rate, sc, lag in mart]
     text = path.read_text(encoding="utf-8")
     for key in ("execution_monthly", "grade_distribution", "category_shares"):
         assert f'data-chart="{key}"' in text
@@ -389,8 +415,9 @@ def test_missing_year_and_missing_table_are_explained(tmp_path: Path) -> None:
 def test_default_source_prefers_published(tmp_path: Path) -> None:
     settings = get_settings(tmp_path / "home").ensure()
     make_marts(settings.warehouse)
-    con = duckdb.connect(str(settings.published))  # published marts exist but are empty
-    con.execute(DDL)
+    make_marts(settings.published)
+    con = duckdb.connect(str(settings.published))  # published marts exist but hold no project
+    con.execute("delete from marts.mart_project_year")
     con.close()
     with pytest.raises(ReportDataError, match="no projects for 2023"):
         build_reports(settings, 2023, pdf=False)
@@ -444,3 +471,17 @@ def test_unit_from_the_environment_and_cli_refuses_an_unknown_unit(
     result = CliRunner().invoke(app, ["--year", "2023", "--unit", "usd"])
     assert result.exit_code == 2
     assert "wan" in result.output and "yuan" in result.output
+
+
+def test_the_pipeline_passes_the_unit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """pipeline.yearly_report (the DAG's and the CLI's path) takes the unit as a parameter."""
+    from jixiao import pipeline
+
+    settings = get_settings(tmp_path / "home").ensure()
+    make_marts(settings.warehouse)
+    monkeypatch.setattr(pipeline, "check_year_gate", lambda year, s: None)  # no gate here
+    monkeypatch.setenv("JIXIAO_REPORT_UNIT", "wan")  # the parameter wins over the environment
+    out = pipeline.yearly_report(2023, department=XF_DEPT, settings=settings, unit="yuan")
+    assert out["unit"] == "yuan"
+    page = next(Path(p) for p in out["files"] if p.endswith(".html"))
+    assert [t for _, t in html_rows(page, "basic")[0]][1] == "189,000.00"
