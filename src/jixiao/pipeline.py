@@ -485,15 +485,27 @@ def report_years(
 
 
 def yearly_report(
-    year: int, department: str | None = None, settings: Settings | None = None
+    year: int,
+    department: str | None = None,
+    settings: Settings | None = None,
+    unit: str | None = None,
 ) -> dict[str, Any]:
-    """Produce the yearly reports from the marts, only after the gate passed (年度报告)."""
+    """Produce the yearly reports from the marts, only after the gate passed (年度报告).
+
+    ``unit`` is the money unit of the department and region reports (``wan`` 万元 or ``yuan``
+    元); without it ``$JIXIAO_REPORT_UNIT``, else 万元.
+    """
     from jixiao.reports.yearly import build_reports
 
     s = _settings(settings)
     check_year_gate(year, s)
-    paths = build_reports(s, year, department=department)
-    return {"year": year, "department": department, "files": [str(p) for p in paths]}
+    paths = build_reports(s, year, department=department, unit=unit)  # type: ignore[arg-type]
+    return {
+        "year": year,
+        "department": department,
+        "unit": unit,
+        "files": [str(p) for p in paths],
+    }
 
 
 def _table_counts(db: Path, schema: str) -> dict[str, int]:
