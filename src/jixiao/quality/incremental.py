@@ -237,6 +237,11 @@ def decide(
             meta = {}
     if force_full:
         plan.reason = "要求全量校验 / a full validation was asked for"
+    elif identity is None or (gate == "marts" and marker is None):
+        plan.reason = (
+            "无法判断变更范围（原始层无载入记录或集市无构建记录）/ what changed cannot be told "
+            "(no load record in the raw warehouse or no build record of the marts)"
+        )
     elif not meta or not parquet.is_file():
         plan.reason = "没有上一次闸门运行的状态 / no state of a previous gate run"
     elif not meta.get("success"):
