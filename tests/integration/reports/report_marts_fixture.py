@@ -71,7 +71,7 @@ create table marts.mart_category_year (category varchar, fiscal_year integer,
   share decimal(12,6));
 create table marts.mart_spending_rate_distribution (parent_project_key varchar,
   fiscal_year integer, bucket_code varchar, bucket_label varchar, project_count integer,
-  sort_order integer);
+  sort_order integer, department_name varchar);
 create table marts.mart_execution_monthly (project_key varchar, fiscal_year integer,
   month integer, cumulative_spent_yuan decimal(18,2), cumulative_execution_rate decimal(12,6),
   time_schedule_rate decimal(12,6), is_lagging boolean);
@@ -586,7 +586,8 @@ def _upstream_marts(path: Path) -> Path:
             [(c[0], YEAR, "JM-2023-01", c[1], c[2], c[3]) for c in CATEGORIES],
         )
         con.executemany(
-            "insert into marts.mart_spending_rate_distribution values (?,?,?,?,?,?)",
+            "insert into marts.mart_spending_rate_distribution (parent_project_key, fiscal_year, "
+            "bucket_code, bucket_label, project_count, sort_order) values (?,?,?,?,?,?)",
             [
                 ("JM-2023-01", YEAR, code, label, n, i)
                 for i, (code, label, n) in enumerate(

@@ -40,6 +40,10 @@ by_source as (
     group by budget.project_key, budget.fiscal_year
 ),
 
+projects as (
+    select project_key, department_name from {{ ref('dim_project') }}
+),
+
 unioned as (
     select * from totals
     union all
@@ -48,16 +52,18 @@ unioned as (
 
 final as (
     select
-        {{ surrogate_key(['project_key', 'fiscal_year']) }} as project_funds_id,
-        cast(project_key as {{ dbt.type_string() }}) as project_key,
-        cast(fiscal_year as integer) as fiscal_year,
-        cast(initial_yuan as decimal(18, 2)) as initial_yuan,
-        cast(additions_yuan as decimal(18, 2)) as additions_yuan,
-        cast(cuts_yuan as decimal(18, 2)) as cuts_yuan,
-        cast(final_yuan as decimal(18, 2)) as final_yuan,
-        cast(allocated_yuan as decimal(18, 2)) as allocated_yuan,
-        cast(funds_basis as {{ dbt.type_string() }}) as funds_basis
+        {{ surrogate_key(['unioned.project_key', 'unioned.fiscal_year']) }} as project_funds_id,
+        cast(unioned.project_key as {{ dbt.type_string() }}) as project_key,
+        cast(unioned.fiscal_year as integer) as fiscal_year,
+        cast(unioned.initial_yuan as decimal(18, 2)) as initial_yuan,
+        cast(unioned.additions_yuan as decimal(18, 2)) as additions_yuan,
+        cast(unioned.cuts_yuan as decimal(18, 2)) as cuts_yuan,
+        cast(unioned.final_yuan as decimal(18, 2)) as final_yuan,
+        cast(unioned.allocated_yuan as decimal(18, 2)) as allocated_yuan,
+        cast(unioned.funds_basis as {{ dbt.type_string() }}) as funds_basis,
+        cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from unioned
+    left join projects on unioned.project_key = projects.project_key
 )
 
 select * from final

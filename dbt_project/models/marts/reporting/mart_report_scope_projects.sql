@@ -41,7 +41,7 @@ region_members as (
             nullif({{ dbt.concat(["coalesce(regions.province, '')", "coalesce(regions.city, '')", "coalesce(regions.county, '')"]) }}, ''),
             '未指定地区'
         ) as scope_name,
-        cast(null as {{ dbt.type_string() }}) as department_name,
+        project_years.department_name,
         regions.province,
         regions.city,
         regions.county,

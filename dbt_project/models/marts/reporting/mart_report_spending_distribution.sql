@@ -60,7 +60,8 @@ final as (
         cast(bucket_code as {{ dbt.type_string() }}) as bucket_code,
         cast(bucket_label as {{ dbt.type_string() }}) as bucket_label,
         cast(project_count as integer) as project_count,
-        cast(sort_order as integer) as sort_order
+        cast(sort_order as integer) as sort_order,
+        cast(department_name as {{ dbt.type_string() }}) as department_name
     from unioned
 )
 
