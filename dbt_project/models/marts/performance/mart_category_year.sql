@@ -7,21 +7,7 @@ categories as (
 ),
 
 parent_departments as (
-    -- 部门键 (department key, as dim_department names it) of a parent project: its own, else
-    -- the department of its sub-projects (a project without a parent is its own parent)
-    select
-        parent_project_key,
-        coalesce(max(own_department), max(child_department)) as department_name
-    from (
-        select project_key as parent_project_key, department_name as own_department,
-            null as child_department
-        from {{ ref('dim_project') }}
-        union all
-        select parent_project_key, null, department_name
-        from {{ ref('dim_project') }}
-        where parent_project_key is not null
-    ) as keyed
-    group by parent_project_key
+    {{ parent_departments() }}
 ),
 
 final as (

@@ -5,13 +5,8 @@ project_years_all as (
     select * from {{ ref('mart_project_year') }}
 ),
 
--- sub-projects are already inside their parent's rolled-up figures: leave them out
 project_years as (
-    select project_years_all.*
-    from project_years_all
-    left join (select distinct project_key from project_years_all) as parents
-        on project_years_all.parent_project_key = parents.project_key
-    where parents.project_key is null
+    {{ top_level_projects('project_years_all') }}
 ),
 
 summed as (

@@ -14,11 +14,7 @@ regions as (
 ),
 
 project_years as (
-    select project_years_all.*
-    from project_years_all
-    left join (select distinct project_key from project_years_all) as parents
-        on project_years_all.parent_project_key = parents.project_key
-    where parents.project_key is null
+    {{ top_level_projects('project_years_all') }}
 ),
 
 departments as (
