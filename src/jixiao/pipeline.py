@@ -508,12 +508,11 @@ def yearly_report(
     }
 
 
-def _table_counts(db: Path, schema: str) -> dict[str, int]:
-    import duckdb
+def _table_counts(s: Settings, db: Path, schema: str) -> dict[str, int]:
 
     if not db.exists():
         return {}
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(s, db, read_only=True)
     try:
         names = [
             r[0]
@@ -533,12 +532,11 @@ def _table_counts(db: Path, schema: str) -> dict[str, int]:
         con.close()
 
 
-def _file_outcomes(db: Path) -> dict[str, int]:
-    import duckdb
+def _file_outcomes(s: Settings, db: Path) -> dict[str, int]:
 
     if not db.exists():
         return {}
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(s, db, read_only=True)
     try:
         if not _table_exists(con, "raw", "load_log"):
             return {}
@@ -566,6 +564,6 @@ def summary(settings: Settings | None = None) -> dict[str, Any]:
         "published": str(s.published),
         "reports": str(s.reports),
         "quality_report": str(s.quality / "index.html"),
-        "files": _file_outcomes(s.warehouse),
-        "marts": _table_counts(marts_db, "marts"),
+        "files": _file_outcomes(s, s.warehouse),
+        "marts": _table_counts(s, marts_db, "marts"),
     }

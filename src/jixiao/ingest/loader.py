@@ -59,7 +59,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import JixiaoError
 from jixiao.ingest import worker
 from jixiao.ingest.errors import Rejection
@@ -307,7 +307,7 @@ def discover(settings: Settings) -> list[Path]:
     files = _inbox_files(settings)
     if not settings.warehouse.exists():
         return files
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with duckdb_connect(settings, settings.warehouse, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'raw' and table_name = 'load_log'"
@@ -366,7 +366,7 @@ def ingest_files(
     )
     summary = IngestSummary()
     pool: _Pool | None = None
-    with duckdb.connect(str(settings.warehouse)) as con:
+    with duckdb_connect(settings, settings.warehouse) as con:
         ensure_raw_schema(con)
         loader = _Loader(settings, con, limits)
         try:

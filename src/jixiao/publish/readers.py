@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import JixiaoError
 
 if TYPE_CHECKING:
@@ -39,9 +39,7 @@ def _require_published(settings: Settings) -> Path:
 
 def connect_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:
     """Open the published marts read-only (只读连接发布库)."""
-    import duckdb
-
-    return duckdb.connect(str(_require_published(settings)), read_only=True)
+    return duckdb_connect(settings, _require_published(settings), read_only=True)
 
 
 def sqlalchemy_url(settings: Settings) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao import runs
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.quality import context as gxctx
 from jixiao.quality.gates import history_path
 
@@ -147,9 +147,7 @@ class _Relations:
         self.existing: set[str] = set()
         self.found = settings.warehouse.is_file()
         if self.found:
-            import duckdb
-
-            self.con = duckdb.connect(str(settings.warehouse), read_only=True)
+            self.con = duckdb_connect(settings, settings.warehouse, read_only=True)
             rows = self.con.execute(
                 "select table_schema || '.' || table_name from information_schema.tables"
             ).fetchall()

@@ -45,7 +45,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.ingest.errors import REASON_CODES, REASON_FIXES
 from jixiao.reports.safety import clean_text, neutralise, safe_filename
 from jixiao.reports.xlsx_common import (
@@ -518,11 +518,12 @@ def _ignored_sheets(text: str | None) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
-def collect_feedback(warehouse: Path) -> list[FileFeedback]:
-    """Read the feedback of every received file from ``warehouse`` (read-only) (收集反馈)."""
+def collect_feedback(settings: Settings) -> list[FileFeedback]:
+    """Read the feedback of every received file from the warehouse (read-only) (收集反馈)."""
+    warehouse = settings.warehouse
     if not warehouse.exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb_connect(settings, warehouse, read_only=True) as con:
         files = _received_files(con)
         departments = _departments(con)
         rejected = _rejected(con)
@@ -724,7 +725,7 @@ def write_feedback(settings: Settings) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     index_path = root / INDEX_NAME
     previous = _read_index(index_path)
-    items = collect_feedback(settings.warehouse)
+    items = collect_feedback(settings)
     stems = _stems(items)
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     entries: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jixiao.config import Settings
+from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
 
 Row = dict[str, Any]
@@ -336,16 +336,18 @@ def _stated_figures(con: Any, year: int, tables: set[str]) -> dict[str, Any]:
     return out
 
 
-def load_year(source: Path, year: int) -> YearData:
-    """Load one fiscal year from the marts in ``source`` (read-only)."""
-    import duckdb
+def load_year(source: Path, year: int, settings: Settings) -> YearData:
+    """Load one fiscal year from the marts in ``source`` (read-only).
+
+    The connection opens with ``settings``' DuckDB resources (:func:`jixiao.config.duckdb_connect`).
+    """
 
     if not source.exists():
         raise ReportDataError(
             f"找不到集市数据库 {source}：请先运行 dbt 构建和发布。"
             f" / Mart database {source} not found: run the dbt build and publish first."
         )
-    con = duckdb.connect(str(source), read_only=True)
+    con = duckdb_connect(settings, source, read_only=True)
     try:
         tables = _tables(con)
         missing = [t for t in REQUIRED_TABLES if t not in tables]

@@ -81,7 +81,7 @@ def build_reports(
             f"金额单位只能是 wan（万元）或 yuan（元），收到 {unit!r}。"
             f" / The money unit must be 'wan' or 'yuan', got {unit!r}."
         )
-    data = load_year(source or default_source(settings), year)
+    data = load_year(source or default_source(settings), year, settings)
     now = datetime.now(UTC).replace(microsecond=0)
     out = settings.reports / str(year)
     scopes = department_scopes(data, department)
