@@ -45,8 +45,7 @@ def test_only_config_opens_duckdb_files() -> None:
         if p.name != "config.py" and (lines := _bare_file_connects(p))
     }
     assert found == {}, (
-        "open DuckDB files through jixiao.config.duckdb_connect, not duckdb.connect: "
-        f"{found}"
+        f"open DuckDB files through jixiao.config.duckdb_connect, not duckdb.connect: {found}"
     )
 
 
