@@ -34,7 +34,6 @@ from jixiao.reports.model import (
 )
 from jixiao.reports.safety import safe_filename
 
-GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 ZERO = Decimal(0)
 NARRATIVE_PATH = Path(__file__).with_name("templates") / "narrative.yaml"
 """The report's sentences as data (叙述模板)."""
@@ -82,12 +81,6 @@ class Scope:
         return [*self.projects, *self.subprojects]
 
 
-def region_name(row: Row) -> str:
-    """省/市/县 joined, or 未指定地区 (unspecified region)."""
-    parts = [row.get(c) for c in ("province", "city", "county")]
-    return "".join(p for p in parts if p) or "未指定地区"
-
-
 def _scope(data: YearData, kind: Literal["department", "region"], name: str, facts: Row) -> Scope:
     """A scope's projects as marts.mart_report_scope_projects lists them, and their
     sub-projects of the same year (子项目)."""
@@ -108,7 +101,7 @@ def department_scopes(data: YearData, department: str | None = None) -> list[Sco
 
 def region_scopes(data: YearData) -> list[Scope]:
     """One scope per row of mart_region_year (地区范围)."""
-    return [_scope(data, "region", region_name(r), r) for r in data.regions]
+    return [_scope(data, "region", r["region_name"], r) for r in data.regions]
 
 
 @dataclass
@@ -447,32 +440,36 @@ def spending_table(c: Ctx) -> tuple[Table, str]:
             [
                 names[b["parent_project_key"]],
                 _distribution_period(b),
-                b["bucket_label"],
-                b["project_count"],
+                b["report_label"],
+                b["reported_project_count"],
             ]
             for b in mart_rows
         ]
         whole = [b for b in mart_rows if b.get("is_whole_period")]
-        counted = sum(int(b["project_count"] or 0) for b in (whole or mart_rows))
+        groups = {(b["parent_project_key"], b["is_whole_period"]): b for b in whole or mart_rows}
+        counted = sum(int(b["total_project_count"]) for b in groups.values())
+        scope_rows = []
         note = "上级项目所属子项目按支出率分档（含下限不含上限）。"
         if whole:
             note += "跨年度评价的项目另列整个评价期间的分布（按期间合计的资金与支出）。"
     else:
-        members = s.subprojects or s.projects
-        counts = Counter(
-            data.project_buckets[p["project_key"]]["bucket_code"]
-            for p in members
-            if p["project_key"] in data.project_buckets
-        )
+        scope_rows = data.scope_buckets.get((s.kind, s.name), [])
         rows = [
-            [s.name, str(data.year), data.label("spending_bucket", code), counts.get(code, 0)]
-            for code in data.codes("spending_bucket")
+            [s.name, str(data.year), b["report_label"], b["reported_project_count"]]
+            for b in scope_rows
         ]
-        counted = sum(counts.values())
-        note = (
-            "每个项目按其自身的预算执行率归入唯一的区间（含下限不含上限）；"
-            "暂未下达资金指没有执行率的项目。"
-        )
+        counted = scope_rows[0]["total_project_count"] if scope_rows else 0
+        note = "每个项目按其自身的预算执行率归入唯一的区间（含下限不含上限）。"
+    shown = mart_rows or scope_rows
+    labels = {b["bucket_code"]: b["bucket_label"] for b in shown}
+    for code, into in sorted(
+        {
+            (b["bucket_code"], b["counted_in_bucket_code"])
+            for b in shown
+            if b.get("counted_in_bucket_code")
+        }
+    ):
+        note += say("funds.nested_bucket", nested=labels[code], into=labels.get(into, into))
     return Table("spending", "支出率分布", cols, rows, note=note), say(
         "funds.buckets", count=counted
     )
@@ -650,7 +647,7 @@ def conclusion_section(c: Ctx) -> Section:
     rows, highlight, differ = [], set(), []
     for i, p in enumerate(s.projects):
         rep, rec = as_decimal(p.get("reported_score")), as_decimal(p.get("recomputed_score"))
-        diff = rep - rec if rep is not None and rec is not None else None
+        diff = as_decimal(p.get("score_difference"))  # mart_project_year: 自评 − 复核
         rows.append(
             [
                 p["project_name"],
@@ -682,21 +679,18 @@ def conclusion_section(c: Ctx) -> Section:
                 evaluator=say("conclusion.evaluator", score=_score(ev)) if ev is not None else "",
             )
         )
-    rep_counts = [_count(s.projects, "reported_grade", g) for g in GRADES]
-    rec_counts = [_count(s.projects, "grade", g) for g in GRADES]
+    # 等级分布 as marts.mart_report_scope_grades counts it (the seed's grades, in its order)
+    scope_grades = c.data.scope_grades.get((s.kind, s.name), [])
+    grades = tuple(str(g["grade"]) for g in scope_grades)
+    rep_counts = [int(g["reported_project_count"]) for g in scope_grades]
+    rec_counts = [int(g["recomputed_project_count"]) for g in scope_grades]
     if len(s.projects) > 1:
         paras.append(
             say(
                 "conclusion.many",
-                count=len(s.projects),
-                excellent=rec_counts[0],
-                good=rec_counts[1],
-                fair=rec_counts[2],
-                poor=rec_counts[3],
-                r_excellent=rep_counts[0],
-                r_good=rep_counts[1],
-                r_fair=rep_counts[2],
-                r_poor=rep_counts[3],
+                count=s.facts.get("project_count"),
+                recomputed="、".join(f"{g}{n}个" for g, n in zip(grades, rec_counts, strict=True)),
+                reported="、".join(f"{g}{n}个" for g, n in zip(grades, rep_counts, strict=True)),
             )
         )
     paras.append(
@@ -713,7 +707,7 @@ def conclusion_section(c: Ctx) -> Section:
             Column("自评（个）", "int", 10),
             Column("复核（个）", "int", 10),
         ],
-        [[g, a, b] for g, a, b in zip(GRADES, rep_counts, rec_counts, strict=True)],
+        [[g, a, b] for g, a, b in zip(grades, rep_counts, rec_counts, strict=True)],
     )
     sec = Section(
         "grade",
@@ -721,7 +715,7 @@ def conclusion_section(c: Ctx) -> Section:
         paras,
         [Table("grade", "项目得分与等级", cols, rows, highlight=highlight), dist],
     )
-    sec.charts.append(charts.grade_chart(GRADES, rep_counts, rec_counts, "项目得分等级分布"))
+    sec.charts.append(charts.grade_chart(grades, rep_counts, rec_counts, "项目得分等级分布"))
     return sec
 
 
@@ -733,10 +727,6 @@ def output_completion(c: Ctx, p: Row) -> str | None:
         grade = p.get("output_completion_grade")
         return str(grade) if grade else None
     return f"{r['completion_grade_zh']}（{c.label('evaluation_type', r['score_source'])}）"
-
-
-def _count(rows: list[Row], col: str, value: str) -> int:
-    return sum(1 for r in rows if r.get(col) == value)
 
 
 # 四、绩效目标实现情况分析 ----------------------------------------------------------------------

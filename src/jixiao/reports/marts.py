@@ -38,6 +38,8 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "mart_report_scope_funds",
     "mart_report_scope_monthly",
     "mart_report_spending_distribution",
+    "mart_report_scope_buckets",
+    "mart_report_scope_grades",
 )
 INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
 LEVEL1_ORDER = (
@@ -88,6 +90,10 @@ class YearData:
     """marts.mart_report_scope_funds by (kind, name): the 合计 row of the budget table."""
     scope_monthly: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     """marts.mart_report_scope_monthly by (kind, name): the 月度执行进度 rows, months 1-12."""
+    scope_grades: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    """marts.mart_report_scope_grades rows per (scope kind, scope name) (等级分布)."""
+    scope_buckets: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    """marts.mart_report_scope_buckets rows per (scope kind, scope name) (范围支出率分布)."""
     distribution: list[Row] = field(default_factory=list)
     """marts.mart_report_spending_distribution rows this year's report prints (支出率分布)."""
 
@@ -204,8 +210,25 @@ def _scopes(con: Any, year: int) -> dict[str, Any]:
         [year],
     ):
         monthly[(r["scope_kind"], r["scope_name"])].append(r)
+    buckets: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in _rows(
+        con,
+        "select * from marts.mart_report_scope_buckets where fiscal_year = ? "
+        "order by scope_kind, scope_name, sort_order",
+        [year],
+    ):
+        buckets[(r["scope_kind"], r["scope_name"])].append(r)
+    grades: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in _rows(
+        con,
+        "select * from marts.mart_report_scope_grades where fiscal_year = ? "
+        "order by scope_kind, scope_name, sort_order",
+        [year],
+    ):
+        grades[(r["scope_kind"], r["scope_name"])].append(r)
     return {
         "scope_members": dict(members),
+        "scope_grades": dict(grades),
         "scope_funds": {
             (r["scope_kind"], r["scope_name"]): r
             for r in _rows(
@@ -216,6 +239,7 @@ def _scopes(con: Any, year: int) -> dict[str, Any]:
             )
         },
         "scope_monthly": dict(monthly),
+        "scope_buckets": dict(buckets),
         "distribution": _rows(
             con,
             "select * from marts.mart_report_spending_distribution where report_year = ? "

@@ -64,7 +64,7 @@ create table marts.mart_department_year (department_name varchar, fiscal_year in
   spent_yuan decimal(18,2), execution_rate decimal(12,6), avg_recomputed_score decimal(12,2),
   flag_count integer);
 create table marts.mart_region_year (province varchar, city varchar, county varchar,
-  fiscal_year integer, project_count integer, final_budget_yuan decimal(18,2),
+  region_name varchar, fiscal_year integer, project_count integer, final_budget_yuan decimal(18,2),
   spent_yuan decimal(18,2), execution_rate decimal(12,6));
 create table marts.mart_category_year (category varchar, fiscal_year integer,
   parent_project_key varchar, project_count integer, amount_yuan decimal(18,2),
@@ -478,6 +478,12 @@ def _upstream_marts(path: Path) -> Path:
                     key.rsplit("-S", 1)[0] if "-S" in key else None,
                 ],
             )
+        # 差异 as mart_project_year computes it (自评 − 复核, each at two decimals)
+        con.execute("alter table marts.mart_project_year add column score_difference decimal(12,2)")
+        con.execute(
+            "update marts.mart_project_year "
+            "set score_difference = reported_score - recomputed_score"
+        )
         con.executemany("insert into marts.fct_budget values (?,?,?,?,?,?,?,?,?,?)", _budget_rows())
         con.executemany(
             "insert into marts.fct_payments values (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -574,7 +580,10 @@ def _upstream_marts(path: Path) -> Path:
         """)
         con.execute("""
             insert into marts.mart_region_year
-            select province, city, county, fiscal_year, count(*), sum(final_budget_yuan),
+            select province, city, county,
+                   coalesce(nullif(concat(coalesce(province, ''), coalesce(city, ''),
+                                          coalesce(county, '')), ''), '未指定地区'),
+                   fiscal_year, count(*), sum(final_budget_yuan),
                    sum(spent_yuan), round(sum(spent_yuan) / nullif(sum(allocated_yuan), 0), 6)
             from marts.mart_project_year
             where project_key in (select project_key from marts.dim_project
@@ -592,11 +601,11 @@ def _upstream_marts(path: Path) -> Path:
                 ("JM-2023-01", YEAR, code, label, n, i)
                 for i, (code, label, n) in enumerate(
                     [
-                        ("eq_100", "100%", 0),
-                        ("90_100", "90%-100%", 0),
-                        ("80_90", "80%-90%", 30),
-                        ("60_80", "60%-80%", 8),
-                        ("lt_60", "低于60%", 35),
+                        ("rate_100", "100%", 0),
+                        ("rate_90_100", "90%-100%", 0),
+                        ("rate_80_90", "80%-90%", 30),
+                        ("rate_60_80", "60%-80%", 8),
+                        ("rate_below_60", "低于60%", 35),
                         ("no_funds", "暂未下达资金", 2),
                     ]
                 )

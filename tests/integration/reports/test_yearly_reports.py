@@ -209,18 +209,44 @@ def test_level1_table_reported_beside_recomputed_with_mart_totals(built: Built) 
 def test_grades_and_indicator_completion(built: Built) -> None:
     path = built.one("departments", XF_DEPT, ".xlsx")
     grades = {r[0]: r for r in table_rows(path, "t_grade")[1:]}
-    ((rep, rec, grade, rgrade, ev),) = built.query(
-        "select reported_score, recomputed_score, grade, reported_grade, evaluator_score "
-        "from marts.mart_project_year where project_key = 'XF-2023-01'"
+    ((rep, rec, diff, grade, rgrade, ev),) = built.query(
+        "select reported_score, recomputed_score, score_difference, grade, reported_grade, "
+        "evaluator_score from marts.mart_project_year where project_key = 'XF-2023-01'"
     )
     g = grades["政务服务建设推广"]
     assert (as_dec(g[1]), as_dec(g[2]), g[4], g[5], as_dec(g[6])) == (rep, rec, rgrade, grade, ev)
+    assert diff is not None and as_dec(g[3]) == diff != 0  # 差异 as the mart holds it
     wb = load_workbook(path)
     ws = wb["综合评价结论"]
     hit = next(c for row in ws.iter_rows() for c in row if c.value == "政务服务建设推广")
     assert ws.cell(hit.row, hit.column + 3).fill.fgColor.rgb.endswith("FFF2A8")
     summary = {r[0]: r for r in table_rows(path, "t_indicator_summary")[1:]}
     assert [as_dec(v) for v in summary["政务服务建设推广"][1:4]] == [2, 0, 2]
+
+
+def test_grade_distribution_and_its_sentence_from_the_scope_grades_mart(built: Built) -> None:
+    for dept in (JM_DEPT, XF_DEPT):
+        shown = table_rows(built.one("departments", dept, ".xlsx"), "t_grade_distribution")[1:]
+        mart = built.query(
+            "select grade, reported_project_count, recomputed_project_count "
+            "from marts.mart_report_scope_grades where scope_kind = 'department' "
+            "and scope_name = ? and fiscal_year = 2023 order by sort_order",
+            [dept],
+        )
+        assert [tuple(r) for r in shown] == mart
+        assert [r[0] for r in mart] == ["优", "良", "中", "差"]
+        ((projects,),) = built.query(
+            "select project_count from marts.mart_department_year where department_name = ?",
+            [dept],
+        )
+        assert sum(r[2] for r in mart) <= projects  # a project without a grade is not counted
+    ((n,),) = built.query(
+        "select project_count from marts.mart_department_year where department_name = ?",
+        [XF_DEPT],
+    )
+    assert n > 1
+    rec = "、".join(f"{g}{c}个" for g, _, c in mart)
+    assert f"{n}个项目中，复核等级为{rec}" in body_text(built.one("departments", XF_DEPT, ".html"))
 
 
 def test_every_flag_of_department_projects_and_sub_projects_listed_in_chinese(
@@ -306,32 +332,60 @@ def test_category_table_from_mart_without_duplicates(built: Built) -> None:
 def test_spending_buckets_each_project_once_by_its_own_rate(built: Built) -> None:
     jm = table_rows(built.one("departments", JM_DEPT, ".xlsx"), "t_spending")[1:]
     mart_b = built.query(
-        "select cast(report_year as varchar), bucket_label, project_count "
+        "select cast(report_year as varchar), report_label, reported_project_count "
         "from marts.mart_report_spending_distribution "
         "where parent_project_key = 'JM-2023-01' and report_year = 2023 "
         "order by is_whole_period, sort_order"
     )
     assert [(r[1], r[2], r[3]) for r in jm] == mart_b
-    assert mart_b == built.query(  # a single-year parent: the year's distribution only
-        "select cast(fiscal_year as varchar), bucket_label, project_count "
-        "from marts.mart_spending_rate_distribution "
+    # a single-year parent: the year's distribution only, each sub-project once
+    own = built.query(
+        "select bucket_code, project_count from marts.mart_spending_rate_distribution "
         "where parent_project_key = 'JM-2023-01' order by sort_order"
     )
-    assert [r[3] for r in jm][:5] == [0, 0, 30, 8, 35]  # seed 001
+    assert own == [
+        ("rate_100", 0),
+        ("rate_90_100", 0),
+        ("rate_80_90", 30),
+        ("rate_60_80", 8),
+        ("rate_below_60", 35),
+        ("no_funds", 2),
+    ]
+    # seed 001 as the evaluation counts it: 0 / 0 / 30 / 8 / 37 (含2个暂未下达资金), 75 in all
+    assert [(r[2], r[3]) for r in jm] == [
+        ("100%", 0),
+        ("90%-100%", 0),
+        ("80%-90%", 30),
+        ("60%-80%", 8),
+        ("低于60%（含暂未下达资金）", 37),
+        ("其中：暂未下达资金", 2),
+    ]
+    html = body_text(built.one("departments", JM_DEPT, ".html"))
+    assert "共75个项目" in html and "暂未下达资金的项目支出率按0计" in html, html
     xf = table_rows(built.one("departments", XF_DEPT, ".xlsx"), "t_spending")[1:]
     expected = dict(
         built.query(
-            "select bucket_label, count(*) from marts.mart_report_project_buckets "
+            "select bucket_code, count(*) from marts.mart_report_project_buckets "
             "where department_name = ? group by all",
             [XF_DEPT],
         )
     )
-    assert {r[2]: r[3] for r in xf if r[3]} == expected
-    assert sum(r[3] for r in xf) == 3  # three projects, each in exactly one bucket
+    scope = built.query(
+        "select report_label, reported_project_count, bucket_code, project_count "
+        "from marts.mart_report_scope_buckets "
+        "where scope_kind = 'department' and scope_name = ? and fiscal_year = 2023 "
+        "order by sort_order",
+        [XF_DEPT],
+    )
+    assert [(r[2], r[3]) for r in xf] == [(r[0], r[1]) for r in scope]
+    assert {r[2]: r[3] for r in scope if r[3]} == expected
+    assert sum(r[3] for r in scope) == 3  # three projects, each in exactly one bucket
     # XF-2023-03 spent 120% of its budget without a known allocation: 100%, not 暂未下达资金;
-    # only XF-2023-02, with nothing allocated and no rate, is 暂未下达资金
-    assert {r[2]: r[3] for r in xf}["100%"] == 1
-    assert {r[2]: r[3] for r in xf}["暂未下达资金"] == 1
+    # only XF-2023-02, with nothing allocated and no rate, is 暂未下达资金 (counted in 低于60%)
+    shown = {r[2]: r[3] for r in xf}
+    assert shown["100%"] == 1
+    assert shown["其中：暂未下达资金"] == 1
+    assert shown["低于60%（含暂未下达资金）"] == 1 + expected.get("rate_below_60", 0)
 
 
 def test_monthly_execution_includes_sub_projects_when_parent_has_none(built: Built) -> None:

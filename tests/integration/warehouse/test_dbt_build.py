@@ -151,13 +151,14 @@ def test_seed_002_scoring_table(con: duckdb.DuckDBPyConnection) -> None:
     project = one(
         con,
         """
-        select weight_total, recomputed_score, reported_score, grade
+        select weight_total, recomputed_score, reported_score, score_difference, grade
         from marts.mart_project_year where project_key = 'JM-SZZF-2023'""",
     )
     assert project == {
         "weight_total": Decimal("100.0000"),
         "recomputed_score": Decimal("97.86"),
         "reported_score": Decimal("98.00"),
+        "score_difference": Decimal("0.14"),
         "grade": "优",
     }
 
@@ -277,6 +278,24 @@ def test_seed_001_scores_and_spending_buckets(con: duckdb.DuckDBPyConnection) ->
         "rate_below_60": 35,
         "no_funds": 2,
     }
+    # the 2021 report prints it as seed 001 counts it: 低于60%的37个(含2个暂未下达资金)
+    reported = rows(
+        con,
+        """
+        select report_label, reported_project_count, total_project_count
+        from marts.mart_report_spending_distribution
+        where parent_project_key = 'DG-SZZF-2019' and report_year = 2021
+        order by is_whole_period desc, sort_order limit 6""",
+    )
+    assert [(r["report_label"], r["reported_project_count"]) for r in reported] == [
+        ("100%", 0),
+        ("90%-100%", 0),
+        ("80%-90%", 30),
+        ("60%-80%", 8),
+        ("低于60%（含暂未下达资金）", 37),
+        ("其中：暂未下达资金", 2),
+    ]
+    assert {r["total_project_count"] for r in reported} == {75}
 
 
 def test_seed_003_department_framework(con: duckdb.DuckDBPyConnection) -> None:

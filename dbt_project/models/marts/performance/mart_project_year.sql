@@ -109,6 +109,9 @@ final as (
         cast(weight_total as decimal(20, 4)) as weight_total,
         cast(recomputed_score as decimal(20, 2)) as recomputed_score,
         cast(reported_score as decimal(20, 2)) as reported_score,
+        -- 差异 (自评 − 复核) of the two scores as published (two decimals each)
+        cast(cast(reported_score as decimal(20, 2)) - cast(recomputed_score as decimal(20, 2))
+            as decimal(20, 2)) as score_difference,
         cast(evaluator_type as {{ dbt.type_string() }}) as evaluator_type,
         cast(evaluator_score as decimal(20, 2)) as evaluator_score,
         cast(case grade_basis when 'recomputed' then recomputed_grade else evaluator_grade end

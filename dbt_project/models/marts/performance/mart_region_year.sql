@@ -28,6 +28,11 @@ final as (
         cast(province as {{ dbt.type_string() }}) as province,
         cast(city as {{ dbt.type_string() }}) as city,
         cast(county as {{ dbt.type_string() }}) as county,
+        -- 地区名称: 省市县 joined, 未指定地区 when none is known (the region report's scope name)
+        cast(coalesce(
+            nullif({{ dbt.concat(["coalesce(province, '')", "coalesce(city, '')", "coalesce(county, '')"]) }}, ''),
+            '未指定地区'
+        ) as {{ dbt.type_string() }}) as region_name,
         cast(fiscal_year as integer) as fiscal_year,
         cast(project_count as integer) as project_count,
         cast(final_budget_yuan as decimal(18, 2)) as final_budget_yuan,

@@ -33,10 +33,7 @@ departments as (
 region_members as (
     select
         'region' as scope_kind,
-        coalesce(
-            nullif({{ dbt.concat(["coalesce(regions.province, '')", "coalesce(regions.city, '')", "coalesce(regions.county, '')"]) }}, ''),
-            '未指定地区'
-        ) as scope_name,
+        regions.region_name as scope_name,
         project_years.department_name,
         regions.province,
         regions.city,

@@ -2,7 +2,9 @@
 -- year's distribution in that year's report; and, for a parent whose sub-projects span several
 -- years (a multi-year evaluation such as seed 001's 2019-2021), the whole period's
 -- distribution in the report of the period's last year, where the evaluation counts it
--- (seed 001: 0 / 0 / 30 / 8 / 37 incl. 2 暂未下达资金).
+-- (seed 001: 0 / 0 / 30 / 8 / 37 incl. 2 暂未下达资金). A bucket the seed counts inside another
+-- (暂未下达资金 inside 低于60%, as the evaluation reports count them) adds its projects to that
+-- bucket's reported_project_count and is printed as its 其中 line.
 with
 
 distribution as (
@@ -49,6 +51,10 @@ unioned as (
     select * from whole_period
 ),
 
+counted as (
+    {{ report_bucket_counts('unioned', ['parent_project_key', 'report_year', 'is_whole_period']) }}
+),
+
 final as (
     select
         {{ surrogate_key(['parent_project_key', 'report_year', 'is_whole_period', 'bucket_code']) }} as report_distribution_id,
@@ -61,8 +67,12 @@ final as (
         cast(bucket_label as {{ dbt.type_string() }}) as bucket_label,
         cast(project_count as integer) as project_count,
         cast(sort_order as integer) as sort_order,
-        cast(department_name as {{ dbt.type_string() }}) as department_name
-    from unioned
+        cast(department_name as {{ dbt.type_string() }}) as department_name,
+        cast(counted_in_bucket_code as {{ dbt.type_string() }}) as counted_in_bucket_code,
+        cast(coalesce(report_label, bucket_label) as {{ dbt.type_string() }}) as report_label,
+        cast(reported_project_count as integer) as reported_project_count,
+        cast(total_project_count as integer) as total_project_count
+    from counted
 )
 
 select * from final
