@@ -30,7 +30,6 @@ from jixiao.reports.model import (
     Unit,
     as_decimal,
     fmt,
-    ratio,
 )
 from jixiao.reports.safety import safe_filename
 
@@ -549,21 +548,20 @@ def work_section(c: Ctx) -> Section:
                 types.append(t)
     order = data.codes("evaluation_type")
     types.sort(key=lambda t: order.index(t) if t in order else len(order))
-    items = [r for p in s.projects for r in data.indicators.get(p["project_key"], [])]
-    full = sum(1 for r in items if _full_marks(r))
+    counts = data.scope_indicators.get((s.kind, s.name), {})
     paras = [
         say(
             "work.intro",
-            project_count=len(s.projects),
+            project_count=s.facts.get("project_count"),
             types="、".join(c.label("evaluation_type", t) for t in types),
         )
         if types
         else say("work.no_evaluation"),
         say(
             "work.indicators",
-            indicator_count=len(items),
-            full_count=full,
-            short_count=len(items) - full,
+            indicator_count=counts.get("indicator_count", 0),
+            full_count=counts.get("full_marks_count", 0),
+            short_count=counts.get("short_of_full_marks_count", 0),
         ),
         say("work.method"),
     ]
@@ -583,7 +581,7 @@ def work_section(c: Ctx) -> Section:
             [
                 p["project_name"],
                 "、".join(c.label("evaluation_type", t) for t in ptypes) or None,
-                len(data.indicators.get(p["project_key"], [])),
+                data.project_indicators.get(p["project_key"], {}).get("indicator_count", 0),
             ]
         )
     tables = [Table("work", "评价方式与指标", cols, rows)]
@@ -796,18 +794,18 @@ def targets_section(c: Ctx) -> Section:
     summary, detail = [], []
     for p in s.projects:
         items = data.indicators.get(p["project_key"], [])
-        full = [r for r in items if _full_marks(r)]
+        counted = data.project_indicators.get(p["project_key"], {})
         summary.append(
             [
                 p["project_name"],
-                len(items),
-                len(full),
-                len(items) - len(full),
-                ratio(len(full), len(items)),
+                counted.get("indicator_count", 0),
+                counted.get("full_marks_count", 0),
+                counted.get("short_of_full_marks_count", 0),
+                counted.get("full_marks_share"),
             ]
         )
         for r in items:
-            if not _full_marks(r):
+            if not r.get("is_full_marks"):  # fct_indicator_scores.is_full_marks
                 detail.append(
                     [
                         p["project_name"],
@@ -887,11 +885,6 @@ def _target_text(r: Row, which: Literal["target", "actual"]) -> str:
     assert d is not None
     num = format(d.normalize(), "f")
     return f"{prefix}{num}{r.get('unit') or ''}"
-
-
-def _full_marks(r: Row) -> bool:
-    w, s = as_decimal(r.get("weight")), as_decimal(r.get("recomputed_score"))
-    return w is not None and s is not None and s >= w
 
 
 # 五、存在的问题及原因分析 / 六、有关建议 ----------------------------------------------------

@@ -40,6 +40,8 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "mart_report_spending_distribution",
     "mart_report_scope_buckets",
     "mart_report_scope_grades",
+    "mart_report_project_indicators",
+    "mart_report_scope_indicators",
 )
 INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
 LEVEL1_ORDER = (
@@ -90,6 +92,10 @@ class YearData:
     """marts.mart_report_scope_funds by (kind, name): the 合计 row of the budget table."""
     scope_monthly: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     """marts.mart_report_scope_monthly by (kind, name): the 月度执行进度 rows, months 1-12."""
+    project_indicators: dict[str, Row] = field(default_factory=dict)
+    """marts.mart_report_project_indicators per project (三级指标完成情况)."""
+    scope_indicators: dict[tuple[str, str], Row] = field(default_factory=dict)
+    """marts.mart_report_scope_indicators per (scope kind, scope name)."""
     scope_grades: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     """marts.mart_report_scope_grades rows per (scope kind, scope name) (等级分布)."""
     scope_buckets: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
@@ -227,6 +233,24 @@ def _scopes(con: Any, year: int) -> dict[str, Any]:
     ):
         grades[(r["scope_kind"], r["scope_name"])].append(r)
     return {
+        "project_indicators": {
+            r["project_key"]: r
+            for r in _rows(
+                con,
+                "select * from marts.mart_report_project_indicators where fiscal_year = ? "
+                "order by project_key",
+                [year],
+            )
+        },
+        "scope_indicators": {
+            (r["scope_kind"], r["scope_name"]): r
+            for r in _rows(
+                con,
+                "select * from marts.mart_report_scope_indicators where fiscal_year = ? "
+                "order by scope_kind, scope_name",
+                [year],
+            )
+        },
         "scope_members": dict(members),
         "scope_grades": dict(grades),
         "scope_funds": {

@@ -550,6 +550,11 @@ def _upstream_marts(path: Path) -> Path:
             f"insert into marts.mart_indicator_results values ({','.join('?' * 21)})",
             [(r[0], r[1], YEAR, *r[2:]) for r in _indicator_rows()],
         )
+        # 复核得满分 as fct_indicator_scores computes it
+        con.execute("alter table marts.mart_indicator_results add column is_full_marks boolean")
+        con.execute(
+            "update marts.mart_indicator_results set is_full_marks = recomputed_score >= weight"
+        )
         con.executemany(
             "insert into marts.mart_level1_scores values (?,?,?,?,?,?,?)",
             [

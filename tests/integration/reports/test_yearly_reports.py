@@ -222,6 +222,37 @@ def test_grades_and_indicator_completion(built: Built) -> None:
     assert ws.cell(hit.row, hit.column + 3).fill.fgColor.rgb.endswith("FFF2A8")
     summary = {r[0]: r for r in table_rows(path, "t_indicator_summary")[1:]}
     assert [as_dec(v) for v in summary["政务服务建设推广"][1:4]] == [2, 0, 2]
+    names = dict(built.query("select project_key, project_name from marts.mart_project_year"))
+    mart = {
+        names[k]: (n, full, short, share)
+        for k, n, full, short, share in built.query(
+            "select project_key, indicator_count, full_marks_count, short_of_full_marks_count, "
+            "full_marks_share from marts.mart_report_project_indicators"
+        )
+    }
+    assert len(summary) == 3
+    for name, row in summary.items():
+        # a formula-like name is written escaped; a project without indicators counts 0
+        n, full, short, share = mart.get(name.removeprefix("'"), (0, 0, 0, None))
+        assert (row[1], row[2], row[3]) == (n, full, short) and n == full + short
+        assert (None if row[4] == "—" else as_dec(row[4])) == share  # unknown shows as —
+    # the shortfall list holds exactly the indicators the fact marks as not full marks
+    shortfalls = table_rows(path, "t_indicator_shortfalls")[1:]
+    ((short_total,),) = built.query(
+        "select short_of_full_marks_count from marts.mart_report_scope_indicators "
+        "where scope_kind = 'department' and scope_name = ? and fiscal_year = 2023",
+        [XF_DEPT],
+    )
+    assert len(shortfalls) == short_total > 0
+    ((n_all, n_full, n_short),) = built.query(
+        "select indicator_count, full_marks_count, short_of_full_marks_count "
+        "from marts.mart_report_scope_indicators "
+        "where scope_kind = 'department' and scope_name = ? and fiscal_year = 2023",
+        [XF_DEPT],
+    )
+    assert f"共采集三级指标{n_all}个，复核得满分{n_full}个，未得满分{n_short}个" in body_text(
+        built.one("departments", XF_DEPT, ".html")
+    )
 
 
 def test_grade_distribution_and_its_sentence_from_the_scope_grades_mart(built: Built) -> None:

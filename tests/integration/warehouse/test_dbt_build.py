@@ -163,6 +163,35 @@ def test_seed_002_scoring_table(con: duckdb.DuckDBPyConnection) -> None:
     }
 
 
+def test_indicator_full_marks_counted_once_in_the_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """fct_indicator_scores.is_full_marks (recomputed >= weight) feeds the reports' counts."""
+    facts = rows(
+        con,
+        """
+        select project_key, fiscal_year, weight, recomputed_score, is_full_marks
+        from marts.fct_indicator_scores""",
+    )
+    assert facts and any(f["is_full_marks"] for f in facts)
+    assert any(f["is_full_marks"] is False for f in facts)
+    expected: dict[tuple[str, int], list[int]] = {}
+    for f in facts:
+        full = f["weight"] is not None and f["recomputed_score"] is not None
+        full = full and f["recomputed_score"] >= f["weight"]
+        assert f["is_full_marks"] == (
+            None if f["weight"] is None or f["recomputed_score"] is None else full
+        )
+        n = expected.setdefault((f["project_key"], f["fiscal_year"]), [0, 0])
+        n[0] += 1
+        n[1] += 1 if full else 0
+    got = {
+        (r["project_key"], r["fiscal_year"]): [r["indicator_count"], r["full_marks_count"]]
+        for r in rows(con, "select * from marts.mart_report_project_indicators")
+    }
+    assert got == expected
+    # seed 002 (JM-SZZF-2023): 资金支出率 11.86 of 12 is not full marks
+    assert got[("JM-SZZF-2023", 2023)][0] > got[("JM-SZZF-2023", 2023)][1]
+
+
 def test_seed_002_review_flags(con: duckdb.DuckDBPyConnection) -> None:
     flags = rows(
         con,

@@ -27,6 +27,12 @@ final as (
         cast(reported_score as decimal(20, 4)) as reported_score,
         cast(recomputed_score as decimal(20, 4)) as recomputed_score,
         cast(recomputed_score_2dp as decimal(20, 2)) as recomputed_score_2dp,
+        -- 复核得满分 (full marks on review): the recomputed score reaches the weight; unknown
+        -- when either is
+        cast(case
+            when recomputed_score is null or weight is null then null
+            else recomputed_score >= weight
+        end as boolean) as is_full_marks,
         cast(rule_applied as {{ dbt.type_string() }}) as rule_applied,
         cast(rate_value as decimal(12, 6)) as rate_value,
         cast(reported_rate as decimal(20, 6)) as reported_rate,

@@ -27,6 +27,7 @@ final as (
         scores.weight,
         scores.reported_score,
         scores.recomputed_score,
+        scores.is_full_marks,
         scores.rule_applied,
         scores.deviation_reason,
         scores.file_name,
