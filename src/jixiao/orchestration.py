@@ -19,10 +19,47 @@ WAREHOUSE_POOL = "jixiao_warehouse"
 """One-slot pool shared by every task that writes the DuckDB warehouse (DuckDB 单写者)."""
 
 
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+"""Where ``airflow standalone`` writes the generated admin password, under AIRFLOW_HOME."""
+
+
+def api_address(environ: dict[str, str] | None = None) -> tuple[str, int]:
+    """The api-server's host and port (Airflow 网页与 API 地址): ``JIXIAO_AIRFLOW_HOST`` /
+    ``JIXIAO_AIRFLOW_PORT``, default 127.0.0.1:8080, so that the local UI is not open to the
+    network unless the operator says so (``JIXIAO_AIRFLOW_HOST=0.0.0.0``)."""
+    environ = dict(os.environ) if environ is None else environ
+    host = environ.get("JIXIAO_AIRFLOW_HOST", "").strip() or "127.0.0.1"
+    raw = environ.get("JIXIAO_AIRFLOW_PORT", "").strip() or "8080"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(
+            f"JIXIAO_AIRFLOW_PORT={raw!r} 不是有效端口（1-65535） / is not a port (1-65535)"
+        )
+    return host, int(raw)
+
+
 def airflow_env(settings: Settings, airflow_home: Path | None = None) -> dict[str, str]:
-    """Environment for an Airflow process that runs jixiao's DAGs on ``settings``."""
+    """Environment for an Airflow process that runs jixiao's DAGs on ``settings``.
+
+    The api-server listens on :func:`api_address` (127.0.0.1 unless told otherwise); an
+    ``AIRFLOW__API__*`` or ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` already in the environment
+    wins. The generated admin password goes to ``<AIRFLOW_HOME>/`` :data:`PASSWORDS_FILE`.
+    """
     home = airflow_home or (settings.home / "airflow")
     env = dict(os.environ)
+    host, port = api_address(env)
+    every_interface = host in ("0.0.0.0", "::")  # noqa: S104 - compared, not bound
+    local = "127.0.0.1" if every_interface else host
+    defaults = {
+        "AIRFLOW__API__HOST": host,
+        "AIRFLOW__API__PORT": str(port),
+        # tasks reach the execution API on this machine whichever interface the UI listens on
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{local}:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS_FILE),
+    }
+    if not every_interface:  # listening on every interface, the browser's address is unknown
+        defaults["AIRFLOW__API__BASE_URL"] = f"http://{local}:{port}"
+    for key, value in defaults.items():
+        env.setdefault(key, value)
     env.update(
         {
             "AIRFLOW_HOME": str(home),

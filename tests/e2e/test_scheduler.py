@@ -55,14 +55,34 @@ def _wait(what: str, fn: Any, timeout: float, proc: subprocess.Popen[bytes], log
     raise AssertionError(f"timed out waiting for {what} ({last}): {log.read_text()[-5000:]}")
 
 
-def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _listening(port: int) -> set[str]:
+    """The local addresses a TCP socket on ``port`` listens on (from /proc/net/tcp, tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                if len(addr) == 8:  # IPv4, little-endian
+                    found.add(".".join(str(int(addr[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+                else:
+                    found.add("::" if set(addr) == {"0"} else addr)
+    return found
+
+
+def test_scheduler_runs_nightly_triggered_through_rest_api(  # type: ignore[no-untyped-def]
+    rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_demo_inbox(rig.settings.inbox)
     port = _free_port()
+    # the api-server's address as `make airflow` sets it: 127.0.0.1 by default, port from
+    # JIXIAO_AIRFLOW_PORT (jixiao.orchestration.api_address)
+    monkeypatch.delenv("JIXIAO_AIRFLOW_HOST", raising=False)
+    for key in ("HOST", "PORT", "BASE_URL"):
+        monkeypatch.delenv(f"AIRFLOW__API__{key}", raising=False)
+    monkeypatch.delenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", raising=False)
+    monkeypatch.setenv("JIXIAO_AIRFLOW_PORT", str(port))
     env = rig.env(
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
@@ -83,6 +103,7 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(rig, tmp_path: Path) 
     base = f"http://127.0.0.1:{port}"
     try:
         _wait("api-server", lambda: _call(base, "GET", "/api/v2/monitor/health"), 240, proc, log)
+        assert _listening(port) == {"127.0.0.1"}, _listening(port)  # not open to the network
         _wait(
             "DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, proc, log
         )

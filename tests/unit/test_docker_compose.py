@@ -135,18 +135,51 @@ def test_project_mounted_in_the_checkout_layout(compose: dict[str, Any]) -> None
     """src, dags, dbt_project, expectations and seeds sit side by side, as in the checkout,
     so jixiao.config.PROJECT_ROOT-relative paths (and dbt's ``../seeds``) hold."""
     for name in ["airflow-init", *AIRFLOW_SERVICES]:
-        mounts = bind_mounts(compose, name)
+        home = env_of(compose, name)["JIXIAO_HOME"]
+        mounts = {
+            t: h for t, h in bind_mounts(compose, name).items() if not t.startswith(home + "/")
+        }
         roots = {str(PurePosixPath(t).parent) for t in mounts}
         assert len(roots) == 1, roots
         root = roots.pop()
         for folder in ("src", "dags", "dbt_project", "expectations", "seeds"):
             target = f"{root}/{folder}"
             assert mounts.get(target) == str(PROJECT_ROOT / folder), (name, folder)
-        home = env_of(compose, name)["JIXIAO_HOME"]
         volumes = compose["services"][name]["volumes"]
         assert any(
             v.split(":")[1] == home and v.split(":")[0] in compose["volumes"] for v in volumes
         ), "JIXIAO_HOME must be a named volume"
+
+
+def test_people_reach_their_folders_on_the_host(compose: dict[str, Any]) -> None:
+    """Departments' inbox and feedback, the reports, the quality report and the published file
+    are host folders (no `docker compose cp`), at the paths jixiao derives from JIXIAO_HOME;
+    the warehouse itself stays in the named volume."""
+    for name in ["airflow-init", *AIRFLOW_SERVICES]:
+        home = env_of(compose, name)["JIXIAO_HOME"]
+        inside = get_settings(Path(home))
+        mounts = bind_mounts(compose, name)
+        for path in (
+            inside.inbox,
+            inside.feedback,
+            inside.reports,
+            inside.quality,
+            inside.published_dir,
+        ):
+            host = mounts.get(str(PurePosixPath(path)))
+            assert host is not None, (name, str(path))
+            assert Path(host).is_relative_to(PROJECT_ROOT / "var"), host  # ignored by git
+        assert str(PurePosixPath(inside.warehouse.parent)) not in mounts
+    assert "/var/" in (PROJECT_ROOT / ".gitignore").read_text().split()  # host folders untracked
+
+
+def test_web_ui_published_on_this_host_only(compose: dict[str, Any], raw: str) -> None:
+    (port,) = compose["services"]["airflow-apiserver"]["ports"]
+    assert port.split(":")[0] == "127.0.0.1", port
+    # the operator can open it, by a documented variable
+    everywhere = "0.0.0.0"  # noqa: S104 - the documented opt-in under test
+    opened = yaml.safe_load(interpolate(raw, {**filled_env(), "AIRFLOW_API_BIND": everywhere}))
+    assert opened["services"]["airflow-apiserver"]["ports"][0].startswith(everywhere + ":")
 
 
 def test_same_dbt_profile(compose: dict[str, Any]) -> None:
