@@ -13,7 +13,7 @@ RUN := $(UV) run --frozen --no-sync
 help:
 	@echo "make demo     - install, build sample workbooks, run the nightly + yearly DAGs, print a summary"
 	@echo "make test     - install and run the whole test suite"
-	@echo "make airflow  - airflow standalone (web UI on http://localhost:8080) on this project"
+	@echo "make airflow  - airflow standalone (web UI on http://127.0.0.1:8080, this machine only) on this project"
 	@echo "make lint     - ruff + mypy"
 	@echo "make bench    - ingest and nightly benchmarks (docs/benchmarks.md)"
 

@@ -26,30 +26,19 @@ pool: DuckDB allows one read-write process or many readers, never both.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-from jixiao.assets import MARTS_BUILT_URI, PUBLISHED_MARTS_URI, RAW_LOADED_URI, RETRY_DELAY_SECONDS
-from jixiao.orchestration import WAREHOUSE_POOL
-
-RAW_LOADED = Asset(RAW_LOADED_URI)
-MARTS_BUILT = Asset(MARTS_BUILT_URI)
-PUBLISHED_MARTS = Asset(PUBLISHED_MARTS_URI)
-
-
-def _alert(context: Any) -> None:
-    from jixiao.alerts import record_failure
-
-    record_failure(context)
-
-
-def _retrying(context: Any) -> None:
-    from jixiao.alerts import record_retry
-
-    record_retry(context)
+from jixiao.airflow import (
+    MARTS_BUILT,
+    PUBLISHED_MARTS,
+    RAW_LOADED,
+    WAREHOUSE_POOL,
+    default_args,
+    fails_fast,
+)
 
 
 @dag(
@@ -67,15 +56,7 @@ def _retrying(context: Any) -> None:
             description="Run every stage even when nothing is new (无新增也全部运行)",
         )
     },
-    default_args={
-        "owner": "jixiao",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=RETRY_DELAY_SECONDS),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-        "on_failure_callback": _alert,
-        "on_retry_callback": _retrying,
-    },
+    default_args=default_args(),
 )
 def jixiao_nightly() -> None:
     @task
@@ -86,16 +67,14 @@ def jixiao_nightly() -> None:
         return pipeline.discover()
 
     @task(pool=WAREHOUSE_POOL, outlets=[RAW_LOADED])
+    @fails_fast
     def ingest(paths: list[str]) -> dict[str, Any]:
         """Load into raw, quarantine bad files (载入与隔离)."""
         from airflow.sdk import get_current_context
 
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        run_id = str(get_current_context()["run_id"])
-        with fail_fast_on_data_error():
-            return pipeline.ingest(paths, run_id=run_id)
+        return pipeline.ingest(paths, run_id=str(get_current_context()["run_id"]))
 
     @task.short_circuit(pool=WAREHOUSE_POOL, ignore_downstream_trigger_rules=False)
     def plan_night(paths: list[str], ingested: dict[str, Any], **context: Any) -> bool:
@@ -111,41 +90,37 @@ def jixiao_nightly() -> None:
         return not plan["nothing_to_do"]
 
     @task(pool=WAREHOUSE_POOL)
+    @fails_fast
     def gate_raw(**context: Any) -> dict[str, Any]:
         """GX gate on the raw schema (原始层质量闸门)."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            return pipeline.gate_raw(run_id=str(context["run_id"]))
+        return pipeline.gate_raw(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL, outlets=[MARTS_BUILT])
+    @fails_fast
     def dbt_build(**context: Any) -> dict[str, Any]:
         """dbt seed, run and test (dbt 构建)."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            return pipeline.dbt_build(run_id=str(context["run_id"]))
+        return pipeline.dbt_build(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL)
+    @fails_fast
     def gate_marts(**context: Any) -> dict[str, Any]:
         """GX gate on the marts (集市层质量闸门)."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            return pipeline.gate_marts(run_id=str(context["run_id"]))
+        return pipeline.gate_marts(run_id=str(context["run_id"]))
 
     @task(pool=WAREHOUSE_POOL, outlets=[PUBLISHED_MARTS])
+    @fails_fast
     def publish(**context: Any) -> dict[str, Any]:
         """Atomic publish of the validated marts (原子发布); the Asset event names the years
         whose data changed, so the yearly report DAG regenerates exactly those."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            result = pipeline.publish(run_id=str(context["run_id"]))
+        result = pipeline.publish(run_id=str(context["run_id"]))
         context["outlet_events"][PUBLISHED_MARTS].extra = {
             "years_changed": result["years_changed"],
             "run_id": result["run_id"],

@@ -13,28 +13,12 @@ passed, and the refusal says which expectations blocked it.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from jixiao.assets import PUBLISHED_MARTS_URI, RETRY_DELAY_SECONDS, YEARLY_REPORTS_URI
-
-PUBLISHED_MARTS = Asset(PUBLISHED_MARTS_URI)
-YEARLY_REPORTS = Asset(YEARLY_REPORTS_URI)
-
-
-def _alert(context: Any) -> None:
-    from jixiao.alerts import record_failure
-
-    record_failure(context)
-
-
-def _retrying(context: Any) -> None:
-    from jixiao.alerts import record_retry
-
-    record_retry(context)
+from jixiao.airflow import PUBLISHED_MARTS, YEARLY_REPORTS, default_args, fails_fast
 
 
 @dag(
@@ -64,14 +48,7 @@ def _retrying(context: Any) -> None:
             description="金额单位 wan（万元）/ yuan（元）; empty: $JIXIAO_REPORT_UNIT, else 万元",
         ),
     },
-    default_args={
-        "owner": "jixiao",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=RETRY_DELAY_SECONDS),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": _alert,
-        "on_retry_callback": _retrying,
-    },
+    default_args=default_args(),
 )
 def jixiao_yearly_report() -> None:
     @task
@@ -90,27 +67,25 @@ def jixiao_yearly_report() -> None:
         )
 
     @task(retries=0)
+    @fails_fast
     def check_gate(year: int) -> int:
         """Refuse unless the year's mart gate passed (质量闸门前置检查)."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            pipeline.check_year_gate(year)
+        pipeline.check_year_gate(year)
         return year
 
     @task(outlets=[YEARLY_REPORTS])
+    @fails_fast
     def build_reports(year: int, **context: Any) -> dict[str, Any]:
         """Write the xlsx and HTML reports from the marts (生成年度报告)."""
         from jixiao import pipeline
-        from jixiao.tasks import fail_fast_on_data_error
 
-        with fail_fast_on_data_error():
-            return pipeline.yearly_report(
-                year,
-                department=context["params"].get("department"),
-                unit=context["params"].get("unit"),
-            )
+        return pipeline.yearly_report(
+            year,
+            department=context["params"].get("department"),
+            unit=context["params"].get("unit"),
+        )
 
     build_reports.expand(year=check_gate.expand(year=resolve_years()))
 

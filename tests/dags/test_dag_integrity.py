@@ -61,6 +61,53 @@ def test_every_dag_has_tags_retries_schedule_and_docs(dagbag) -> None:  # type: 
         assert dag.default_args.get("on_failure_callback"), f"{dag_id} records no alert"
 
 
+def test_airflow_glue_has_one_home(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """Both DAGs take their default args and callbacks from jixiao.airflow (no copies), and
+    every task that runs a data stage fails fast on a data error through ``fails_fast``."""
+    from jixiao.airflow import default_args
+
+    expected = default_args()
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.default_args == expected, dag_id
+    fail_fast = {
+        "jixiao_nightly": {"ingest", "gate_raw", "dbt_build", "gate_marts", "publish"},
+        "jixiao_yearly_report": {"check_gate", "build_reports"},
+    }
+    for dag_id, task_ids in fail_fast.items():
+        dag = dagbag.dags[dag_id]
+        wrapped = {
+            t.task_id
+            for t in dag.tasks
+            if hasattr(getattr(t, "python_callable", None), "__wrapped__")
+        }
+        assert wrapped == task_ids, (dag_id, wrapped)
+    for path in DAG_FILES:  # the glue is not written again in a DAG file
+        text = path.read_text(encoding="utf-8")
+        assert "timedelta" not in text and "record_failure" not in text, path.name
+        assert "fail_fast_on_data_error" not in text, path.name
+
+
+def test_fails_fast_turns_a_data_error_into_a_failure_without_retry() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from jixiao.airflow import fails_fast
+    from jixiao.errors import DataError
+
+    @fails_fast
+    def stage(kind: str) -> str:
+        if kind == "data":
+            raise DataError("闸门未通过 / gate failed")
+        if kind == "transient":
+            raise OSError("database is locked")
+        return kind
+
+    assert stage("ok") == "ok"
+    with pytest.raises(AirflowFailException, match="gate failed"):
+        stage("data")
+    with pytest.raises(OSError, match="locked"):  # retried by Airflow, not failed at once
+        stage("transient")
+
+
 def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["jixiao_nightly"]
     assert dag.timetable.expression == "0 2 * * *"
@@ -123,7 +170,7 @@ def test_module_level_code_is_declarations_only(path: Path) -> None:
 
 PROBE = r"""
 import importlib.util, json, sys
-import airflow.sdk, pendulum, jixiao.assets, jixiao.orchestration  # warm imports first
+import airflow.sdk, pendulum, jixiao.airflow  # warm imports first (the shared glue)
 opened = []
 SYSTEM = (sys.prefix, sys.base_prefix, "/usr/share/zoneinfo", "/dev/null")
 def hook(event, args):
