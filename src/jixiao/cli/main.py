@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jixiao.cli import airflow_cmd, build, demo, ingest, publish, report, template, validate
+from jixiao.cli import airflow_cmd, build, check, demo, ingest, publish, report, template, validate
 from jixiao.cli import feedback as feedback_cmd
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.command("validate")(validate.validate)
 app.command("publish")(publish.publish)
 app.command("report")(report.report)
 app.command("feedback")(feedback_cmd.feedback)
+app.command("check")(check.check)
 app.command("demo")(demo.demo)
 app.command("summary")(demo.summary)
 app.command(
