@@ -1,7 +1,9 @@
 """
 ### jixiao_nightly — 每晚载入 / the nightly load
 
-Runs at 02:00 Asia/Shanghai. Finds new and changed departmental workbooks in the inbox,
+Runs at 02:00 Asia/Shanghai. Pulls new and changed workbooks from the departments' folders
+and SFTP servers (the sources file, docs/operations.md; none: the local inbox only), finds new
+and changed departmental workbooks in the inbox,
 loads them into the DuckDB raw schema (bad files are quarantined with their reasons), gates the
 raw data with Great Expectations, builds the dbt warehouse, gates the marts, and publishes the
 marts for BI readers. Publishing emits the `jixiao://published/marts` Asset that the yearly
@@ -60,8 +62,18 @@ from jixiao.airflow import (
 )
 def jixiao_nightly() -> None:
     @task
+    @fails_fast
+    def pull(**context: Any) -> dict[str, Any]:
+        """Fetch new and changed workbooks from the departments' folders and SFTP servers
+        (拉取); a source that is down is reported and the others still load."""
+        from jixiao import pipeline
+
+        return pipeline.pull(run_id=str(context["run_id"]))
+
+    @task(trigger_rule="all_done")
     def discover() -> list[str]:
-        """Find new and changed workbooks (查找新增或变更的工作簿)."""
+        """Find new and changed workbooks (查找新增或变更的工作簿); runs even when the pull
+        failed (a wrong sources file): what is in the inbox still loads."""
         from jixiao import pipeline
 
         return pipeline.discover()
@@ -135,7 +147,9 @@ def jixiao_nightly() -> None:
         return pipeline.quality_report(run_id=str(context["run_id"]))
 
     marts_gate = gate_marts()
+    pulled = pull()
     paths = discover()
+    pulled >> paths
     ingested = ingest(paths)
     plan_night(paths, ingested) >> gate_raw() >> dbt_build() >> marts_gate >> publish()
     [ingested, marts_gate] >> quality_report()

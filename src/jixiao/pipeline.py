@@ -37,6 +37,43 @@ def _settings(settings: Settings | None) -> Settings:
     return (settings or get_settings()).ensure()
 
 
+def pull(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Fetch new and changed workbooks from the departments' sources into the inbox (拉取).
+
+    The sources file (:mod:`jixiao.ingest.pull`) lists folders and SFTP servers; without one
+    the stage passes and the local inbox is read as before. A source that is down fails only
+    its own pull: the stage records it (``warning``) and the other sources' files still load.
+    A wrong sources file is a data error (fix the file).
+    """
+    from jixiao.ingest.pull import pull as _pull
+    from jixiao.ingest.pull import sources_file
+
+    s = _settings(settings)
+    with runs.stage(s, run_id or runs.new_run_id(), "pull") as info:
+        results = _pull(s)
+        failed = [r for r in results if r.status != "passed"]
+        pulled = sum(len(r.pulled) for r in results)
+        out = {
+            "sources_file": str(sources_file(s)),
+            "sources": [r.__dict__ for r in results],
+            "files_pulled": pulled,
+            "sources_failed": len(failed),
+        }
+        if not results:
+            info["summary"] = "未配置来源，只读本地收件箱 / no sources configured: the local inbox"
+        else:
+            info["summary"] = (
+                f"{len(results)} 个来源、拉取 {pulled} 个文件、失败 {len(failed)} 个来源 / "
+                f"{len(results)} sources, {pulled} files pulled, {len(failed)} sources failed"
+                + "".join(f"; {r.name}: {r.error}" for r in failed)
+            )
+        info["detail"] = {"files_pulled": pulled, "sources_failed": len(failed)}
+        if failed:
+            info["status"] = runs.WARNING
+            log.warning("来源拉取失败 / sources failed: %s", [(r.name, r.error) for r in failed])
+    return out
+
+
 def discover(settings: Settings | None = None) -> list[str]:
     """Files in the inbox that are new or changed since the last load (新增或变更的工作簿)."""
     from jixiao.ingest.loader import discover as _discover

@@ -22,6 +22,7 @@ from jixiao.config import Settings
 
 #: The stages of a nightly run, in order, with their bilingual labels (运行阶段).
 STAGES: dict[str, str] = {
+    "pull": "拉取 Pull",
     "ingest": "载入 Ingest",
     "gate_raw": "原始层闸门 Raw gate",
     "dbt_build": "dbt 构建 dbt build",
@@ -29,6 +30,8 @@ STAGES: dict[str, str] = {
     "publish": "发布 Publish",
 }
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
+WARNING = "warning"
+"""A stage that did its work but reports a problem (e.g. one source of several was down)."""
 RUN_FILE_SUFFIX = ".json"
 
 

@@ -70,7 +70,7 @@ def test_airflow_glue_has_one_home(dagbag) -> None:  # type: ignore[no-untyped-d
     for dag_id, dag in dagbag.dags.items():
         assert dag.default_args == expected, dag_id
     fail_fast = {
-        "jixiao_nightly": {"ingest", "gate_raw", "dbt_build", "gate_marts", "publish"},
+        "jixiao_nightly": {"pull", "ingest", "gate_raw", "dbt_build", "gate_marts", "publish"},
         "jixiao_yearly_report": {"check_gate", "build_reports"},
     }
     for dag_id, task_ids in fail_fast.items():
@@ -112,7 +112,16 @@ def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["jixiao_nightly"]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone.name) == "Asia/Shanghai"
-    order = ["discover", "ingest", "plan_night", "gate_raw", "dbt_build", "gate_marts", "publish"]
+    order = [
+        "pull",
+        "discover",
+        "ingest",
+        "plan_night",
+        "gate_raw",
+        "dbt_build",
+        "gate_marts",
+        "publish",
+    ]
     for up, down in itertools.pairwise(order):
         assert down in dag.get_task(up).downstream_task_ids, f"{up} -> {down} missing"
     publish = dag.get_task("publish")
@@ -123,6 +132,9 @@ def test_nightly_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     for task_id in (*tasks, "quality_report"):
         assert dag.get_task(task_id).pool == "jixiao_warehouse", task_id
     assert dag.get_task("quality_report").trigger_rule == "all_done"
+    # a failed pull (a wrong sources file) never stops what is already in the inbox
+    assert dag.get_task("discover").trigger_rule == "all_done"
+    assert dag.get_task("pull").downstream_task_ids == {"discover"}
 
 
 def test_nightly_short_circuit_skips_the_work_but_not_the_report(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,7 @@ STATUS_LABELS: dict[str, str] = {
     "passed": "通过 passed",
     "failed": "失败 FAILED",
     "skipped": "跳过 skipped",
+    "warning": "部分失败 warning",
     "running": "运行中 running",
     "not run": "未运行 not run",
 }

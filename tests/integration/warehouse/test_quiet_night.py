@@ -37,7 +37,9 @@ JUNK = "损坏的文件.xlsx"
 
 
 def night(s: Settings, run_id: str, force: bool = False) -> dict[str, Any]:
-    """One night the way the DAG runs it: discover, ingest, plan; the rest unless skipped."""
+    """One night the way the DAG runs it: pull, discover, ingest, plan; the rest unless
+    skipped."""
+    pipeline.pull(s, run_id)
     paths = pipeline.discover(s)
     ingested = pipeline.ingest(paths, s, run_id)
     plan = pipeline.plan_night(s, run_id, discovered=len(paths), force=force)
