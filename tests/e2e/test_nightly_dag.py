@@ -18,6 +18,7 @@ from tests.e2e.defects import write_critical_defect
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 NIGHTLY_TASKS = {
+    "pull",
     "discover",
     "ingest",
     "plan_night",
