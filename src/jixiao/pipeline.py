@@ -18,6 +18,7 @@ the seeds only when they changed and rebuilds with ``--full-refresh`` when the p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -55,7 +56,7 @@ def pull(settings: Settings | None = None, run_id: str | None = None) -> dict[st
         pulled = sum(len(r.pulled) for r in results)
         out = {
             "sources_file": str(sources_file(s)),
-            "sources": [r.__dict__ for r in results],
+            "sources": [dataclasses.asdict(r) for r in results],
             "files_pulled": pulled,
             "sources_failed": len(failed),
         }

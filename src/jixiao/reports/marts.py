@@ -197,41 +197,32 @@ def _budget(con: Any, year: int) -> tuple[dict[str, Row], dict[str, dict[str, Ro
     return totals, dict(by_source)
 
 
+ScopeKey = tuple[str, str]
+"""(scope_kind, scope_name) of a report scope (报告范围键)."""
+
+
+def _per_scope(con: Any, table: str, year: int, order: str) -> dict[ScopeKey, list[Row]]:
+    """``marts.<table>``'s rows of ``year`` per report scope, in ``order`` within a scope."""
+    out: dict[ScopeKey, list[Row]] = defaultdict(list)
+    for r in _rows(
+        con,
+        f"select * from marts.{table} where fiscal_year = ? "
+        f"order by scope_kind, scope_name, {order}",
+        [year],
+    ):
+        out[(r["scope_kind"], r["scope_name"])].append(r)
+    return dict(out)
+
+
+def _one_per_scope(con: Any, table: str, year: int) -> dict[ScopeKey, Row]:
+    """``marts.<table>``'s one row of ``year`` per report scope."""
+    return {key: rows[0] for key, rows in _per_scope(con, table, year, "scope_id").items()}
+
+
 def _scopes(con: Any, year: int) -> dict[str, Any]:
-    """The report scopes of ``year`` (报告范围): members, 合计 row, monthly rows, and the
-    spending distribution the year's reports print."""
-    members: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in _rows(
-        con,
-        "select scope_kind, scope_name, project_key from marts.mart_report_scope_projects "
-        "where fiscal_year = ? order by scope_kind, scope_name, project_key",
-        [year],
-    ):
-        members[(r["scope_kind"], r["scope_name"])].append(r["project_key"])
-    monthly: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in _rows(
-        con,
-        "select * from marts.mart_report_scope_monthly where fiscal_year = ? "
-        "order by scope_kind, scope_name, month",
-        [year],
-    ):
-        monthly[(r["scope_kind"], r["scope_name"])].append(r)
-    buckets: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in _rows(
-        con,
-        "select * from marts.mart_report_scope_buckets where fiscal_year = ? "
-        "order by scope_kind, scope_name, sort_order",
-        [year],
-    ):
-        buckets[(r["scope_kind"], r["scope_name"])].append(r)
-    grades: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in _rows(
-        con,
-        "select * from marts.mart_report_scope_grades where fiscal_year = ? "
-        "order by scope_kind, scope_name, sort_order",
-        [year],
-    ):
-        grades[(r["scope_kind"], r["scope_name"])].append(r)
+    """The report scopes of ``year`` (报告范围): members, 合计 row, monthly rows, buckets,
+    grades, indicator counts, and the spending distribution the year's reports print."""
+    members = _per_scope(con, "mart_report_scope_projects", year, "project_key")
     return {
         "project_indicators": {
             r["project_key"]: r
@@ -242,28 +233,12 @@ def _scopes(con: Any, year: int) -> dict[str, Any]:
                 [year],
             )
         },
-        "scope_indicators": {
-            (r["scope_kind"], r["scope_name"]): r
-            for r in _rows(
-                con,
-                "select * from marts.mart_report_scope_indicators where fiscal_year = ? "
-                "order by scope_kind, scope_name",
-                [year],
-            )
-        },
-        "scope_members": dict(members),
-        "scope_grades": dict(grades),
-        "scope_funds": {
-            (r["scope_kind"], r["scope_name"]): r
-            for r in _rows(
-                con,
-                "select * from marts.mart_report_scope_funds where fiscal_year = ? "
-                "order by scope_kind, scope_name",
-                [year],
-            )
-        },
-        "scope_monthly": dict(monthly),
-        "scope_buckets": dict(buckets),
+        "scope_indicators": _one_per_scope(con, "mart_report_scope_indicators", year),
+        "scope_members": {k: [r["project_key"] for r in rows] for k, rows in members.items()},
+        "scope_grades": _per_scope(con, "mart_report_scope_grades", year, "sort_order"),
+        "scope_funds": _one_per_scope(con, "mart_report_scope_funds", year),
+        "scope_monthly": _per_scope(con, "mart_report_scope_monthly", year, "month"),
+        "scope_buckets": _per_scope(con, "mart_report_scope_buckets", year, "sort_order"),
         "distribution": _rows(
             con,
             "select * from marts.mart_report_spending_distribution where report_year = ? "
