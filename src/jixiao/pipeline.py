@@ -312,6 +312,14 @@ def plan_night(
     return plan
 
 
+RAW_DOWNSTREAM = "source:*+"
+"""The nightly's dbt selection when neither the seeds nor the dbt project changed (原始层下游):
+every node downstream of a raw table, with the data tests on them (dbt's eager indirect
+selection also takes a test between such a node and a seed-only one). Seeds, the models built
+from seeds alone (dim_fund_source, dim_evaluation_scheme, mart_report_labels) and their tests
+are left as the last build made and tested them."""
+
+
 def dbt_build(
     settings: Settings | None = None, run_id: str | None = None, *, full_refresh: bool = False
 ) -> dict[str, Any]:
@@ -320,7 +328,8 @@ def dbt_build(
     The nightly build: dbt unit tests are left out (the test suite runs them); the seeds are
     reloaded only when the seed files changed since the last successful build (or the
     warehouse has none); a changed dbt project rebuilds with ``--full-refresh``, so
-    incremental models stay equal to a full build. ``full_refresh`` forces both. A
+    incremental models stay equal to a full build. With neither changed, only the nodes
+    downstream of a raw table run (:data:`RAW_DOWNSTREAM`). ``full_refresh`` forces both. A
     successful build records its fingerprints in the warehouse; a failed one records nothing.
     """
     from jixiao.warehouse.dbt import build
@@ -333,7 +342,10 @@ def dbt_build(
         full_refresh = forced or last.get("project") != current["project"]
         seeds = forced or last.get("seeds") != current["seeds"]
         exclude = ("unit_test",) if seeds else ("unit_test", "seed")
-        result = build(s, full_refresh=full_refresh, exclude_resource_types=exclude)
+        # seeds and project unchanged: what reads no raw table cannot have changed, so only
+        # the nodes downstream of a raw table are rebuilt and tested (只重建原始层下游)
+        select = None if (seeds or full_refresh) else RAW_DOWNSTREAM
+        result = build(s, select=select, full_refresh=full_refresh, exclude_resource_types=exclude)
         # the marts gate validates in full after a full refresh (质量闸门据此全量校验)
         refreshed = datetime.now(UTC).isoformat() if full_refresh else last.get("full_refresh_at")
         built = {k: current[k] for k in ("raw", "project", "seeds")}
@@ -342,14 +354,22 @@ def dbt_build(
         if full_refresh:
             mode.append("全量重建 full refresh")
         mode.append("重新载入种子 seeds reloaded" if seeds else "种子未变 seeds unchanged")
+        if select:
+            mode.append("只建原始层下游 raw-downstream nodes only")
         info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed · " + " · ".join(mode)
         info["detail"] = {
             **result.to_dict(),
             "full_refresh": full_refresh,
             "seeds_reloaded": seeds,
             "excluded": list(exclude),
+            "select": select,
         }
-    return {**result.to_dict(), "full_refresh": full_refresh, "seeds_reloaded": seeds}
+    return {
+        **result.to_dict(),
+        "full_refresh": full_refresh,
+        "seeds_reloaded": seeds,
+        "select": select,
+    }
 
 
 def gate_marts(settings: Settings | None = None, run_id: str | None = None) -> dict[str, Any]:

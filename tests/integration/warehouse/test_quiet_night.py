@@ -7,7 +7,7 @@ night loads, builds, gates and publishes. Then:
   "skipped: nothing new" in its stage records and the quality report, and leaves the
   published file untouched; the quarantined file does not count as new;
 - a night with one resubmitted workbook runs every stage, without reloading the seeds, without
-  a full refresh and without the dbt unit tests;
+  a full refresh and without the dbt unit tests, and builds only what a raw table feeds;
 - a night after a failed build is never "nothing new";
 - a changed dbt model rebuilds with ``--full-refresh`` though no file is new; a changed seed
   reloads the seeds.
@@ -58,6 +58,32 @@ def dbt_nodes(s: Settings) -> dict[str, Any]:
     """The node ids and arguments of the last dbt invocation (dbt's run_results.json)."""
     data = json.loads((s.home / "dbt" / "target" / "run_results.json").read_text("utf-8"))
     return {"ids": [r["unique_id"] for r in data["results"]], "args": data["args"]}
+
+
+SEED_ONLY_MODELS = {
+    "model.jixiao.dim_fund_source",
+    "model.jixiao.dim_evaluation_scheme",
+    "model.jixiao.mart_report_labels",
+}
+
+
+def raw_downstream(s: Settings, ids: list[str]) -> set[str]:
+    """Of ``ids``, the models, tests and exposures with a raw table (a dbt source) upstream,
+    read from the manifest's graph; a test counts when any of its parents does."""
+    manifest = json.loads((s.home / "dbt" / "target" / "manifest.json").read_text("utf-8"))
+    graph = {**manifest["nodes"], **manifest["exposures"]}
+    memo: dict[str, bool] = {}
+
+    def fed(uid: str) -> bool:
+        if uid.startswith("source."):
+            return True
+        if uid not in memo:
+            memo[uid] = False
+            parents = graph.get(uid, {}).get("depends_on", {}).get("nodes", [])
+            memo[uid] = any(fed(p) for p in parents)
+        return memo[uid]
+
+    return {i for i in ids if not i.startswith(("seed.", "unit_test.", "operation.")) and fed(i)}
 
 
 def sha(path: Path) -> str:
@@ -154,6 +180,14 @@ def test_resubmitted_file_runs_everything_but_seeds_and_full_refresh(
     assert any(i.startswith("model.") for i in ids)
     assert not [i for i in ids if i.startswith(("seed.", "unit_test."))]
     assert n3["dbt_nodes"]["args"].get("full_refresh") in (False, None)
+    # only what reads a raw table is rebuilt and tested: the nodes the first night built that
+    # a raw table is upstream of (or, for a test, of one of its parents), and nothing else
+    assert n3["dbt"]["select"] == pipeline.RAW_DOWNSTREAM
+    raw_fed = raw_downstream(s, first[1]["dbt_nodes"]["ids"])
+    assert {i for i in ids if not i.startswith("operation.")} == raw_fed
+    left_out = set(first[1]["dbt_nodes"]["ids"]) - raw_fed
+    assert "model.jixiao.dim_fund_source" in left_out and "model.jixiao.fct_payments" in raw_fed
+    assert {i for i in left_out if i.startswith("model.")} == SEED_ONLY_MODELS
     assert sha(s.published) != published
     assert implementing_units(s.published) == {"宜春市数字政府运营中心"}
     assert {k: v[0] for k, v in stages(s, "night-3").items()} == dict.fromkeys(
@@ -225,7 +259,9 @@ def test_changed_model_rebuilds_in_full_and_changed_seed_reloads(
     assert plan["reload_seeds"] is False
     result = pipeline.dbt_build(c, "night-9")
     assert result["full_refresh"] is True and result["seeds_reloaded"] is False
+    assert result["select"] is None  # a changed project rebuilds the seed-only models too
     nodes = dbt_nodes(c)
+    assert set(nodes["ids"]) >= SEED_ONLY_MODELS
     assert nodes["args"].get("full_refresh") is True
     assert not [i for i in nodes["ids"] if i.startswith(("seed.", "unit_test."))]
 
