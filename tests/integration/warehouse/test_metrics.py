@@ -322,3 +322,40 @@ def test_spending_rate_buckets(mf: MetricFlow, marts: dict[str, list[dict[str, A
         else:  # the whole-period rows are not counted again
             assert r["spending_rate_bucket_count"] == "", r
     assert found == expected and sum(expected.values()) > 0
+
+
+def test_the_yearly_reports_print_the_metrics(built: Settings, mf: MetricFlow) -> None:
+    """Each department report's 项目概况 row (预算执行率, 资金到位率 and 平均复核得分, as the report
+    model holds them before formatting) is the metric's value for that department and year:
+    the reports read the marts, and the marts' rates are the metric definitions."""
+    from jixiao.reports.content import build_report, department_scopes
+    from jixiao.reports.marts import load_year
+
+    got = {
+        (r["department"], int(r["project_year__fiscal_year"])): r
+        for r in mf.query(
+            ["execution_rate", "average_score", "project_count", "spent_total"],
+            ["department", "project_year__fiscal_year"],
+        )
+    }
+    checked = 0
+    for fiscal_year in sorted({k[1] for k in got}):
+        data = load_year(built.warehouse, fiscal_year, built)
+        for scope in department_scopes(data):
+            report = build_report(scope, data, unit="yuan")
+            basic = next(t for s in report.sections for t in s.tables if t.key == "basic")
+            row = dict(zip([c.header for c in basic.columns], basic.rows[0], strict=True))
+            metric = got[(scope.name, fiscal_year)]
+            assert row["项目数（个）"] == int(metric["project_count"]), scope.name
+            assert row["实际支出（元）"] == dec(metric["spent_total"]), scope.name
+            for header, name, places in (
+                ("预算执行率", "execution_rate", 6),
+                ("平均复核得分", "average_score", 2),
+            ):
+                value = dec(metric[name])
+                printed = row[header]
+                assert (printed is None) == (value is None), (scope.name, header)
+                if value is not None:  # the marts round: rates to 6 places, scores to 2
+                    assert printed == round(value, places), (scope.name, header, printed, value)
+            checked += 1
+    assert checked >= 6
