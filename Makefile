@@ -8,7 +8,7 @@ export JIXIAO_HOME ?= $(CURDIR)/var
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install demo test test-fast lint airflow bench clean template docs
+.PHONY: help install demo test test-fast lint airflow bench clean template docs bi
 
 help:
 	@echo "make demo     - install, build sample workbooks, run the nightly + yearly DAGs, print a summary"
@@ -16,6 +16,7 @@ help:
 	@echo "make airflow  - airflow standalone (web UI on http://127.0.0.1:8080, this machine only) on this project"
 	@echo "make lint     - ruff + mypy"
 	@echo "make bench    - ingest and nightly benchmarks (docs/benchmarks.md)"
+	@echo "make bi       - Superset 6.1 with the jixiao dashboard on the published marts (http://127.0.0.1:8088, this machine only; after make demo)"
 
 $(CURDIR)/.tools/uv/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools/uv
@@ -37,10 +38,23 @@ $(OLD_DUCKDB)/bin/python: | $(UV)
 	$(UV) venv --quiet --python $(PYTHON) $(OLD_DUCKDB)
 	$(UV) pip install --quiet --python $(OLD_DUCKDB)/bin/python "duckdb==1.4.4"
 
+# Apache Superset in its own venv, pinned (bi/superset/requirements.txt): `make bi` and
+# tests/e2e/test_superset_dashboard.py. The stamp keeps the ~5 min install cached.
+SUPERSET := $(CURDIR)/.tools/superset
+$(SUPERSET)/.installed: bi/superset/requirements.txt | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(SUPERSET)
+	$(UV) pip install --quiet --compile-bytecode --python $(SUPERSET)/bin/python -r bi/superset/requirements.txt
+	@touch $@
+
+# metadata (SQLite) under $(JIXIAO_HOME)/superset, admin user with a generated password,
+# the bundle in bi/superset/bundle imported, served on 127.0.0.1:$(JIXIAO_SUPERSET_PORT)
+bi: $(SUPERSET)/.installed
+	$(SUPERSET)/bin/python bi/superset/jixiao_bi.py serve --port $${JIXIAO_SUPERSET_PORT:-8088}
+
 demo: install
 	$(RUN) jixiao demo
 
-test: install $(OLD_DUCKDB)/bin/python
+test: install $(OLD_DUCKDB)/bin/python $(SUPERSET)/.installed
 	JIXIAO_OLD_DUCKDB_PYTHON=$(OLD_DUCKDB)/bin/python $(RUN) pytest
 
 test-fast: install
