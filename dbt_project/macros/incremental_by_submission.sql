@@ -71,7 +71,8 @@ select 1 as state_schema_ready
 {{- return(local_md5(parts | sort | join(','))) -}}
 {%- endmacro %}
 
-{#- Current fingerprints per key: raw.submissions and the given raw tables. -#}
+{#- Current fingerprints per key: raw.submissions and the given raw tables, read through their
+    staging views (stg_raw__*: every raw row, keys trimmed; only staging reads sources). -#}
 {% macro submission_fingerprints(raw_tables) -%}
 select
     submission_key,
@@ -81,13 +82,13 @@ from (
     select
         {{ submission_key('trim(project_key)', 'fiscal_year') }} as submission_key,
         loaded_at
-    from {{ source('raw', 'submissions') }}
+    from {{ ref('stg_raw__submissions') }}
     {%- for raw_table in raw_tables %}
     union all
     select
         {{ submission_key('trim(project_key)', 'fiscal_year') }} as submission_key,
         loaded_at
-    from {{ source('raw', raw_table) }}
+    from {{ ref('stg_raw__' ~ raw_table) }}
     {%- endfor %}
     {%- for raw_table in raw_tables %}
     -- a row whose submission is another key's: that key's submissions count for it too
@@ -99,11 +100,11 @@ from (
         select distinct
             {{ submission_key('trim(rows_of_table.project_key)', 'rows_of_table.fiscal_year') }} as row_key,
             {{ submission_key('trim(own.project_key)', 'own.fiscal_year') }} as submission_key
-        from {{ source('raw', raw_table) }} as rows_of_table
-        inner join {{ source('raw', 'submissions') }} as own
+        from {{ ref('stg_raw__' ~ raw_table) }} as rows_of_table
+        inner join {{ ref('stg_raw__submissions') }} as own
             on rows_of_table.submission_id = own.submission_id
     ) as linked
-    inner join {{ source('raw', 'submissions') }} as submissions
+    inner join {{ ref('stg_raw__submissions') }} as submissions
         on {{ submission_key('trim(submissions.project_key)', 'submissions.fiscal_year') }} = linked.submission_key
     where linked.row_key <> linked.submission_key
     {%- endfor %}
@@ -150,9 +151,9 @@ where
     state is missing or the build signature changed (a stored key set with another
     signature makes every current key "changed" through the last condition above). -#}
 {% macro submission_keys_filter(raw_tables, project_col='project_key', year_col='fiscal_year') -%}
-{#- the hooks and the incremental filter read these sources: declare them at parse time -#}
-{%- do source('raw', 'submissions') -%}
-{%- for raw_table in raw_tables -%}{%- do source('raw', raw_table) -%}{%- endfor -%}
+{#- the hooks and the incremental filter read these staging views: declare them at parse time -#}
+{%- do ref('stg_raw__submissions') -%}
+{%- for raw_table in raw_tables -%}{%- do ref('stg_raw__' ~ raw_table) -%}{%- endfor -%}
 {%- if is_incremental() -%}
 where {{ submission_key(project_col, year_col) }} in (
     select submission_key from ({{ changed_submission_keys(raw_tables) }}) as changed_keys

@@ -24,7 +24,10 @@ paid_by_category as (
     from payments
     left join projects
         on payments.project_key = projects.project_key
-    group by 1, 2, 3
+    group by
+        payments.project_key,
+        payments.fiscal_year,
+        coalesce(payments.category, projects.category, '未分类')
 ),
 
 reported_only as (

@@ -26,7 +26,7 @@ reached as (
         stages.sort_order,
         row_number() over (
             partition by milestones.project_key
-            order by stages.sort_order desc, milestones.fiscal_year
+            order by stages.sort_order desc, milestones.fiscal_year asc
         ) as reach_rank
     from milestones
     inner join stages

@@ -28,9 +28,21 @@ unioned as (
         row_number() over (order by flag_code) as sort_order
     from flag_types
     union all
-    select 'fund_source', fund_source, fund_source_zh, fund_source_en, sort_order from fund_sources
+    select
+        'fund_source' as code_type,
+        fund_source as code,
+        fund_source_zh as label_zh,
+        fund_source_en as label_en,
+        sort_order
+    from fund_sources
     union all
-    select 'spending_bucket', bucket_code, bucket_label_zh, bucket_label_en, sort_order from buckets
+    select
+        'spending_bucket' as code_type,
+        bucket_code as code,
+        bucket_label_zh as label_zh,
+        bucket_label_en as label_en,
+        sort_order
+    from buckets
     union all
     select code_type, code, label_zh, label_en, sort_order from code_labels
 ),
