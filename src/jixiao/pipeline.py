@@ -19,7 +19,6 @@ the seeds only when they changed and rebuilds with ``--full-refresh`` when the p
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -28,8 +27,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jixiao import runs
-from jixiao.config import Settings, duckdb_connect, get_settings
+from jixiao.config import Settings, get_settings
 from jixiao.errors import QualityGateBlocked, ReportRefused
+from jixiao.warehouse import db
 
 log = logging.getLogger(__name__)
 
@@ -161,33 +161,8 @@ def gate_raw(settings: Settings | None = None, run_id: str | None = None) -> dic
 #: stages a night with nothing new skips (无新增时跳过的阶段), in order
 SKIPPABLE_STAGES = ("gate_raw", "dbt_build", "gate_marts", "publish")
 SKIP_SUMMARY = "skipped: nothing new / 无新增或变更文件，跳过"
-#: the warehouse table that remembers the last successful build and the last published night
-STATE_SCHEMA = "jixiao_state"
-STATE_TABLE = f"{STATE_SCHEMA}.builds"
+#: the kinds of build state the warehouse remembers (jixiao.warehouse.db.read_state)
 BUILD, NIGHT = "dbt_build", "published_night"
-
-RAW_FINGERPRINT_SQL = """
-select count(*), coalesce(cast(max(loaded_at) as varchar), ''),
-       coalesce(bit_xor(hash(file_hash, file_name, status, loaded_at)), 0)
-from raw.load_log
-"""
-
-
-def _table_exists(con: Any, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _raw_fingerprint(con: Any) -> str:
-    """What has been loaded into raw (原始层指纹): every load_log entry (loads, quarantines,
-    duplicates) is appended by ingest, so a night that loaded nothing leaves it unchanged."""
-    if not _table_exists(con, "raw", "load_log"):
-        return "no-raw"
-    row = con.execute(RAW_FINGERPRINT_SQL).fetchone()
-    return ":".join(str(v) for v in row) if row else "no-raw"
 
 
 def _gates_fingerprint(s: Settings) -> str:
@@ -204,45 +179,17 @@ def fingerprints(s: Settings) -> dict[str, str]:
     """The current fingerprints a night is planned on (当前指纹): raw, project, seeds, gates."""
     from jixiao.warehouse.dbt import project_fingerprint
 
-    found = {"raw": "no-warehouse", **project_fingerprint(s), "gates": _gates_fingerprint(s)}
-    if s.warehouse.exists():
-        con = duckdb_connect(s, s.warehouse, read_only=True)
-        try:
-            found["raw"] = _raw_fingerprint(con)
-        finally:
-            con.close()
-    return found
+    return {"raw": db.raw_fingerprint(s), **project_fingerprint(s), "gates": _gates_fingerprint(s)}
 
 
 def build_state(s: Settings) -> dict[str, dict[str, Any]]:
     """What the warehouse remembers (构建状态): ``dbt_build`` (fingerprints of the last
     successful dbt build) and ``published_night`` (those of the build last published)."""
-    if not s.warehouse.exists():
-        return {}
-    con = duckdb_connect(s, s.warehouse, read_only=True)
-    try:
-        if not _table_exists(con, STATE_SCHEMA, "builds"):
-            return {}
-        rows = con.execute(f"select kind, state from {STATE_TABLE}").fetchall()
-    finally:
-        con.close()
-    return {str(kind): json.loads(state) for kind, state in rows}
+    return db.read_state(s)
 
 
 def _record_state(s: Settings, kind: str, state: dict[str, Any]) -> None:
-    con = duckdb_connect(s, s.warehouse)
-    try:
-        con.execute(f"create schema if not exists {STATE_SCHEMA}")
-        con.execute(
-            f"create table if not exists {STATE_TABLE} "
-            "(kind varchar primary key, state varchar not null, recorded_at timestamp not null)"
-        )
-        con.execute(
-            f"insert or replace into {STATE_TABLE} values (?, ?, ?)",
-            [kind, json.dumps(state, sort_keys=True), datetime.now(UTC).replace(tzinfo=None)],
-        )
-    finally:
-        con.close()
+    db.record_state(s, kind, state)
 
 
 def nothing_to_do(s: Settings, current: dict[str, str] | None = None) -> bool:
@@ -377,30 +324,6 @@ def gate_marts(settings: Settings | None = None, run_id: str | None = None) -> d
     return _gate("marts", settings, run_id=run_id)
 
 
-YEAR_FINGERPRINT_SQL = """
-select fiscal_year, count(*) as n, bit_xor(hash(t)) as h
-from marts.mart_project_year as t
-where fiscal_year is not null
-group by fiscal_year
-"""
-
-
-def _year_fingerprints(s: Settings, db: Path) -> dict[int, tuple[int, int]]:
-    """Per fiscal year, a fingerprint of that year's rows in mart_project_year (年度指纹)."""
-    import duckdb
-
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        rows = con.execute(YEAR_FINGERPRINT_SQL).fetchall()
-    except duckdb.CatalogException:
-        return {}
-    finally:
-        con.close()
-    return {int(y): (int(n), int(h)) for y, n, h in rows}
-
-
 def publish(
     settings: Settings | None = None,
     run_id: str | None = None,
@@ -422,7 +345,7 @@ def publish(
     rid = run_id or runs.new_run_id()
     try:
         with runs.stage(s, rid, "publish") as info:
-            before = _year_fingerprints(s, s.published)
+            before = db.year_fingerprints(s, s.published)
             result = dict(
                 _publish(
                     s,
@@ -432,7 +355,7 @@ def publish(
                     override_by=override_by,
                 ).to_dict()
             )
-            after = _year_fingerprints(s, s.published)
+            after = db.year_fingerprints(s, s.published)
             result["years_changed"] = sorted(
                 y for y in set(before) | set(after) if before.get(y) != after.get(y)
             )
@@ -566,53 +489,6 @@ def yearly_report(
     }
 
 
-def _table_counts(s: Settings, db: Path, schema: str) -> dict[str, int]:
-
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ? "
-                "order by 1",
-                [schema],
-            ).fetchall()
-        ]
-        counts = {}
-        for name in names:
-            if not name.startswith("_"):
-                row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
-                counts[name] = int(row[0]) if row else 0
-        return counts
-    finally:
-        con.close()
-
-
-def _file_outcomes(s: Settings, db: Path) -> dict[str, int]:
-
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        if not _table_exists(con, "raw", "load_log"):
-            return {}
-        rows = con.execute(
-            "select status, count(*) from raw.load_log group by status order by status"
-        ).fetchall()
-        out = {f"files_{k}": int(v) for k, v in rows}
-        totals = con.execute(
-            "select coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
-            "from raw.load_log"
-        ).fetchone()
-        if totals:
-            out["rows_loaded"], out["rows_rejected"] = int(totals[0]), int(totals[1])
-        return out
-    finally:
-        con.close()
-
-
 def summary(settings: Settings | None = None) -> dict[str, Any]:
     """What the runs produced: files, rows per mart, where things are (运行摘要)."""
     s = _settings(settings)
@@ -622,6 +498,6 @@ def summary(settings: Settings | None = None) -> dict[str, Any]:
         "published": str(s.published),
         "reports": str(s.reports),
         "quality_report": str(s.quality / "index.html"),
-        "files": _file_outcomes(s, s.warehouse),
-        "marts": _table_counts(s, marts_db, "marts"),
+        "files": db.file_outcomes(s, s.warehouse),
+        "marts": db.table_counts(s, marts_db, "marts"),
     }

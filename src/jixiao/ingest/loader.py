@@ -73,6 +73,7 @@ from jixiao.ingest.prepare import (
     to_arrow,
 )
 from jixiao.ingest.security import DEFAULT_LIMITS, Limits, assert_defusedxml
+from jixiao.warehouse import db
 
 log = logging.getLogger(__name__)
 
@@ -308,11 +309,7 @@ def discover(settings: Settings) -> list[Path]:
     if not settings.warehouse.exists():
         return files
     with duckdb_connect(settings, settings.warehouse, read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_log'"
-        ).fetchone()
-        seen = _seen(con) if exists and exists[0] else {}
+        seen = _seen(con) if db.table_exists(con, "raw", "load_log") else {}
     out, batch = [], set()
     for p in files:
         h = _discover_hash(p)

@@ -34,6 +34,7 @@ from jixiao.config import Settings, duckdb_connect
 from jixiao.quality import context as gxctx
 from jixiao.quality import incremental as inc
 from jixiao.quality.frames import Frame, frames_for
+from jixiao.warehouse import db
 
 log = logging.getLogger(__name__)
 
@@ -250,10 +251,7 @@ def load_result(path: Path) -> dict[str, Any]:
 
 
 def _existing_relations(con: Any) -> set[str]:
-    rows = con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables"
-    ).fetchall()
-    return {r[0] for r in rows}
+    return db.relations(con)
 
 
 @dataclass

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao.config import PROJECT_ROOT, Settings
+from jixiao.warehouse import db
 
 FULL, INCREMENTAL = "full", "incremental"
 
@@ -73,16 +74,7 @@ def _key(project: str, year: str) -> str:
 
 
 def _raw_columns(con: Any) -> dict[str, set[str]]:
-    rows = con.execute(
-        "select table_name, column_name from information_schema.columns"
-        " where table_schema = 'raw'"
-        " and table_name in (select table_name from information_schema.tables"
-        "   where table_schema = 'raw' and table_type = 'BASE TABLE')"
-    ).fetchall()
-    out: dict[str, set[str]] = {}
-    for table, column in rows:
-        out.setdefault(str(table), set()).add(str(column))
-    return out
+    return db.columns(con, "raw", base_tables_only=True)
 
 
 def fingerprint_sql(con: Any) -> str:
@@ -285,12 +277,7 @@ where c.key is null or p.key is null or c.row_count <> p.row_count
     or c.last_loaded_at is distinct from p.last_loaded_at"""
     ).to_arrow_table()
     con.register("_gate_changed", changed)
-    tables = {
-        r[0]
-        for r in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-        ).fetchall()
-    }
+    tables = db.relations(con)
     links = []
     if "raw.projects" in tables:
         links.append(

@@ -26,6 +26,7 @@ from jixiao import runs
 from jixiao.config import Settings, duckdb_connect
 from jixiao.quality import context as gxctx
 from jixiao.quality.gates import history_path
+from jixiao.warehouse import db
 
 TEMPLATE = Path(__file__).with_name("templates") / "quality_report.html.j2"
 TREND_NIGHTS = 14
@@ -148,10 +149,7 @@ class _Relations:
         self.found = settings.warehouse.is_file()
         if self.found:
             self.con = duckdb_connect(settings, settings.warehouse, read_only=True)
-            rows = self.con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables"
-            ).fetchall()
-            self.existing = {r[0] for r in rows}
+            self.existing = db.relations(self.con)
 
     def has(self, *names: str) -> bool:
         return all(n in self.existing for n in names)

@@ -60,6 +60,7 @@ from jixiao.reports.xlsx_common import (
     put,
     save_workbook,
 )
+from jixiao.warehouse import db
 
 FORMAT_VERSION = 1
 """Bumped when the layout changes, so every feedback file is rewritten once."""
@@ -247,12 +248,7 @@ def _when(value: datetime | str | None) -> str:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {r[0] for r in rows}
+    return db.columns(con, schema).get(table, set())
 
 
 def _select(
