@@ -19,13 +19,15 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from jixiao import rules
 from jixiao.ingest.layouts.ledger import STAGES
 
-CATEGORIES = ("基础设施", "营商环境", "政务服务", "民生保障", "社会治理", "政府协同和部门管理")
+#: drop-down lists the seeds hold (规则即数据: jixiao.rules reads seeds/*.csv)
+CATEGORIES = rules.categories()
 LINE_TYPES = ("年初预算", "追加", "压减", "调整后预算", "下达本级", "转移支付至下级")
-FUND_SOURCES = ("合计", "当年财政拨款", "上年结转资金", "其他资金")
+FUND_SOURCES = tuple(name for _, name in rules.fund_sources())
 EVALUATION_TYPES = ("单位自评", "部门评价", "第三方评价")
-GRADES = ("优", "良", "中", "差")
+GRADES = rules.grades()
 UNITS = ("万元", "元")
 DIRECTIONS = ("≥", "≤", "=")
 KINDS = ("定量", "定性", "是否")
@@ -65,7 +67,7 @@ SHEETS: dict[str, tuple[list[str], list[Any], dict[int, tuple[str, ...]]]] = {
     ),
     "预算": (
         ["项目编码", "年度", "类型", "资金来源", "金额", "日期", "原因"],
-        ["示例-JM-SZZF", 2020, "压减", "合计", 1000, "2020-07-01", "年中压减"],
+        ["示例-JM-SZZF", 2020, "压减", FUND_SOURCES[0], 1000, "2020-07-01", "年中压减"],
         {3: LINE_TYPES, 4: FUND_SOURCES},
     ),
     "支付": (

@@ -14,8 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jixiao import rules
 from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
+from jixiao.warehouse import db
 
 Row = dict[str, Any]
 
@@ -50,7 +52,8 @@ LEVEL1_ORDER = (
     "when '满意度' then 6 else 9 end"
 )
 """Customary order of first-level indicators (一级指标的惯常顺序)."""
-FUND_SOURCES: tuple[str, ...] = ("current_appropriation", "carryover", "other")
+FUND_SOURCES: tuple[str, ...] = tuple(code for code, _ in rules.fund_sources(with_total=False))
+"""The fund sources a project's funds are split into, from seeds/fund_sources.csv (资金来源)."""
 
 
 class ReportDataError(DataError):
@@ -145,23 +148,11 @@ def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
 
 
 def _tables(con: Any) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()
-    }
+    return db.relations(con, "marts")
 
 
 def _columns(con: Any, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ?",
-            [table],
-        ).fetchall()
-    }
+    return db.columns(con, "marts").get(table, set())
 
 
 def _group(rows: list[Row], key: str = "project_key") -> dict[str, list[Row]]:

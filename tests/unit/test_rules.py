@@ -1,0 +1,71 @@
+"""The ingest vocabulary against the seeds it mirrors (词表与种子表一致).
+
+The seeds (``seeds/*.csv``) hold the rules the warehouse applies; the ingest vocabulary maps
+what people write in cells to the same codes. A code the seeds know and the readers cannot
+produce, or the other way round, would load rows the marts drop or reject rows the rules
+accept, so each mirrored code list is checked here, and the template's drop-downs, which now
+come from the seeds, must be words the readers recognise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jixiao import rules
+from jixiao.ingest import template, values, vocabulary
+
+
+def codes_of(*path: str) -> set[str]:
+    return set(vocabulary.entry(*path))
+
+
+def test_fund_sources_match_the_seed() -> None:
+    seeded = dict(rules.fund_sources())
+    assert codes_of("codes", "fund_source") == set(seeded)
+    recognised = vocabulary.codes("codes", "fund_source")
+    for code, name in seeded.items():  # the seed's own name is read as its code
+        assert recognised.get(vocabulary.normalise(name)) == code, (code, name)
+
+
+def test_grades_match_the_seed() -> None:
+    assert set(vocabulary.word_codes("codes", "grade").values()) == set(rules.grades())
+    assert codes_of("codes", "grade") == set(rules.grades())
+
+
+def test_acceptance_stages_match_the_seed() -> None:
+    assert codes_of("codes", "stage") == {r["stage"] for r in rules.seed("acceptance_stages")}
+
+
+def test_evaluation_types_are_labelled() -> None:
+    labelled = {
+        r["code"] for r in rules.seed("report_code_labels") if r["code_type"] == "evaluation_type"
+    }
+    assert codes_of("codes", "evaluation_type") <= labelled
+
+
+def test_money_units_agree_with_the_seed() -> None:
+    factors = rules.unit_factors()
+    for unit, factor in values.UNIT_FACTORS.items():
+        assert Decimal(factors[unit]) == factor, unit
+
+
+def test_the_templates_drop_downs_are_the_seeds_and_read_back() -> None:
+    assert rules.grades() == template.GRADES
+    assert rules.categories() == template.CATEGORIES
+    assert tuple(name for _, name in rules.fund_sources()) == template.FUND_SOURCES
+    fund = vocabulary.codes("codes", "fund_source")
+    assert all(vocabulary.normalise(n) in fund for n in template.FUND_SOURCES)
+    grade = vocabulary.word_codes("codes", "grade")
+    assert all(g in grade for g in template.GRADES)
+
+
+def test_a_seed_missing_a_code_is_caught(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The checks read the seed files themselves: a seed without 其他资金 differs."""
+    source = rules.SEEDS_DIR / "fund_sources.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "fund_sources.csv").write_text(
+        "\n".join(line for line in lines if not line.startswith("other,")) + "\n", "utf-8"
+    )
+    trimmed = {r["fund_source"] for r in rules.seed("fund_sources", tmp_path)}
+    assert trimmed != codes_of("codes", "fund_source")
+    assert codes_of("codes", "fund_source") - trimmed == {"other"}
