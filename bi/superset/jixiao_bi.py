@@ -9,12 +9,15 @@ Run with Superset's own Python (``.tools/superset/bin/python``)::
 ``admin_password`` (generated, mode 600) on first use, upgrades the SQLite metadata
 database (``superset.db``), creates the user ``admin`` if missing, runs ``superset init`` and
 imports ``bi/superset/bundle/`` with the database URI pointing at
-``$JIXIAO_HOME/published/jixiao.duckdb`` (read-only) through ``superset import-dashboards``.
+``$JIXIAO_HOME/published/jixiao.duckdb`` (read-only) through ``superset import-dashboards``;
+on later runs it re-imports (overwriting the bundle's own database, datasets, charts and
+dashboard) only when the bundle changed, so edits made in the UI to other objects stay.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import subprocess
@@ -74,7 +77,8 @@ def build_zip(home: Path) -> Path:
 def _run(args: list[str], env: dict[str, str], log) -> None:
     started = time.monotonic()
     proc = subprocess.run(args, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    print(f"  superset {args[1]}: {time.monotonic() - started:.1f} s", flush=True)
+    step = "reimport" if args[1] == __file__ else args[1]
+    print(f"  superset {step}: {time.monotonic() - started:.1f} s", flush=True)
     if proc.returncode != 0:
         raise SystemExit(
             f"superset {' '.join(args[1:2])} failed (exit {proc.returncode}); see {log.name}"
@@ -117,12 +121,39 @@ def setup(home: Path) -> Path:
                 log,
             )
         _run([exe, "init"], env, log)
-        _run(
-            [exe, "import-dashboards", "--path", str(build_zip(home)), "--username", ADMIN],
-            env,
-            log,
-        )
+        bundle = build_zip(home)
+        digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+        imported = sup / "bundle.sha256"
+        if not imported.exists():
+            # first import: the real CLI (databases, datasets, charts, dashboard)
+            _run([exe, "import-dashboards", "--path", str(bundle), "--username", ADMIN], env, log)
+        elif imported.read_text().strip() != digest:
+            # a changed bundle: `import-dashboards` keeps existing charts and datasets, so
+            # re-import everything of the bundle the way POST /api/v1/assets/import/ does
+            _run([sys.executable, __file__, "reimport", "--home", str(home)], env, log)
+        else:
+            print("  bundle unchanged since its import: kept", flush=True)
+        imported.write_text(digest + "\n")
     return sup / "admin_password"
+
+
+def reimport(home: Path) -> None:
+    """Overwrite the bundle's objects (ImportAssetsCommand, the assets import API's command)."""
+    from flask import g
+    from superset.app import create_app
+
+    app = create_app()
+    with app.app_context():
+        from superset import security_manager
+        from superset.commands.importers.v1.assets import ImportAssetsCommand
+        from superset.commands.importers.v1.utils import get_contents_from_bundle
+
+        g.user = security_manager.find_user(username=ADMIN)
+        with zipfile.ZipFile(build_zip(home)) as zf:
+            contents = get_contents_from_bundle(zf)
+        # metadata.yaml says "Dashboard"; the assets importer wants "assets"
+        contents["metadata.yaml"] = contents["metadata.yaml"].replace("Dashboard", "assets")
+        ImportAssetsCommand(contents).run()
 
 
 def serve_args(port: int) -> list[str]:
@@ -131,7 +162,7 @@ def serve_args(port: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["setup", "serve", "zip"])
+    parser.add_argument("command", choices=["setup", "serve", "zip", "reimport"])
     parser.add_argument("--home", default=None)
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("JIXIAO_SUPERSET_PORT", 8088))
@@ -140,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     home = home_of(args.home)
     if args.command == "zip":
         print(build_zip(home))
+        return
+    if args.command == "reimport":
+        reimport(home)
         return
     print(f"Superset on {home / 'published' / 'jixiao.duckdb'} (read-only)", flush=True)
     password_file = setup(home)

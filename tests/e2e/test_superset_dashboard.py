@@ -312,3 +312,22 @@ def test_dashboard_screenshot_in_headless_chromium(superset: Superset) -> None:
     colours = {(r // 16, g // 16, b // 16) for _, (r, g, b) in counts}
     assert non_white > 0.08, non_white
     assert len(colours) > 60, len(colours)
+
+
+def test_setup_again_reimports_a_changed_bundle(superset: Superset) -> None:
+    """`make bi` again after the bundle changed: overwritten in place, nothing duplicated."""
+    (superset.home / "superset" / "bundle.sha256").write_text("an older bundle\n")
+    again = subprocess.run(
+        [str(_superset_python()), str(BI), "setup", "--home", str(superset.home)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "superset reimport" in again.stdout and "create-admin" not in again.stdout
+    token = superset.token()
+    assert len(_dashboard_charts(superset, token)) == N_CHARTS
+    dashboards = superset.call("/api/v1/dashboard/?q=(page_size:100)", token=token)["result"]
+    assert [d["slug"] for d in dashboards] == ["jixiao"]
+    charts = superset.call("/api/v1/chart/?q=(page_size:100)", token=token)["result"]
+    assert len(charts) == N_CHARTS
