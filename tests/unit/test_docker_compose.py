@@ -7,7 +7,13 @@ LocalExecutor deployment needs, each with a healthcheck and its dependencies.
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -239,27 +245,93 @@ def test_every_variable_is_documented_in_env_example(raw: str) -> None:
     assert declared - used == set(), ".env.example declares variables compose never uses"
 
 
-def test_image_matches_the_locked_airflow_and_python() -> None:
+def dockerfile_runs() -> list[str]:
+    """The Dockerfile's RUN commands, continuation lines joined (镜像构建命令)."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    return [m.group(1) for m in re.finditer(r"^RUN\s+(.+)$", text, re.MULTILINE)]
+
+
+def uv_syncs() -> list[list[str]]:
+    return [shlex.split(cmd) for cmd in dockerfile_runs() if cmd.startswith("uv sync")]
+
+
+def test_image_installs_from_the_lock() -> None:
+    """The image installs what `make install` installs: uv.lock, frozen, with the uv release the
+    Makefile pins; never `pip install` of the project (which would resolve afresh)."""
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
-    base = re.search(r"^FROM\s+apache/airflow:(\S+)-python(\S+)$", dockerfile, re.MULTILINE)
-    assert base, "Dockerfile must build FROM the official apache/airflow image"
-    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    pinned = re.search(r'"apache-airflow==([^"]+)"', pyproject)
-    assert pinned and base.group(1) == pinned.group(1)
-    assert base.group(2) == "3.11"
-    assert "-e /opt/jixiao" in dockerfile
+    base = re.search(r"^FROM\s+python:(3\.\d+)-\S+$", dockerfile, re.MULTILINE)
+    assert base and base.group(1) == "3.11", "the Python the lock was resolved for"
+    assert re.search(r"^COPY .*\buv\.lock\b", dockerfile, re.MULTILINE)
+    syncs = uv_syncs()
+    assert len(syncs) >= 1
+    for args in syncs:
+        assert "--frozen" in args and "--no-dev" in args, args
+    pips = [cmd for cmd in dockerfile_runs() if "pip install" in cmd]
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    uv_version = re.search(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE)
+    arg = re.search(r"^ARG UV_VERSION=(\S+)$", dockerfile, re.MULTILINE)
+    assert uv_version and arg and arg.group(1) == uv_version.group(1)
+    for cmd in pips:  # only uv itself comes from pip, pinned
+        assert re.search(r'pip install --no-cache-dir "uv==\$\{UV_VERSION\}"', cmd), cmd
+        assert "-e" not in shlex.split(cmd), cmd
+    # every group the image asks for is declared
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    groups = set(pyproject["dependency-groups"])
+    for args in syncs:
+        asked = {args[i + 1] for i, a in enumerate(args) if a == "--group"}
+        assert asked <= groups, asked - groups
+        assert "deploy" in asked, "the compose file needs the FAB auth manager and psycopg2"
+    # the yearly reports print their PDF with Chromium (jixiao.reports.pdf)
+    assert any("chromium" in cmd.split() for cmd in dockerfile_runs())
+    assert re.search(r'^ENTRYPOINT \[.*"airflow"\]$', dockerfile, re.MULTILINE)
 
 
-def test_init_creates_the_one_slot_warehouse_pool(compose: dict[str, Any]) -> None:
-    from jixiao.orchestration import WAREHOUSE_POOL
+def test_compose_needs_what_the_deploy_group_installs(compose: dict[str, Any]) -> None:
+    """The compose file's auth manager and metadata driver come from the `deploy` group."""
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    deploy = " ".join(pyproject["dependency-groups"]["deploy"])
+    env = env_of(compose, "airflow-scheduler")
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].startswith("airflow.providers.fab.")
+    assert "apache-airflow-providers-fab" in deploy
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    assert "apache-airflow-providers-postgres" in deploy
 
-    script = "\n".join(compose["services"]["airflow-init"]["command"])
-    assert re.search(rf"airflow pools set {re.escape(WAREHOUSE_POOL)} 1\b", script)
 
+@pytest.mark.slow
+def test_the_images_install_resolves_from_the_lock(tmp_path: Path) -> None:
+    """Run the Dockerfile's own `uv sync` lines (no Docker engine here) on a copy of what the
+    image copies: the environment they make has the locked Airflow, the FAB auth manager, the
+    PostgreSQL driver and jixiao, and none of the dev tools."""
+    root = tmp_path / "jixiao"
+    root.mkdir()
+    for name in ("pyproject.toml", "uv.lock", "README.md"):
+        shutil.copy2(PROJECT_ROOT / name, root / name)
+    shutil.copytree(PROJECT_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("*.pyc"))
+    uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "uv" / "bin" / "uv")
+    venv = tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV"))} | {
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+        "UV_PYTHON": sys.executable,
+    }
+    for args in uv_syncs():
+        done = subprocess.run(
+            [uv, *args[1:]], cwd=root, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    python = venv / "bin" / "python"
+    probe = (
+        "import importlib.metadata as m, airflow, jixiao, psycopg2;"
+        "from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager;"
+        "print('VERSIONS', m.version('apache-airflow'), m.version('dbt-core'), m.version('duckdb'))"
+    )
+    done = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    from importlib.metadata import version
 
-def test_interpolation_helper_rejects_missing_required_values() -> None:
-    assert interpolate("${A:-x} ${B}", {"B": "b"}) == "x b"
-    with pytest.raises(InterpolationError, match="need A"):
-        interpolate("${A:?need A}", {"A": ""})
-    assert interpolate("$${HOSTNAME}", {}) == "${HOSTNAME}"
-    assert Path(COMPOSE).is_file()
+    locked = [version(name) for name in ("apache-airflow", "dbt-core", "duckdb")]
+    (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("VERSIONS ")]
+    assert line.split()[1:] == locked
+    assert not (venv / "bin" / "pytest").exists()  # --no-dev
+    assert (venv / "bin" / "airflow").exists() and (venv / "bin" / "jixiao").exists()
