@@ -43,40 +43,85 @@ def uid(kind: str, name: str) -> str:
     return str(uuid.uuid5(NS, f"{kind}:{name}"))
 
 
-TOP = "parent_project_key IS NULL"
-#: MetricFlow definitions (dbt_project/models/semantic/_semantic__models.yml), as SQL.
-PROJECT_METRICS = {
-    "execution_rate": (
-        "预算执行率",
-        f"SUM(CASE WHEN {TOP} THEN spent_yuan END) * 1.0"
-        f" / NULLIF(SUM(CASE WHEN {TOP} THEN final_budget_yuan END), 0)",
-        ".2%",
-    ),
-    "allocation_rate": (
-        "资金到位率",
-        f"SUM(CASE WHEN {TOP} THEN allocated_yuan END) * 1.0"
-        f" / NULLIF(SUM(CASE WHEN {TOP} THEN final_budget_yuan END), 0)",
-        ".2%",
-    ),
-    "average_score": (
-        "平均得分",
-        f"SUM(CASE WHEN {TOP} THEN recomputed_score END) * 1.0"
-        f" / NULLIF(SUM(CASE WHEN {TOP} AND recomputed_score IS NOT NULL THEN 1 ELSE 0 END), 0)",
-        ".2f",
-    ),
-    "graded_project_count": (
-        "等级分布（项目数）",
-        f"SUM(CASE WHEN {TOP} AND grade IS NOT NULL THEN 1 ELSE 0 END)",
-        ",d",
-    ),
-    "project_count": ("项目数", f"SUM(CASE WHEN {TOP} THEN 1 ELSE 0 END)", ",d"),
-    "final_budget_total": (
-        "全年预算数（元）",
-        f"SUM(CASE WHEN {TOP} THEN final_budget_yuan END)",
-        ",.2f",
-    ),
-    "spent_total": ("实际支出（元）", f"SUM(CASE WHEN {TOP} THEN spent_yuan END)", ",.2f"),
+SEMANTIC_YML = ROOT / "dbt_project" / "models" / "semantic" / "_semantic__models.yml"
+AGGREGATES = {
+    "sum": "SUM({})",
+    "count": "COUNT({})",
+    "count_distinct": "COUNT(DISTINCT {})",
+    "average": "AVG({})",
+    "min": "MIN({})",
+    "max": "MAX({})",
 }
+
+
+def semantic_metrics(model: str, semantic_yml: Path = SEMANTIC_YML) -> dict[str, tuple[str, str]]:
+    """The MetricFlow metrics over ``ref('<model>')``, compiled to SQL from the semantic layer's
+    own definitions (指标定义只写一次): metric name -> (Chinese label, SQL expression).
+
+    A simple metric is its measure's aggregate of the measure's ``expr``; a ratio metric is its
+    numerator over its denominator (``NULLIF`` of zero). A metric whose measures belong to
+    another semantic model is not a metric of this dataset; a metric with a filter or another
+    type is refused, so the dashboard never shows a definition it did not compile."""
+    doc = yaml.safe_load(semantic_yml.read_text(encoding="utf-8"))
+    measures: dict[str, tuple[str, str]] = {}
+    for sm in doc["semantic_models"]:
+        for m in sm.get("measures", []):
+            measures[m["name"]] = (
+                sm["model"],
+                AGGREGATES[m["agg"]].format(m.get("expr") or m["name"]),
+            )
+    metrics = {m["name"]: m for m in doc["metrics"]}
+
+    def compiled(name: str) -> tuple[str, str] | None:
+        metric = metrics[name]
+        if metric.get("filter"):
+            raise ValueError(f"metric {name}: filters are not compiled for the dashboard")
+        params = metric["type_params"]
+        if metric["type"] == "simple":
+            ref, sql = measures[params["measure"]]
+            return (ref, sql) if ref == f"ref('{model}')" else None
+        if metric["type"] == "ratio":
+            num, den = compiled(params["numerator"]), compiled(params["denominator"])
+            if num is None or den is None:
+                return None
+            return (num[0], f"({num[1]}) * 1.0 / NULLIF({den[1]}, 0)")
+        raise ValueError(f"metric {name}: type {metric['type']} is not compiled for the dashboard")
+
+    out = {}
+    for name, metric in metrics.items():
+        found = compiled(name)
+        if found is not None:
+            out[name] = (metric["label"].split(" (")[0], found[1])
+    return out
+
+
+#: number formats of the semantic metrics the dashboard shows (Superset d3 formats)
+FORMATS = {
+    "execution_rate": ".2%",
+    "allocation_rate": ".2%",
+    "average_score": ".2f",
+    "graded_project_count": ",d",
+    "project_count": ",d",
+    "final_budget_total": ",.2f",
+    "allocated_total": ",.2f",
+    "spent_total": ",.2f",
+    "recomputed_score_total": ",.2f",
+    "scored_project_count": ",d",
+    "review_flag_count": ",d",
+    "spending_rate_bucket_count": ",d",
+}
+
+
+def dataset_metrics(model: str) -> dict[str, tuple[str, str, str]]:
+    """The semantic layer's metrics of ``model`` with their display formats."""
+    return {
+        name: (label, sql, FORMATS.get(name, ",.2f"))
+        for name, (label, sql) in semantic_metrics(model).items()
+    }
+
+
+PROJECT_METRICS = dataset_metrics("mart_project_year")
+
 
 SQL_MONTHLY = """\
 -- monthly cumulative execution with the project's department and final budget
@@ -92,17 +137,11 @@ DATASETS: dict[str, dict[str, Any]] = {
     "mart_project_year": {"metrics": PROJECT_METRICS},
     "mart_department_year": {"metrics": {}},
     "mart_review_flags": {
-        "metrics": {"review_flag_count": ("复核问题数", "COUNT(flag_id)", ",d")},
+        "metrics": dataset_metrics("mart_review_flags"),
         "calculated": {"flag_title": ("复核问题类型", "__FLAG_TITLES__", "VARCHAR")},
     },
     "mart_spending_rate_distribution": {
-        "metrics": {
-            "spending_rate_bucket_count": (
-                "子项目数（支出率分档）",
-                "SUM(CASE WHEN fiscal_year IS NOT NULL THEN project_count END)",
-                ",d",
-            )
-        },
+        "metrics": dataset_metrics("mart_spending_rate_distribution"),
         "calculated": {
             "bucket_order_label": (
                 "支出率分档",
