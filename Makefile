@@ -14,7 +14,7 @@ help:
 	@echo "make demo     - install, build sample workbooks, run the nightly + yearly DAGs, print a summary"
 	@echo "make test     - install and run the whole test suite"
 	@echo "make airflow  - airflow standalone (web UI on http://127.0.0.1:8080, this machine only) on this project"
-	@echo "make lint     - ruff + mypy"
+	@echo "make lint     - ruff + mypy + sqlfluff (dbt models)"
 	@echo "make bench    - ingest and nightly benchmarks (docs/benchmarks.md)"
 	@echo "make bi       - Superset 6.1 with the jixiao dashboard on the published marts (http://127.0.0.1:8088, this machine only; after make demo)"
 
@@ -64,6 +64,7 @@ test-fast: install
 lint: install
 	$(RUN) ruff check src tests dags scripts
 	$(RUN) mypy
+	$(RUN) sqlfluff lint dbt_project/models --processes 2
 
 airflow: install
 	$(RUN) jixiao airflow standalone
