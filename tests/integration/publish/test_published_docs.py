@@ -7,7 +7,7 @@ as an analyst's tool reads it (SQLAlchemy duckdb-engine, read-only, on the publi
   and a known one is exactly the text of its dbt yml;
 - every mart whose rows belong to a project or a parent project carries the department key
   (``department_name``, the key of ``dim_department``), filled wherever the project is known
-  and equal to the project's department (``mart_execution_monthly`` is the lead's to change);
+  and equal to the project's department;
 - ``manifest.json`` has the exposures: the published file, each yearly report and the
   quality report, every one depending on marts that exist, the published file on all of them.
 
@@ -34,7 +34,7 @@ from jixiao.samples.demo import build_demo_inbox
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{2,}")
 #: The lead is reshaping this mart (issue 14); its department key comes with that change.
-DEPARTMENT_KEY_EXEMPT = {"mart_execution_monthly"}
+DEPARTMENT_KEY_EXEMPT: set[str] = set()  # none: every such mart carries the key
 
 
 @pytest.fixture(scope="module")
