@@ -15,8 +15,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-
-RAW_SCHEMA = Path(__file__).resolve().parents[3] / "src" / "jixiao" / "ingest" / "raw_schema.sql"
+from tests import contracts
 
 T0 = dt.datetime(2024, 3, 1, 2, 0, 0)
 T1 = dt.datetime(2024, 3, 2, 2, 0, 0)
@@ -351,7 +350,7 @@ def create_raw(path: Path, rows: Rows) -> None:
     """Create the raw schema from the project's contract and insert ``rows``."""
     con = duckdb.connect(str(path))
     try:
-        con.execute(RAW_SCHEMA.read_text(encoding="utf-8"))
+        contracts.create_raw_schema(con)
         insert(con, "raw", rows)
     finally:
         con.close()
@@ -372,43 +371,18 @@ def insert(con: duckdb.DuckDBPyConnection, schema: str, rows: Rows) -> None:
 
 # --- marts ---------------------------------------------------------------------------------
 
-MARTS_DDL = """
-create schema if not exists marts;
-create table marts.dim_project (project_key varchar, project_code varchar, project_name varchar,
-    category varchar, department_name varchar, province varchar, city varchar, county varchar,
-    project_level varchar, period_start_year integer, period_end_year integer,
-    parent_project_key varchar);
-create table marts.fct_budget (project_key varchar, fiscal_year integer, fund_source varchar,
-    initial_yuan decimal(18,2), additions_yuan decimal(18,2), cuts_yuan decimal(18,2),
-    final_yuan decimal(18,2), allocated_local_yuan decimal(18,2),
-    allocated_transfer_yuan decimal(18,2), allocated_yuan decimal(18,2));
-create table marts.fct_payments (payment_id varchar, project_key varchar, fiscal_year integer,
-    payment_date date, amount_yuan decimal(18,2), fund_source varchar, payee varchar,
-    voucher_no varchar, category varchar, file_name varchar, sheet_name varchar,
-    row_number integer);
-create table marts.fct_indicator_scores (indicator_id varchar, project_key varchar,
-    fiscal_year integer, level1_name varchar, level2_name varchar, level3_name varchar,
-    kind varchar, direction varchar, target_value decimal(20,6), actual_value decimal(20,6),
-    unit varchar, weight decimal(12,4), reported_score decimal(12,4),
-    recomputed_score decimal(12,4), rule_applied varchar, deviation_reason varchar,
-    file_name varchar, sheet_name varchar, row_number integer);
-create table marts.mart_project_year (project_key varchar, fiscal_year integer,
-    project_name varchar, department_name varchar, category varchar, province varchar,
-    city varchar, county varchar, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
-    spent_yuan decimal(18,2), balance_yuan decimal(18,2), allocation_rate decimal(12,6),
-    execution_rate decimal(12,6), recomputed_score decimal(12,2), reported_score decimal(12,2),
-    evaluator_score decimal(12,2), grade varchar, reported_grade varchar,
-    output_completion_grade varchar, flag_count integer);
-create table marts.mart_level1_scores (project_key varchar, fiscal_year integer,
-    evaluation_type varchar, level1_name varchar, max_score decimal(12,2),
-    score decimal(12,2), score_rate decimal(12,6));
-create table marts.mart_department_year (department_name varchar, fiscal_year integer,
-    project_count integer, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
-    spent_yuan decimal(18,2), execution_rate decimal(12,6), avg_recomputed_score decimal(12,2),
-    flag_count integer);
-create table marts.mart_review_flags (flag_id varchar, project_key varchar, fiscal_year integer,
-    flag_code varchar, severity varchar, message_zh varchar, message_en varchar, detail varchar);
-"""
+#: The mart tables the marts gate reads, each created from its dbt contract
+#: (tests/contracts.py); a row names only the columns it needs, the others are null.
+MART_TABLES: tuple[str, ...] = (
+    "dim_project",
+    "fct_budget",
+    "fct_payments",
+    "fct_indicator_scores",
+    "mart_project_year",
+    "mart_level1_scores",
+    "mart_department_year",
+    "mart_review_flags",
+)
 
 MART_BASE: dict[str, dict[str, Any]] = {
     "dim_project": {
@@ -600,13 +574,12 @@ def uncovered_budget() -> Rows:
 
 
 def create_marts(path: Path, raw: Rows, marts: Rows, skip: tuple[str, ...] = ()) -> None:
-    """Raw schema + the mart tables the gate reads (minus ``skip``), filled with ``marts``."""
+    """Raw schema + the mart tables the gate reads (minus ``skip``), each from its dbt
+    contract, filled with ``marts`` (columns a row does not name are null)."""
     create_raw(path, raw)
     con = duckdb.connect(str(path))
     try:
-        con.execute(MARTS_DDL)
-        for table in skip:
-            con.execute(f"drop table marts.{table}")
+        contracts.create_tables(con, [t for t in MART_TABLES if t not in skip], "marts")
         insert(con, "marts", {t: r for t, r in marts.items() if t not in skip})
     finally:
         con.close()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+from tests import contracts
 
 from jixiao.config import get_settings
 from jixiao.warehouse.dbt import build
@@ -26,58 +28,40 @@ EVIL_REASON = "+cmd|' /C calc'!A0"
 EVIL_FLAG = "@SUM(1+1)"
 YEAR = 2023
 
-DDL = """
-create schema marts;
-create table marts.dim_project (project_key varchar, project_code varchar, project_name varchar,
-  category varchar, department_name varchar, province varchar, city varchar, county varchar,
-  project_level varchar, period_start_year integer, period_end_year integer,
-  parent_project_key varchar, implementing_unit varchar);
-create table marts.dim_department (department_name varchar, province varchar, city varchar,
-  county varchar, region_level varchar);
-create table marts.fct_budget (project_key varchar, fiscal_year integer, fund_source varchar,
-  initial_yuan decimal(18,2), additions_yuan decimal(18,2), cuts_yuan decimal(18,2),
-  final_yuan decimal(18,2), allocated_local_yuan decimal(18,2),
-  allocated_transfer_yuan decimal(18,2), allocated_yuan decimal(18,2));
-create table marts.fct_payments (payment_id varchar, project_key varchar, fiscal_year integer,
-  payment_date date, amount_yuan decimal(18,2), fund_source varchar, payee varchar,
-  voucher_no varchar, category varchar, file_name varchar, sheet_name varchar,
-  row_number integer);
-create table marts.mart_indicator_results (indicator_id varchar, project_key varchar,
-  fiscal_year integer, level1_name varchar, level2_name varchar, level3_name varchar,
-  kind varchar, direction varchar, target_value decimal(20,6), actual_value decimal(20,6),
-  unit varchar, weight decimal(12,4), reported_score decimal(12,4),
-  recomputed_score decimal(12,4), rule_applied varchar, deviation_reason varchar,
-  file_name varchar, sheet_name varchar, row_number integer, project_name varchar,
-  department_name varchar);
-create table marts.mart_project_year (project_key varchar, fiscal_year integer,
-  project_name varchar, department_name varchar, category varchar, province varchar,
-  city varchar, county varchar, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
-  spent_yuan decimal(18,2), balance_yuan decimal(18,2), allocation_rate decimal(12,6),
-  execution_rate decimal(12,6), recomputed_score decimal(12,2), reported_score decimal(12,2),
-  evaluator_score decimal(12,2), grade varchar, reported_grade varchar,
-  output_completion_grade varchar, flag_count integer, parent_project_key varchar);
-create table marts.mart_level1_scores (project_key varchar, fiscal_year integer,
-  evaluation_type varchar, level1_name varchar, max_score decimal(12,2), score decimal(12,2),
-  score_rate decimal(12,6));
-create table marts.mart_department_year (department_name varchar, fiscal_year integer,
-  project_count integer, final_budget_yuan decimal(18,2), allocated_yuan decimal(18,2),
-  spent_yuan decimal(18,2), execution_rate decimal(12,6), avg_recomputed_score decimal(12,2),
-  flag_count integer);
-create table marts.mart_region_year (province varchar, city varchar, county varchar,
-  region_name varchar, fiscal_year integer, project_count integer, final_budget_yuan decimal(18,2),
-  spent_yuan decimal(18,2), execution_rate decimal(12,6));
-create table marts.mart_category_year (category varchar, fiscal_year integer,
-  parent_project_key varchar, project_count integer, amount_yuan decimal(18,2),
-  share decimal(12,6));
-create table marts.mart_spending_rate_distribution (parent_project_key varchar,
-  fiscal_year integer, bucket_code varchar, bucket_label varchar, project_count integer,
-  sort_order integer, department_name varchar);
-create table marts.mart_execution_monthly (project_key varchar, fiscal_year integer,
-  month integer, cumulative_spent_yuan decimal(18,2), cumulative_execution_rate decimal(12,6),
-  time_schedule_rate decimal(12,6), is_lagging boolean);
-create table marts.mart_review_flags (flag_id varchar, project_key varchar, fiscal_year integer,
-  flag_code varchar, severity varchar, message_zh varchar, message_en varchar, detail varchar);
-"""
+#: The upstream marts the reporting marts read, each created from its dbt contract
+#: (tests/contracts.py); the inserts below name their columns, the others are null.
+UPSTREAM_MARTS: tuple[str, ...] = (
+    "dim_project",
+    "dim_department",
+    "fct_budget",
+    "fct_payments",
+    "mart_indicator_results",
+    "mart_project_year",
+    "mart_level1_scores",
+    "mart_department_year",
+    "mart_region_year",
+    "mart_category_year",
+    "mart_spending_rate_distribution",
+    "mart_execution_monthly",
+    "mart_review_flags",
+)
+#: The issue-18 marts of :func:`_stated_figures`, from their contracts too.
+STATED_MARTS: tuple[str, ...] = (
+    "mart_evaluation_periods",
+    "mart_output_completion",
+    "mart_acceptance_stages",
+)
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: Sequence[Sequence[object]]
+) -> None:
+    """Insert ``rows`` into ``marts.<table>`` by the (space-separated) ``columns`` they fill."""
+    names = columns.split()
+    con.executemany(
+        f"insert into marts.{table} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+        rows,
+    )
 
 
 # key, name, dept, category, province, city, county, final, allocated, spent,
@@ -425,155 +409,214 @@ def _monthly_rows() -> list[tuple[object, ...]]:
     return out
 
 
+PAYMENTS = [
+    # payment_id, key, payment_date, amount, payee, voucher_no, file_name, row_number
+    ("pay1", "JM-2023-01", "2023-06-30", "60000000.00", "数字广东", "V001", "ledger.xlsx", 3),
+    ("pay2", "JM-2023-01", "2023-12-20", "30441400.00", "数字广东", "V002", "ledger.xlsx", 4),
+    ("pay3", "JM-2023-02", "2023-11-01", "3000000.00", "电信", "V003", "ledger.xlsx", 5),
+    ("pay4", "XF-2023-01", "2023-09-01", "57790.00", "某公司", "V004", "xf.xlsx", 3),
+]
+
+# as the demo's marts hold seed 002: the form's self-scores for 产出/效益, the indicator sum for
+# 决策 (资金支出率 12 + 监管有效性 6), recomputed for all three
+LEVEL1_SCORES = [
+    ("JM-2023-01", YEAR, "recomputed", "决策", "20", "17.86", "0.893000"),
+    ("JM-2023-01", YEAR, "recomputed", "产出", "40", "40", "1.000000"),
+    ("JM-2023-01", YEAR, "recomputed", "效益", "40", "40", "1.000000"),
+    ("JM-2023-01", YEAR, "reported_indicators", "决策", "20", "18", "0.900000"),
+    ("JM-2023-01", YEAR, "self", "产出", "40", "40", "1.000000"),
+    ("JM-2023-01", YEAR, "self", "效益", "40", "40", "1.000000"),
+    ("XF-2023-01", YEAR, "third_party", "决策", "20", "14.00", "0.700000"),
+    ("XF-2023-01", YEAR, "third_party", "过程", "20", "15.92", "0.796000"),
+    ("XF-2023-01", YEAR, "third_party", "产出", "30", "23.88", "0.796000"),
+    ("XF-2023-01", YEAR, "third_party", "效益", "30", "23.40", "0.780000"),
+]
+
+SPENDING_BUCKETS = [
+    ("rate_100", "100%", 0),
+    ("rate_90_100", "90%-100%", 0),
+    ("rate_80_90", "80%-90%", 30),
+    ("rate_60_80", "60%-80%", 8),
+    ("rate_below_60", "低于60%", 35),
+    ("no_funds", "暂未下达资金", 2),
+]
+
+REVIEW_FLAGS = [
+    (
+        "f1",
+        "JM-2023-01",
+        "target_too_low",
+        "info",
+        "开放数据集实际 5453，远超目标 1330，目标偏低",
+        "Target far exceeded: target set too low",
+    ),
+    (
+        "f2",
+        "XF-2023-01",
+        "reported_score_above_recomputed",
+        "warning",
+        "自评 100 分，复核 82.50 分",
+        "Self-score 100 vs recomputed 82.50",
+    ),
+    (
+        "f3",
+        "XF-2023-01",
+        "lagging_execution",
+        "warning",
+        "执行率 58.37%，落后于序时进度",
+        "Execution lags the time schedule",
+    ),
+    ("f4", "XF-2023-02", "missing_deviation_reason", "warning", EVIL_FLAG, "-1+2"),
+    (
+        "f5",
+        "JM-2023-01-S1",
+        "lagging_execution",
+        "warning",
+        "子项目执行进度滞后于序时进度（规则 budget_execution_rate）",
+        "Sub-project execution behind the schedule",
+    ),
+]
+
+
+def _parent(key: str) -> str | None:
+    return key.rsplit("-S", 1)[0] if "-S" in key else None
+
+
+def _project_rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """(dim_project rows, mart_project_year rows) of :data:`PROJECTS`."""
+    dims: list[tuple[object, ...]] = []
+    years: list[tuple[object, ...]] = []
+    for p in PROJECTS:
+        key, name, dept, cat, prov, city, county = p[:7]
+        final, alloc, spent = p[7:10]
+        parent = _parent(key)
+        dims.append(
+            (
+                key,
+                key,
+                name,
+                cat,
+                dept,
+                prov,
+                city,
+                county,
+                "一级专项资金",
+                YEAR,
+                YEAR,
+                parent,
+                dept,
+            )
+        )
+        balance = f"{float(final) - float(spent):.2f}"
+        if alloc is None:  # 实际到位 not reported: rates on the final budget
+            alloc_rate, exec_rate = None, f"{float(spent) / float(final):.6f}"
+        else:
+            alloc_rate = f"{float(alloc) / float(final):.6f}"
+            exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
+        years.append(
+            (
+                key,
+                YEAR,
+                name,
+                dept,
+                cat,
+                prov,
+                city,
+                county,
+                final,
+                alloc,
+                spent,
+                balance,
+                alloc_rate,
+                exec_rate,
+                *p[10:],
+                parent,
+            )
+        )
+    return dims, years
+
+
 def _upstream_marts(path: Path) -> Path:
-    """Create the upstream marts (the reports' inputs below the reporting marts) at ``path``."""
+    """Create the upstream marts (the reports' inputs below the reporting marts) at ``path``,
+    every table from its dbt contract."""
     con = duckdb.connect(str(path))
     try:
-        con.execute(DDL)
-        for p in PROJECTS:
-            key, name, dept, cat, prov, city, county = p[:7]
-            final, alloc, spent = p[7:10]
-            con.execute(
-                "insert into marts.dim_project values (?,?,?,?,?,?,?,?,'一级专项资金',?,?,?,?)",
-                [
-                    key,
-                    key,
-                    name,
-                    cat,
-                    dept,
-                    prov,
-                    city,
-                    county,
-                    YEAR,
-                    YEAR,
-                    key.rsplit("-S", 1)[0] if "-S" in key else None,
-                    dept,
-                ],
-            )
-            balance = f"{float(final) - float(spent):.2f}"
-            if alloc is None:  # 实际到位 not reported: rates on the final budget
-                alloc_rate, exec_rate = None, f"{float(spent) / float(final):.6f}"
-            else:
-                alloc_rate = f"{float(alloc) / float(final):.6f}"
-                exec_rate = f"{float(spent) / float(alloc):.6f}" if float(alloc) else None
-            con.execute(
-                "insert into marts.mart_project_year values "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    key,
-                    YEAR,
-                    name,
-                    dept,
-                    cat,
-                    prov,
-                    city,
-                    county,
-                    final,
-                    alloc,
-                    spent,
-                    balance,
-                    alloc_rate,
-                    exec_rate,
-                    *p[10:],
-                    key.rsplit("-S", 1)[0] if "-S" in key else None,
-                ],
-            )
+        contracts.create_tables(con, UPSTREAM_MARTS, "marts")
+        dims, years = _project_rows()
+        _insert(
+            con,
+            "dim_project",
+            "project_key project_code project_name category department_name province city "
+            "county project_level period_start_year period_end_year parent_project_key "
+            "implementing_unit",
+            dims,
+        )
+        _insert(
+            con,
+            "mart_project_year",
+            "project_key fiscal_year project_name department_name category province city county "
+            "final_budget_yuan allocated_yuan spent_yuan balance_yuan allocation_rate "
+            "execution_rate recomputed_score reported_score evaluator_score grade "
+            "reported_grade output_completion_grade flag_count parent_project_key",
+            years,
+        )
         # 差异 as mart_project_year computes it (自评 − 复核, each at two decimals)
-        con.execute("alter table marts.mart_project_year add column score_difference decimal(12,2)")
         con.execute(
             "update marts.mart_project_year "
             "set score_difference = reported_score - recomputed_score"
         )
-        con.executemany("insert into marts.fct_budget values (?,?,?,?,?,?,?,?,?,?)", _budget_rows())
-        con.executemany(
-            "insert into marts.fct_payments values (?,?,?,?,?,?,?,?,?,?,?,?)",
+        _insert(
+            con,
+            "fct_budget",
+            "project_key fiscal_year fund_source initial_yuan additions_yuan cuts_yuan "
+            "final_yuan allocated_local_yuan allocated_transfer_yuan allocated_yuan",
+            _budget_rows(),
+        )
+        _insert(
+            con,
+            "fct_payments",
+            "payment_id project_key fiscal_year payment_date amount_yuan fund_source payee "
+            "voucher_no file_name sheet_name row_number",
             [
                 (
-                    "pay1",
-                    "JM-2023-01",
+                    pid,
+                    key,
                     YEAR,
-                    "2023-06-30",
-                    "60000000.00",
+                    day,
+                    amount,
                     "current_appropriation",
-                    "数字广东",
-                    "V001",
-                    None,
-                    "ledger.xlsx",
+                    payee,
+                    voucher,
+                    file,
                     "支付",
-                    3,
-                ),
-                (
-                    "pay2",
-                    "JM-2023-01",
-                    YEAR,
-                    "2023-12-20",
-                    "30441400.00",
-                    "current_appropriation",
-                    "数字广东",
-                    "V002",
-                    None,
-                    "ledger.xlsx",
-                    "支付",
-                    4,
-                ),
-                (
-                    "pay3",
-                    "JM-2023-02",
-                    YEAR,
-                    "2023-11-01",
-                    "3000000.00",
-                    "current_appropriation",
-                    "电信",
-                    "V003",
-                    None,
-                    "ledger.xlsx",
-                    "支付",
-                    5,
-                ),
-                (
-                    "pay4",
-                    "XF-2023-01",
-                    YEAR,
-                    "2023-09-01",
-                    "57790.00",
-                    "current_appropriation",
-                    "某公司",
-                    "V004",
-                    None,
-                    "xf.xlsx",
-                    "支付",
-                    3,
-                ),
+                    n,
+                )
+                for pid, key, day, amount, payee, voucher, file, n in PAYMENTS
             ],
         )
-        con.executemany(
-            f"insert into marts.mart_indicator_results values ({','.join('?' * 21)})",
+        _insert(
+            con,
+            "mart_indicator_results",
+            "indicator_id project_key fiscal_year level1_name level2_name level3_name kind "
+            "direction target_value actual_value unit weight reported_score recomputed_score "
+            "rule_applied deviation_reason file_name sheet_name row_number project_name "
+            "department_name",
             [(r[0], r[1], YEAR, *r[2:]) for r in _indicator_rows()],
         )
         # 复核得满分 as fct_indicator_scores computes it
-        con.execute("alter table marts.mart_indicator_results add column is_full_marks boolean")
         con.execute(
             "update marts.mart_indicator_results set is_full_marks = recomputed_score >= weight"
         )
-        con.executemany(
-            "insert into marts.mart_level1_scores values (?,?,?,?,?,?,?)",
-            [
-                # as the demo's marts hold seed 002: the form's self-scores for 产出/效益, the
-                # indicator sum for 决策 (资金支出率 12 + 监管有效性 6), recomputed for all three
-                ("JM-2023-01", YEAR, "recomputed", "决策", "20", "17.86", "0.893000"),
-                ("JM-2023-01", YEAR, "recomputed", "产出", "40", "40", "1.000000"),
-                ("JM-2023-01", YEAR, "recomputed", "效益", "40", "40", "1.000000"),
-                ("JM-2023-01", YEAR, "reported_indicators", "决策", "20", "18", "0.900000"),
-                ("JM-2023-01", YEAR, "self", "产出", "40", "40", "1.000000"),
-                ("JM-2023-01", YEAR, "self", "效益", "40", "40", "1.000000"),
-                ("XF-2023-01", YEAR, "third_party", "决策", "20", "14.00", "0.700000"),
-                ("XF-2023-01", YEAR, "third_party", "过程", "20", "15.92", "0.796000"),
-                ("XF-2023-01", YEAR, "third_party", "产出", "30", "23.88", "0.796000"),
-                ("XF-2023-01", YEAR, "third_party", "效益", "30", "23.40", "0.780000"),
-            ],
+        _insert(
+            con,
+            "mart_level1_scores",
+            "project_key fiscal_year evaluation_type level1_name max_score score score_rate",
+            LEVEL1_SCORES,
         )
         con.execute("""
-            insert into marts.mart_department_year
+            insert into marts.mart_department_year (department_name, fiscal_year,
+                project_count, final_budget_yuan, allocated_yuan, spent_yuan, execution_rate,
+                avg_recomputed_score, flag_count)
             select department_name, fiscal_year, count(*), sum(final_budget_yuan),
                    sum(allocated_yuan), sum(spent_yuan),
                    round(sum(spent_yuan) / nullif(sum(allocated_yuan), 0), 6),
@@ -584,7 +627,8 @@ def _upstream_marts(path: Path) -> Path:
             group by all
         """)
         con.execute("""
-            insert into marts.mart_region_year
+            insert into marts.mart_region_year (province, city, county, region_name,
+                fiscal_year, project_count, final_budget_yuan, spent_yuan, execution_rate)
             select province, city, county,
                    coalesce(nullif(concat(coalesce(province, ''), coalesce(city, ''),
                                           coalesce(county, '')), ''), '未指定地区'),
@@ -595,86 +639,36 @@ def _upstream_marts(path: Path) -> Path:
                                   where parent_project_key is null)
             group by all
         """)
-        con.executemany(
-            "insert into marts.mart_category_year values (?,?,?,?,?,?)",
+        _insert(
+            con,
+            "mart_category_year",
+            "category fiscal_year parent_project_key project_count amount_yuan share",
             [(c[0], YEAR, "JM-2023-01", c[1], c[2], c[3]) for c in CATEGORIES],
         )
-        con.executemany(
-            "insert into marts.mart_spending_rate_distribution (parent_project_key, fiscal_year, "
-            "bucket_code, bucket_label, project_count, sort_order) values (?,?,?,?,?,?)",
+        _insert(
+            con,
+            "mart_spending_rate_distribution",
+            "parent_project_key fiscal_year bucket_code bucket_label project_count sort_order",
             [
                 ("JM-2023-01", YEAR, code, label, n, i)
-                for i, (code, label, n) in enumerate(
-                    [
-                        ("rate_100", "100%", 0),
-                        ("rate_90_100", "90%-100%", 0),
-                        ("rate_80_90", "80%-90%", 30),
-                        ("rate_60_80", "60%-80%", 8),
-                        ("rate_below_60", "低于60%", 35),
-                        ("no_funds", "暂未下达资金", 2),
-                    ]
-                )
+                for i, (code, label, n) in enumerate(SPENDING_BUCKETS)
             ],
         )
-        con.executemany(
-            "insert into marts.mart_execution_monthly values (?,?,?,?,?,?,?)", _monthly_rows()
+        _insert(
+            con,
+            "mart_execution_monthly",
+            "project_key fiscal_year month cumulative_spent_yuan cumulative_execution_rate "
+            "time_schedule_rate is_lagging",
+            _monthly_rows(),
         )
-        con.executemany(
-            "insert into marts.mart_review_flags values (?,?,?,?,?,?,?,?)",
-            [
-                (
-                    "f1",
-                    "JM-2023-01",
-                    YEAR,
-                    "target_too_low",
-                    "info",
-                    "开放数据集实际 5453，远超目标 1330，目标偏低",
-                    "Target far exceeded: target set too low",
-                    None,
-                ),
-                (
-                    "f2",
-                    "XF-2023-01",
-                    YEAR,
-                    "reported_score_above_recomputed",
-                    "warning",
-                    "自评 100 分，复核 82.50 分",
-                    "Self-score 100 vs recomputed 82.50",
-                    None,
-                ),
-                (
-                    "f3",
-                    "XF-2023-01",
-                    YEAR,
-                    "lagging_execution",
-                    "warning",
-                    "执行率 58.37%，落后于序时进度",
-                    "Execution lags the time schedule",
-                    None,
-                ),
-                (
-                    "f4",
-                    "XF-2023-02",
-                    YEAR,
-                    "missing_deviation_reason",
-                    "warning",
-                    EVIL_FLAG,
-                    "-1+2",
-                    None,
-                ),
-                (
-                    "f5",
-                    "JM-2023-01-S1",
-                    YEAR,
-                    "lagging_execution",
-                    "warning",
-                    "子项目执行进度滞后于序时进度（规则 budget_execution_rate）",
-                    "Sub-project execution behind the schedule",
-                    None,
-                ),
-            ],
+        _insert(
+            con,
+            "mart_review_flags",
+            "flag_id project_key fiscal_year flag_code severity message_zh message_en",
+            [(f[0], f[1], YEAR, *f[2:]) for f in REVIEW_FLAGS],
         )
         _stated_figures(con)
+        contracts.check_tables(con, UPSTREAM_MARTS + STATED_MARTS, "marts")
     finally:
         con.close()
     return path
@@ -704,22 +698,6 @@ def make_marts(path: Path) -> Path:
     return path
 
 
-STATED_DDL = """
-create table marts.mart_evaluation_periods (evaluation_period_id varchar, project_key varchar,
-  period_start_year integer, period_end_year integer, final_yuan decimal(18,2),
-  spent_yuan decimal(18,2), reported_rate decimal(12,6), recomputed_rate decimal(12,6),
-  rate_difference_pct decimal(12,2), is_rate_different boolean,
-  reported_rate_file_name varchar, reported_rate_sheet_name varchar,
-  reported_rate_row_number integer);
-create table marts.mart_output_completion (project_key varchar, fiscal_year integer,
-  score_source varchar, is_preferred boolean, output_score decimal(12,2),
-  output_max_score decimal(12,2), completion_grade_zh varchar);
-create table marts.mart_acceptance_stages (grouping_level varchar, department_name varchar,
-  category varchar, fiscal_year integer, stage varchar, stage_order integer, status_zh varchar,
-  planned_count integer, reached_count integer, reached_share decimal(12,6));
-create table marts._published_scores (publish_run_id varchar, published_at timestamp,
-  project_key varchar, fiscal_year integer);
-"""
 PUBLISH_RUN = "scheduled__2024-04-02T02:00:00+00:00"
 
 
@@ -727,9 +705,13 @@ def _stated_figures(con: duckdb.DuckDBPyConnection) -> None:
     """The issue-18 marts: seed 000's 97.61 % beside 98.86 % (here on a 2021-2023 period of
     JM-2023-01), seed 001's 产出 23.88 / 30 部分完成 (third party, on XF-2023-01) and seed 000's
     201 / 265 已终验 for the Jiangmen department; two publishes."""
-    con.execute(STATED_DDL)
+    contracts.create_tables(con, STATED_MARTS, "marts")
+    contracts.create_published_scores(con, "marts")
     con.execute(
-        "insert into marts.mart_evaluation_periods values "
+        "insert into marts.mart_evaluation_periods (evaluation_period_id, project_key, "
+        "period_start_year, period_end_year, final_yuan, spent_yuan, reported_rate, "
+        "recomputed_rate, rate_difference_pct, is_rate_different, reported_rate_file_name, "
+        "reported_rate_sheet_name, reported_rate_row_number) values "
         "('p1', 'JM-2023-01', 2021, 2023, 510000000.00, 504189800.00, 0.976100, 0.988600, "
         "-1.25, true, '江门台账.xlsx', '支付明细', 512), "
         "('p2', 'JM-2023-01', 2019, 2020, 1.00, 1.00, 1, 1, 0, false, null, null, null), "
@@ -737,12 +719,15 @@ def _stated_figures(con: duckdb.DuckDBPyConnection) -> None:
         "null, null, null)"
     )
     con.execute(
-        "insert into marts.mart_output_completion values "
+        "insert into marts.mart_output_completion (project_key, fiscal_year, score_source, "
+        "is_preferred, output_score, output_max_score, completion_grade_zh) values "
         "('XF-2023-01', 2023, 'third_party', true, 23.88, 30.00, '部分完成'), "
         "('XF-2023-01', 2023, 'self', false, 30.00, 30.00, '全部完成')"
     )
     con.execute(
-        f"insert into marts.mart_acceptance_stages values "
+        "insert into marts.mart_acceptance_stages (grouping_level, department_name, category, "
+        "fiscal_year, stage, stage_order, status_zh, planned_count, reached_count, "
+        "reached_share) values "
         f"('department', '{JM_DEPT}', null, null, '初验', 6, '已初验', 265, 265, 1.000000), "
         f"('department', '{JM_DEPT}', null, null, '终验', 7, '已终验', 265, 201, 0.758491), "
         f"('department', '{JM_DEPT}', null, 2023, '终验', 7, '已终验', 59, 0, 0.000000), "
@@ -750,7 +735,8 @@ def _stated_figures(con: duckdb.DuckDBPyConnection) -> None:
         f"('category', '{JM_DEPT}', '政务服务', null, '终验', 7, '已终验', 10, 5, 0.500000)"
     )
     con.execute(
-        "insert into marts._published_scores values "
+        "insert into marts._published_scores (publish_run_id, published_at, project_key, "
+        "fiscal_year) values "
         "('manual__2024-04-01', '2024-04-01 02:10:00', 'JM-2023-01', 2023), "
         f"('{PUBLISH_RUN}', '2024-04-02 02:10:00', 'JM-2023-01', 2023)"
     )
