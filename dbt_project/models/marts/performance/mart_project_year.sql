@@ -22,7 +22,7 @@ flags as (
 ),
 
 grade_bands as (
-    select * from {{ ref('grade_bands') }} where grade_band_set = 'standard'
+    select * from {{ ref('grade_bands') }}
 ),
 
 flag_counts as (
@@ -42,6 +42,8 @@ joined as (
         projects.county,
         projects.parent_project_key,
         scores.scheme_code,
+        -- the project's scheme's band set grades its self and evaluator scores too
+        coalesce(scores.grade_band_set, '{{ var("default_grade_band_set") }}') as grade_band_set,
         scores.recomputed_score,
         scores.grade as recomputed_grade,
         scores.weight_total,
@@ -77,10 +79,12 @@ graded as (
         evaluator_band.grade as evaluator_grade
     from joined
     left join grade_bands as reported_band
-        on joined.reported_score >= reported_band.min_score
+        on joined.grade_band_set = reported_band.grade_band_set
+        and joined.reported_score >= reported_band.min_score
         and (reported_band.max_score is null or joined.reported_score < reported_band.max_score)
     left join grade_bands as evaluator_band
-        on joined.evaluator_score >= evaluator_band.min_score
+        on joined.grade_band_set = evaluator_band.grade_band_set
+        and joined.evaluator_score >= evaluator_band.min_score
         and (evaluator_band.max_score is null or joined.evaluator_score < evaluator_band.max_score)
 ),
 

@@ -13,9 +13,9 @@ project_years as (
 ),
 
 grade_bands as (
-    -- the band set mart_project_year grades with (grade_band_set = 'standard')
+    -- the default band set (var default_grade_band_set), the one every scheme uses today
     select * from {{ ref('grade_bands') }}
-    where grade_band_set = 'standard'
+    where grade_band_set = '{{ var("default_grade_band_set") }}'
 ),
 
 members as (
