@@ -34,9 +34,7 @@ from typing import Any, cast
 import duckdb
 import pytest
 
-from jixiao import pipeline
-from jixiao.config import PROJECT_ROOT, Settings, get_settings
-from jixiao.samples.demo import build_demo_inbox
+from jixiao.config import PROJECT_ROOT, Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(1500)]
 
@@ -88,19 +86,9 @@ def _superset_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The demo workbooks through one night, published (as test_published_docs does it)."""
-    s = get_settings(tmp_path_factory.mktemp("superset") / "home").ensure()
-    build_demo_inbox(s.inbox)
-    paths = pipeline.discover(s)
-    pipeline.ingest(paths, s, "superset-night")
-    pipeline.plan_night(s, "superset-night", discovered=len(paths))
-    pipeline.gate_raw(s, "superset-night")
-    pipeline.dbt_build(s, "superset-night")
-    pipeline.gate_marts(s, "superset-night")
-    pipeline.publish(s, "superset-night")
-    assert s.published.exists()
-    return s
+def night(published_demo: Settings) -> Settings:
+    """The demo workbooks through one night, published (tests/conftest.py, shared)."""
+    return published_demo
 
 
 def _free_port() -> int:
