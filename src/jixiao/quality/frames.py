@@ -196,13 +196,8 @@ MART_FRAMES = [
     ),
     Frame(
         "marts__fct_budget",
-        """
-select
-    *,
-    final_yuan - (initial_yuan + coalesce(additions_yuan, 0) - coalesce(cuts_yuan, 0))
-        as budget_gap_yuan
-from marts.fct_budget
-where true {year_filter}""",
+        # final = initial + additions - cuts is dbt's (assert_budget_reconciles stops the build)
+        "select * from marts.fct_budget where true {year_filter}",
         ("marts.fct_budget",),
         scope="project",
     ),
@@ -261,7 +256,8 @@ select * from final where true {{year_filter}}""",
         """
 select
     *,
-    recomputed_score - weight as recomputed_over_weight,
+    -- a recomputed score above its weight is dbt's (assert_scores_within_weights stops the
+    -- build); a reported one is the stewards' to review
     reported_score - weight as reported_over_weight
 from marts.fct_indicator_scores
 where true {year_filter}""",
