@@ -69,3 +69,22 @@ def test_a_seed_missing_a_code_is_caught(tmp_path) -> None:  # type: ignore[no-u
     trimmed = {r["fund_source"] for r in rules.seed("fund_sources", tmp_path)}
     assert trimmed != codes_of("codes", "fund_source")
     assert codes_of("codes", "fund_source") - trimmed == {"other"}
+
+
+def test_the_level1_order_covers_every_scheme_in_its_own_order() -> None:
+    """The reports list first-level indicators in the customary order of
+    seeds/report_code_labels.csv (level1); every scheme's groups are in it, and that order
+    agrees with each scheme's own sort_order (seeds/scheme_weights.csv)."""
+    order = {
+        r["code"]: int(r["sort_order"])
+        for r in rules.seed("report_code_labels")
+        if r["code_type"] == "level1"
+    }
+    schemes: dict[str, list[tuple[int, str]]] = {}
+    for r in rules.seed("scheme_weights"):
+        schemes.setdefault(r["scheme_code"], []).append((int(r["sort_order"]), r["level1_name"]))
+    assert schemes
+    for scheme, groups in schemes.items():
+        names = [name for _, name in sorted(groups)]
+        assert set(names) <= set(order), (scheme, set(names) - set(order))
+        assert names == sorted(names, key=lambda n: order[n]), scheme

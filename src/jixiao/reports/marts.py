@@ -46,12 +46,6 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "mart_report_scope_indicators",
 )
 INDICATOR_TABLES: tuple[str, ...] = ("mart_indicator_results", "fct_indicator_scores")
-LEVEL1_ORDER = (
-    "case level1_name when '决策' then 1 when '投入' then 2 when '资金' then 2 "
-    "when '预算执行率' then 2 when '过程' then 3 when '产出' then 4 when '效益' then 5 "
-    "when '满意度' then 6 else 9 end"
-)
-"""Customary order of first-level indicators (一级指标的惯常顺序)."""
 FUND_SOURCES: tuple[str, ...] = tuple(code for code, _ in rules.fund_sources(with_total=False))
 """The fund sources a project's funds are split into, from seeds/fund_sources.csv (资金来源)."""
 
@@ -430,8 +424,14 @@ def load_year(source: Path, year: int, settings: Settings) -> YearData:
             level1=_group(
                 _rows(
                     con,
-                    "select * from marts.mart_level1_scores where fiscal_year = ? "
-                    f"order by project_key, evaluation_type, {LEVEL1_ORDER}, level1_name",
+                    # in the customary order of seeds/report_code_labels.csv (level1), the
+                    # names it does not list after those it does (一级指标的惯常顺序)
+                    "select s.* from marts.mart_level1_scores as s "
+                    "left join marts.mart_report_labels as l "
+                    "on l.code_type = 'level1' and l.code = s.level1_name "
+                    "where s.fiscal_year = ? "
+                    "order by s.project_key, s.evaluation_type, coalesce(l.sort_order, 9), "
+                    "s.level1_name",
                     [year],
                 )
             ),
