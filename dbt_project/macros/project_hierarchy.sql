@@ -29,3 +29,24 @@
     ) as keyed
     group by parent_project_key
 {%- endmacro %}
+
+{% macro project_year_totals(project_years, keys) -%}
+    {#- 项目年度汇总 (the roll-up the department and region marts share): per ``keys``, the
+        number of project-years and the sums of their funds, recomputed scores (with how many
+        have one, for an exact average) and review flags. ``project_years`` holds top-level
+        projects only (top_level_projects), so nothing is counted twice. -#}
+    select
+        {% for key in keys -%}
+        {{ key }},
+        {% endfor -%}
+        count(*) as project_count,
+        sum(final_budget_yuan) as final_budget_yuan,
+        sum(allocated_yuan) as allocated_yuan,
+        sum(spent_yuan) as spent_yuan,
+        -- average as exact decimal division (DuckDB's avg() of a DECIMAL returns a DOUBLE)
+        sum(recomputed_score) as recomputed_score_sum,
+        count(recomputed_score) as scored_project_count,
+        sum(flag_count) as flag_count
+    from {{ project_years }}
+    group by {{ keys | join(', ') }}
+{%- endmacro %}

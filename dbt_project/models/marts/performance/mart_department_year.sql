@@ -10,19 +10,7 @@ project_years as (
 ),
 
 summed as (
-    select
-        department_name,
-        fiscal_year,
-        count(*) as project_count,
-        sum(final_budget_yuan) as final_budget_yuan,
-        sum(allocated_yuan) as allocated_yuan,
-        sum(spent_yuan) as spent_yuan,
-        -- average as exact decimal division (DuckDB's avg() of a DECIMAL returns a DOUBLE)
-        sum(recomputed_score) as recomputed_score_sum,
-        count(recomputed_score) as scored_project_count,
-        sum(flag_count) as flag_count
-    from project_years
-    group by department_name, fiscal_year
+    {{ project_year_totals('project_years', ['department_name', 'fiscal_year']) }}
 ),
 
 final as (

@@ -10,16 +10,7 @@ project_years as (
 ),
 
 summed as (
-    select
-        province,
-        city,
-        county,
-        fiscal_year,
-        count(*) as project_count,
-        sum(final_budget_yuan) as final_budget_yuan,
-        sum(spent_yuan) as spent_yuan
-    from project_years
-    group by province, city, county, fiscal_year
+    {{ project_year_totals('project_years', ['province', 'city', 'county', 'fiscal_year']) }}
 ),
 
 final as (
