@@ -358,22 +358,14 @@ def chart_metrics(spec: dict[str, Any]) -> list[Any]:
     ]
 
 
-def dbt_columns() -> dict[str, list[dict[str, Any]]]:
-    """model -> its columns (name, data_type, description) from the marts' dbt yml."""
-    out: dict[str, list[dict[str, Any]]] = {}
+def dbt_models() -> dict[str, dict[str, Any]]:
+    """model -> its entry (description, columns with name, data_type, description) in the
+    marts' dbt yml, each file read once per bundle."""
+    out: dict[str, dict[str, Any]] = {}
     for path in MARTS_YML:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for model in doc.get("models", []):
-            out[model["name"]] = model.get("columns", [])
-    return out
-
-
-def dbt_descriptions() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for path in MARTS_YML:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for model in doc.get("models", []):
-            out[model["name"]] = model.get("description", "")
+            out[model["name"]] = model
     return out
 
 
@@ -404,12 +396,12 @@ def _column(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dataset_yaml(name: str, spec: dict[str, Any], models: dict[str, list[dict[str, Any]]]):
+def dataset_yaml(name: str, spec: dict[str, Any], models: dict[str, dict[str, Any]]):
     if "columns_from" in spec:
-        by_model = {m: {c["name"]: c for c in cols} for m, cols in models.items()}
+        by_model = {m: {c["name"]: c for c in d.get("columns", [])} for m, d in models.items()}
         columns = [_column(c, by_model[m][c]) for c, m in spec["columns_from"].items()]
     else:
-        columns = [_column(c["name"], c) for c in models[name]]
+        columns = [_column(c["name"], c) for c in models[name].get("columns", [])]
     for col, (label, expr, data_type) in spec.get("calculated", {}).items():
         expr = flag_titles_sql() if expr == "__FLAG_TITLES__" else expr
         columns.append(
@@ -434,7 +426,7 @@ def dataset_yaml(name: str, spec: dict[str, Any], models: dict[str, list[dict[st
         "schema": "marts" if "sql" not in spec else None,
         "catalog": None,
         "sql": spec.get("sql"),
-        "description": spec.get("description") or dbt_descriptions().get(name),
+        "description": spec.get("description") or models.get(name, {}).get("description", ""),
         "main_dttm_col": None,
         "default_endpoint": None,
         "offset": 0,
@@ -667,7 +659,7 @@ def _dump(path: Path, data: dict[str, Any]) -> None:
 def generate(out: Path = BUNDLE) -> Path:
     if out.exists():
         shutil.rmtree(out)
-    models = dbt_columns()
+    models = dbt_models()
     _dump(
         out / "metadata.yaml",
         {"version": "1.0.0", "type": "Dashboard", "timestamp": "2026-12-03T00:00:00+00:00"},

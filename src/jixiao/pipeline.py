@@ -188,10 +188,6 @@ def build_state(s: Settings) -> dict[str, dict[str, Any]]:
     return db.read_state(s)
 
 
-def _record_state(s: Settings, kind: str, state: dict[str, Any]) -> None:
-    db.record_state(s, kind, state)
-
-
 def nothing_to_do(s: Settings, current: dict[str, str] | None = None) -> bool:
     """True when raw, the dbt project and the gates are exactly as they were when the
     published marts were built (无事可做): the night would rebuild the same marts."""
@@ -296,7 +292,7 @@ def dbt_build(
         # the marts gate validates in full after a full refresh (质量闸门据此全量校验)
         refreshed = datetime.now(UTC).isoformat() if full_refresh else last.get("full_refresh_at")
         built = {k: current[k] for k in ("raw", "project", "seeds")}
-        _record_state(s, BUILD, {**built, "full_refresh_at": refreshed})
+        db.record_state(s, BUILD, {**built, "full_refresh_at": refreshed})
         mode = []
         if full_refresh:
             mode.append("全量重建 full refresh")
@@ -381,7 +377,7 @@ def _record_published_night(s: Settings) -> None:
     if not build:
         return
     try:
-        _record_state(s, NIGHT, {**build, "gates": _gates_fingerprint(s)})
+        db.record_state(s, NIGHT, {**build, "gates": _gates_fingerprint(s)})
     except Exception:
         log.exception("recording the published night failed; the next night runs in full")
 

@@ -21,6 +21,7 @@ import pytest
 
 from jixiao import runs
 from jixiao.samples.demo import build_demo_inbox
+from tests.e2e.net import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,12 +29,6 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 XF = "新丰县政务服务数据管理局_2023_项目支出绩效自评表.xlsx"
 JM = "江门市政务服务数据管理局_2023_指标评分表.xlsx"
 MTIME = 1_701_000_000.0  # when the departments saved their files (2023-11-26)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -68,7 +63,7 @@ def sshd(tmp_path: Path) -> Iterator[Sshd]:
     shutil.copyfile(d / "client_key.pub", d / "authorized_keys")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
-    port = _free_port()
+    port = free_port()
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
         f"PidFile {d / 'sshd.pid'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
@@ -167,7 +162,7 @@ def test_one_source_down_the_other_still_loads(rig, sshd: Sshd, tmp_path: Path) 
     _sources(rig.settings.home, folders)
     env = {
         "AIRFLOW_CONN_SFTP_XINFENG": sshd.conn(),
-        "AIRFLOW_CONN_SFTP_JIANGMEN": sshd.conn(port=_free_port()),  # nobody listens there
+        "AIRFLOW_CONN_SFTP_JIANGMEN": sshd.conn(port=free_port()),  # nobody listens there
     }
     result = rig.run("jixiao_nightly", **env)
     assert result["state"] == "success", result["log"][-6000:]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,14 +17,9 @@ import duckdb
 import pytest
 
 from jixiao.samples.demo import build_demo_inbox
+from tests.e2e.net import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -74,7 +68,7 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(  # type: ignore[no-u
     rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build_demo_inbox(rig.settings.inbox)
-    port = _free_port()
+    port = free_port()
     # the api-server's address as `make airflow` sets it: 127.0.0.1 by default, port from
     # JIXIAO_AIRFLOW_PORT (jixiao.orchestration.api_address)
     monkeypatch.delenv("JIXIAO_AIRFLOW_HOST", raising=False)
@@ -83,8 +77,8 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(  # type: ignore[no-u
     monkeypatch.delenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", raising=False)
     monkeypatch.setenv("JIXIAO_AIRFLOW_PORT", str(port))
     env = rig.env(
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
         AIRFLOW__CORE__PARALLELISM="4",

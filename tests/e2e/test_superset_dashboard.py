@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -35,6 +34,7 @@ import duckdb
 import pytest
 
 from jixiao.config import PROJECT_ROOT, Settings
+from tests.e2e.net import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(1500)]
 
@@ -91,12 +91,6 @@ def night(published_demo: Settings) -> Settings:
     return published_demo
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def superset(night: Settings) -> Iterator[Superset]:
     python = _superset_python()
@@ -112,7 +106,7 @@ def superset(night: Settings) -> Iterator[Superset]:
     assert setup.returncode == 0, (
         setup.stdout + setup.stderr + (log.read_text()[-6000:] if log.exists() else "")
     )
-    port = _free_port()
+    port = free_port()
     sys_path = str(python.parent)
     env = {
         **os.environ,

@@ -10,6 +10,8 @@ rows per table and the files' load outcomes. :mod:`jixiao.pipeline` holds no SQL
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,32 +72,37 @@ def table_exists(con: Any, schema: str, table: str) -> bool:
     return f"{schema}.{table}" in relations(con)
 
 
+@contextmanager
+def _reading(s: Settings, db: Path) -> Iterator[Any]:
+    """A read-only connection to ``db``, or None when the file does not exist (只读连接)."""
+    if not db.exists():
+        yield None
+        return
+    con = duckdb_connect(s, db, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def raw_fingerprint(s: Settings) -> str:
     """What has been loaded into raw (原始层指纹): every load_log entry (loads, quarantines,
     duplicates) is appended by ingest, so a night that loaded nothing leaves it unchanged."""
-    if not s.warehouse.exists():
-        return "no-warehouse"
-    con = duckdb_connect(s, s.warehouse, read_only=True)
-    try:
+    with _reading(s, s.warehouse) as con:
+        if con is None:
+            return "no-warehouse"
         if not table_exists(con, "raw", "load_log"):
             return "no-raw"
         row = con.execute(RAW_FINGERPRINT_SQL).fetchone()
-    finally:
-        con.close()
     return ":".join(str(v) for v in row) if row else "no-raw"
 
 
 def read_state(s: Settings) -> dict[str, dict[str, Any]]:
     """Every recorded build state (构建状态), by kind; empty without a warehouse or a record."""
-    if not s.warehouse.exists():
-        return {}
-    con = duckdb_connect(s, s.warehouse, read_only=True)
-    try:
-        if not table_exists(con, STATE_SCHEMA, "builds"):
+    with _reading(s, s.warehouse) as con:
+        if con is None or not table_exists(con, STATE_SCHEMA, "builds"):
             return {}
         rows = con.execute(f"select kind, state from {STATE_TABLE}").fetchall()
-    finally:
-        con.close()
     return {str(kind): json.loads(state) for kind, state in rows}
 
 
@@ -118,41 +125,28 @@ def record_state(s: Settings, kind: str, state: dict[str, Any]) -> None:
 
 def year_fingerprints(s: Settings, db: Path) -> dict[int, tuple[int, int]]:
     """Per fiscal year, a fingerprint of that year's rows in mart_project_year (年度指纹)."""
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        if not table_exists(con, "marts", "mart_project_year"):
+    with _reading(s, db) as con:
+        if con is None or not table_exists(con, "marts", "mart_project_year"):
             return {}
         rows = con.execute(YEAR_FINGERPRINT_SQL).fetchall()
-    finally:
-        con.close()
     return {int(y): (int(n), int(h)) for y, n, h in rows}
 
 
 def table_counts(s: Settings, db: Path, schema: str) -> dict[str, int]:
     """Rows per table of ``schema`` (各表行数), leaving out names starting with ``_``."""
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        counts = {}
-        for name in sorted(relations(con, schema)):
+    counts: dict[str, int] = {}
+    with _reading(s, db) as con:
+        for name in sorted(relations(con, schema)) if con is not None else []:
             if not name.startswith("_"):
                 row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
                 counts[name] = int(row[0]) if row else 0
-        return counts
-    finally:
-        con.close()
+    return counts
 
 
 def file_outcomes(s: Settings, db: Path) -> dict[str, int]:
     """Files per load status, and the rows loaded and rejected (文件处理结果)."""
-    if not db.exists():
-        return {}
-    con = duckdb_connect(s, db, read_only=True)
-    try:
-        if not table_exists(con, "raw", "load_log"):
+    with _reading(s, db) as con:
+        if con is None or not table_exists(con, "raw", "load_log"):
             return {}
         rows = con.execute(
             "select status, count(*) from raw.load_log group by status order by status"
@@ -165,5 +159,3 @@ def file_outcomes(s: Settings, db: Path) -> dict[str, int]:
         if totals:
             out["rows_loaded"], out["rows_rejected"] = int(totals[0]), int(totals[1])
         return out
-    finally:
-        con.close()
