@@ -1,5 +1,5 @@
-{#- Schemas are exactly raw / staging / intermediate / marts (no target-name prefix).
-    模式名固定为 raw / staging / intermediate / marts，不加目标前缀。 -#}
+{#- Schemas are exactly raw / staging / intermediate / marts / quality (no target-name
+    prefix). 模式名固定为 raw / staging / intermediate / marts / quality，不加目标前缀。 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

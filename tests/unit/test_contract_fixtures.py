@@ -27,6 +27,7 @@ ALL = sorted(contracts.contracts())
 #: every mart the two fixtures create
 FIXTURE_MARTS = sorted(
     set(quality_data.MART_TABLES)
+    | set(quality_data.QA_TABLES)
     | set(report_marts_fixture.UPSTREAM_MARTS)
     | set(report_marts_fixture.STATED_MARTS)
 )
@@ -173,6 +174,7 @@ def test_quality_fixture_tables_are_the_contracts(tmp_path: Path) -> None:
     try:
         kept = [t for t in quality_data.MART_TABLES if t != "mart_review_flags"]
         contracts.check_tables(con, kept)
+        contracts.check_tables(con, quality_data.QA_TABLES, "quality")
         assert contracts.table_columns(con, "marts", "mart_review_flags") == ()
         # the raw tables are raw_schema.sql's
         ref = duckdb.connect()
@@ -183,7 +185,7 @@ def test_quality_fixture_tables_are_the_contracts(tmp_path: Path) -> None:
             assert contracts.table_columns(con, "raw", table) == contracts.table_columns(
                 ref, "raw", table
             )
-        assert con.execute("select count(*) from marts.mart_project_year").fetchone() == (17,)
+        assert con.execute("select count(*) from marts.mart_project_year").fetchone() == (12,)
     finally:
         con.close()
 

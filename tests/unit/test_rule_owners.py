@@ -30,6 +30,21 @@ DBT_OWNED = {
     ),
 }
 
+#: rules dbt owns on a column the suites still read for other rules: no range on the column
+#: in the suite (rule -> the column, the dbt test that owns it, the suite the copy was in)
+DBT_OWNED_ON_SHARED_COLUMNS = {
+    "project total in [0, 100]": (
+        "recomputed_score",
+        "assert_scores_within_weights",
+        "marts__mart_project_year",
+    ),
+    "a grade is the band of its basis score (seeds/grade_bands.csv)": (
+        "recomputed_score",
+        "assert_grades_match_bands",
+        "marts__mart_project_year",
+    ),
+}
+
 
 def suite_columns(name: str) -> set[str]:
     suite = json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8"))
@@ -45,7 +60,31 @@ def test_dbt_owns_them_and_no_suite_repeats_them() -> None:
         assert column not in FRAMES[suite].sql, (rule, suite)
 
 
+def score_ranges(suite: str, column: str) -> list[dict[str, object]]:
+    """The between-expectations of ``suite`` on ``column`` (范围校验)."""
+    data = json.loads((SUITES / f"{suite}.json").read_text(encoding="utf-8"))
+    return [
+        e["kwargs"]
+        for e in data["expectations"]
+        if e["type"] == "expect_column_values_to_be_between" and e["kwargs"].get("column") == column
+    ]
+
+
+def test_no_suite_repeats_the_score_bounds_or_the_grade_bands() -> None:
+    """The project total's [0, 100] and the grade bands are dbt's (one owner); a suite may
+    still bound other scores, but not these, and no suite conditions a range on a grade."""
+    bands = (PROJECT_ROOT / "seeds" / "grade_bands.csv").read_text(encoding="utf-8")
+    assert "standard,优" in bands
+    for rule, (column, dbt_test, suite) in DBT_OWNED_ON_SHARED_COLUMNS.items():
+        assert (DBT_TESTS / f"{dbt_test}.sql").read_text(encoding="utf-8").strip(), rule
+        assert score_ranges(suite, column) == [], (rule, suite)
+    for path in SUITES.glob("*.json"):
+        for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            condition = e["kwargs"].get("row_condition") or {}
+            assert (condition.get("column") or {}).get("name") != "grade", path.name
+
+
 def test_the_check_sees_a_copy() -> None:
     """The check reads the suites' columns: the ledger gap, which the gate owns, is found."""
     assert "ledger_gap_yuan" in suite_columns("marts__payment_reconciliation")
-    assert "ledger_gap_yuan" in FRAMES["marts__payment_reconciliation"].sql
+    assert score_ranges("marts__mart_project_year", "evaluator_score")

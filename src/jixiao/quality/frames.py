@@ -1,10 +1,15 @@
 """Validation frames (校验数据帧): the DuckDB query behind each GX suite.
 
 Each suite ``<layer>__<name>`` in ``expectations/expectations/`` validates one pandas frame
-pulled from DuckDB (GX's SQL datasource fails on DuckDB, see docs/quality.md). Most frames
-are a table as it is; a few are computed for a cross-row or cross-table rule (group
-weights, payment reconciliation, budget coverage) so that each rule stays a real GX
-expectation over columns. The rules themselves (and their severity) live in the suites.
+pulled from DuckDB (GX's SQL datasource fails on DuckDB, see docs/quality.md). The rules
+themselves (and their severity) live in the suites; a frame only says which rows they see.
+
+The marts gate runs after ``dbt build``: its frames are a mart as it is, or a column
+difference beside it (``reported_score - weight``), and a cross-table check is a dbt model
+in the ``quality`` schema (``models/marts/quality/qa_*.sql``: payment reconciliation, budget
+coverage) that the frame selects. The raw gate runs before ``dbt build``, so its few
+computed frames (a key's versions, an indicator group's weights) are SQL here, over the
+raw views that define the current submission.
 
 Raw frames only see *current* submissions: raw is append-only, so a superseded file's rows
 stay in ``raw.*`` forever and must not block every later night. Which submission is current
@@ -209,46 +214,9 @@ MART_FRAMES = [
     ),
     Frame(
         "marts__payment_reconciliation",
-        f"""
-with ledger as (
-    select project_key, fiscal_year, sum(amount_yuan) as ledger_yuan
-    from raw.payments as t
-    where {current_rows("payments")}
-    group by project_key, fiscal_year
-),
-facts as (
-    select project_key, fiscal_year, sum(amount_yuan) as fct_yuan
-    from marts.fct_payments
-    group by project_key, fiscal_year
-),
-totals as (
-    select
-        coalesce(l.project_key, f.project_key) as project_key,
-        coalesce(l.fiscal_year, f.fiscal_year) as fiscal_year,
-        l.ledger_yuan,
-        f.fct_yuan
-    from ledger as l
-    full outer join facts as f
-        on l.project_key = f.project_key and l.fiscal_year = f.fiscal_year
-),
-final as (
-    select
-        t.*,
-        coalesce(t.fct_yuan, 0) - coalesce(t.ledger_yuan, 0) as ledger_gap_yuan,
-        p.spent_yuan as mart_spent_yuan,
-        p.spent_yuan - t.fct_yuan as mart_spent_gap_yuan
-    from totals as t
-    left join marts.mart_project_year as p
-        on p.project_key = t.project_key and p.fiscal_year = t.fiscal_year
-)
-select * from final where true {{year_filter}}""",
-        (
-            "raw.payments",
-            "raw.submissions",
-            CURRENT_TABLES,
-            "marts.fct_payments",
-            "marts.mart_project_year",
-        ),
+        # computed by dbt (models/marts/quality/qa_payment_reconciliation.sql)
+        "select * from quality.qa_payment_reconciliation where true {year_filter}",
+        ("quality.qa_payment_reconciliation",),
         scope="project",
     ),
     Frame(
@@ -293,58 +261,9 @@ where true {year_filter}""",
     ),
     Frame(
         "marts__budget_coverage",
-        """
-with budgeted as (
-    select project_key, fiscal_year, sum(final_yuan) as final_yuan
-    from marts.fct_budget
-    group by project_key, fiscal_year
-    having coalesce(sum(final_yuan), 0) > 0
-),
-evaluated as (
-    select distinct project_key, fiscal_year from marts.fct_indicator_scores
-    union
-    select distinct project_key, fiscal_year from marts.mart_level1_scores
-    union
-    select project_key, fiscal_year from marts.mart_project_year
-    where recomputed_score is not null or evaluator_score is not null
-        or reported_score is not null
-),
--- a multi-year evaluation (e.g. 2019-2021, keyed by its last year) covers every year of the
--- project's period up to that year
-evaluated_periods as (
-    select e.project_key, y.fiscal_year
-    from evaluated as e
-    left join marts.dim_project as p on p.project_key = e.project_key,
-        generate_series(
-            least(coalesce(p.period_start_year, e.fiscal_year), e.fiscal_year), e.fiscal_year
-        ) as y(fiscal_year)
-),
-flagged as (
-    select distinct project_key, fiscal_year from marts.mart_review_flags
-),
-final as (
-    select
-        b.project_key,
-        b.fiscal_year,
-        b.final_yuan,
-        e.project_key is not null as has_evaluation,
-        f.project_key is not null as has_flag,
-        (e.project_key is not null or f.project_key is not null) as is_covered
-    from budgeted as b
-    left join (select distinct project_key, fiscal_year from evaluated_periods) as e
-        on e.project_key = b.project_key and e.fiscal_year = b.fiscal_year
-    left join flagged as f
-        on f.project_key = b.project_key and f.fiscal_year = b.fiscal_year
-)
-select * from final where true {year_filter}""",
-        (
-            "marts.fct_budget",
-            "marts.dim_project",
-            "marts.fct_indicator_scores",
-            "marts.mart_level1_scores",
-            "marts.mart_project_year",
-            "marts.mart_review_flags",
-        ),
+        # computed by dbt (models/marts/quality/qa_budget_coverage.sql)
+        "select * from quality.qa_budget_coverage where true {year_filter}",
+        ("quality.qa_budget_coverage",),
         scope="project",
     ),
 ]

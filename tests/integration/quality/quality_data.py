@@ -384,6 +384,11 @@ MART_TABLES: tuple[str, ...] = (
     "mart_review_flags",
 )
 
+#: The computed checks the marts gate reads (schema ``quality``: dbt's
+#: models/marts/quality/qa_*.sql), each created from its dbt contract. dbt computes them from
+#: the marts (its unit tests cover how); here the gate is fed their rows directly.
+QA_TABLES: tuple[str, ...] = ("qa_payment_reconciliation", "qa_budget_coverage")
+
 MART_BASE: dict[str, dict[str, Any]] = {
     "dim_project": {
         "project_key": "P1",
@@ -462,6 +467,23 @@ MART_BASE: dict[str, dict[str, Any]] = {
         "message_en": "reported score above recomputed",
         "detail": None,
     },
+    "qa_payment_reconciliation": {
+        "project_key": "P1",
+        "fiscal_year": 2023,
+        "ledger_yuan": D("57790.00"),
+        "fct_yuan": D("57790.00"),
+        "ledger_gap_yuan": D("0.00"),
+        "mart_spent_yuan": D("57790.00"),
+        "mart_spent_gap_yuan": D("0.00"),
+    },
+    "qa_budget_coverage": {
+        "project_key": "P1",
+        "fiscal_year": 2023,
+        "final_yuan": D("99000.00"),
+        "has_evaluation": True,
+        "has_flag": True,
+        "is_covered": True,
+    },
 }
 
 
@@ -473,7 +495,7 @@ def _mrow(table: str, **changes: Any) -> dict[str, Any]:
 
 def good_marts() -> Rows:
     rows: Rows = {t: [dict(r)] for t, r in MART_BASE.items()}
-    # grade bands, lower bound inclusive: 80 is 良, 60 is 中, 59.99 is 差
+    # every grade of the standard bands (which score earns which is dbt's to check)
     for key, score, grade in (("P2", "80", "良"), ("P3", "60", "中"), ("P4", "59.99", "差")):
         rows["mart_project_year"].append(
             _mrow(
@@ -537,13 +559,8 @@ def bad_marts() -> Rows:
         py: [
             _mrow(py, spent_yuan=None),  # duplicate (P1, 2023)
             _mrow(py, project_key="Y1", fiscal_year=1999, spent_yuan=None),
-            _mrow(py, project_key="Y2", recomputed_score=D("100.5"), spent_yuan=None),
             _mrow(py, project_key="Y3", evaluator_score=D("-1"), spent_yuan=None),
             _mrow(py, project_key="Y4", grade="甲", spent_yuan=None),
-            _mrow(py, project_key="Y5", grade="优", recomputed_score=D("89.99"), spent_yuan=None),
-            _mrow(py, project_key="Y6", grade="良", recomputed_score=D("90"), spent_yuan=None),
-            _mrow(py, project_key="Y7", grade="中", recomputed_score=D("80"), spent_yuan=None),
-            _mrow(py, project_key="Y8", grade="差", recomputed_score=D("60"), spent_yuan=None),
             _mrow(py, project_key="Y9", allocation_rate=D("-0.1"), spent_yuan=None),
             _mrow(py, project_key="Y10", execution_rate=D("-0.1"), spent_yuan=None),
             _mrow(py, project_key="Y11", final_budget_yuan=D("-1"), spent_yuan=None),
@@ -565,21 +582,44 @@ def bad_marts() -> Rows:
             _mrow("mart_review_flags", flag_id="F2", flag_code=""),
             _mrow("mart_review_flags", flag_id="F3", project_key=None),
         ],
+        "qa_payment_reconciliation": [
+            # facts 57,790 yuan more than the current ledger: a payment appeared on the way
+            _mrow(
+                "qa_payment_reconciliation",
+                project_key="Q1",
+                ledger_yuan=D("0.00"),
+                ledger_gap_yuan=D("57790.00"),
+            ),
+        ],
     }
 
 
-def uncovered_budget() -> Rows:
-    """A budgeted project-year with neither an evaluation nor a flag."""
-    return {"fct_budget": [_mrow("fct_budget", project_key="P-LONELY")]}
+def uncovered_budget(*, flagged: bool = False) -> Rows:
+    """A budgeted project-year with neither an evaluation nor (unless ``flagged``) a flag, as
+    dbt's qa_budget_coverage lists it."""
+    return {
+        "fct_budget": [_mrow("fct_budget", project_key="P-LONELY")],
+        "qa_budget_coverage": [
+            _mrow(
+                "qa_budget_coverage",
+                project_key="P-LONELY",
+                has_evaluation=False,
+                has_flag=flagged,
+                is_covered=flagged,
+            )
+        ],
+    }
 
 
 def create_marts(path: Path, raw: Rows, marts: Rows, skip: tuple[str, ...] = ()) -> None:
-    """Raw schema + the mart tables the gate reads (minus ``skip``), each from its dbt
+    """Raw schema + the mart and qa tables the gate reads (minus ``skip``), each from its dbt
     contract, filled with ``marts`` (columns a row does not name are null)."""
     create_raw(path, raw)
     con = duckdb.connect(str(path))
     try:
-        contracts.create_tables(con, [t for t in MART_TABLES if t not in skip], "marts")
-        insert(con, "marts", {t: r for t, r in marts.items() if t not in skip})
+        for schema, tables in (("marts", MART_TABLES), ("quality", QA_TABLES)):
+            kept = [t for t in tables if t not in skip]
+            contracts.create_tables(con, kept, schema)
+            insert(con, schema, {t: r for t, r in marts.items() if t in kept})
     finally:
         con.close()

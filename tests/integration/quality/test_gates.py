@@ -131,17 +131,9 @@ def test_marts_gate_fails_every_critical_expectation_on_bad_marts(settings):
 
 
 def test_budget_without_evaluation_needs_a_flag(settings):
+    """dbt's qa_budget_coverage says which budgeted project-years nothing covers (its unit
+    test budget_coverage_counts_periods_and_flags says how); the gate stops on them."""
     lonely = data.uncovered_budget()
-    flag = {
-        "mart_review_flags": [
-            data._mrow(
-                "mart_review_flags",
-                flag_id="F9",
-                project_key="P-LONELY",
-                flag_code="missing_evaluation",
-            )
-        ]
-    }
     data.create_marts(settings.warehouse, data.good_raw(), data.merge(data.good_marts(), lonely))
     with pytest.raises(QualityGateFailed) as info:
         run_gate("marts", settings)
@@ -151,9 +143,8 @@ def test_budget_without_evaluation_needs_a_flag(settings):
     assert "未通过" in summary and "P-LONELY" in summary
     assert failure.sample_rows[0]["project_key"] == "P-LONELY"
     settings.warehouse.unlink()
-    data.create_marts(
-        settings.warehouse, data.good_raw(), data.merge(data.good_marts(), lonely, flag)
-    )
+    flagged = data.uncovered_budget(flagged=True)
+    data.create_marts(settings.warehouse, data.good_raw(), data.merge(data.good_marts(), flagged))
     assert run_gate("marts", settings).success
 
 
@@ -165,4 +156,15 @@ def test_marts_gate_fails_when_a_mart_is_missing(settings):
         run_gate("marts", settings)
     assert "marts.mart_level1_scores" in str(info.value)
     failed = {f.suite for f in info.value.result.critical_failures}
-    assert failed == {"marts__mart_level1_scores", "marts__budget_coverage"}
+    assert failed == {"marts__mart_level1_scores"}
+
+
+def test_marts_gate_fails_when_a_quality_check_was_not_built(settings):
+    data.create_marts(
+        settings.warehouse, data.good_raw(), data.good_marts(), skip=("qa_budget_coverage",)
+    )
+    with pytest.raises(QualityGateFailed) as info:
+        run_gate("marts", settings)
+    assert "quality.qa_budget_coverage" in str(info.value)
+    failed = {f.suite for f in info.value.result.critical_failures}
+    assert failed == {"marts__budget_coverage"}
