@@ -43,10 +43,23 @@ def test_evaluation_types_are_labelled() -> None:
     assert codes_of("codes", "evaluation_type") <= labelled
 
 
-def test_money_units_agree_with_the_seed() -> None:
-    factors = rules.unit_factors()
-    for unit, factor in values.UNIT_FACTORS.items():
-        assert Decimal(factors[unit]) == factor, unit
+def test_every_money_unit_of_the_seed_is_read_at_its_factor() -> None:
+    """seeds/unit_factors.csv is the ingest's list of units: each unit, by its Chinese and
+    English names, in a header and in a cell, converts one unit to its factor in yuan."""
+    rows = rules.seed("unit_factors")
+    assert {r["unit"] for r in rows} == {"元", "千元", "万元", "亿元"}
+    for row in rows:
+        unit, factor = row["unit"], Decimal(row["factor_to_yuan"])
+        assert values.parse_unit(row["unit_en"]) == unit
+        assert values.unit_from_label(f"金额（{unit}）") == unit
+        assert values.parse_amount("2.5", unit) == (
+            (Decimal("2.5") * factor).quantize(values.FEN),
+            unit,
+        )
+        assert values.parse_amount(f"2.5{unit}", None) == (
+            (Decimal("2.5") * factor).quantize(values.FEN),
+            unit,
+        )
 
 
 def test_the_templates_drop_downs_are_the_seeds_and_read_back() -> None:

@@ -271,9 +271,11 @@ REASON_FIXES: dict[str, tuple[str, str]] = {
         "单位：元) and resubmit.",
     ),
     "unknown_unit": (
-        "金额单位只能是“元”或“万元”。请把所示单元格的单位改为其中之一，金额按该单位填写后重新报送。",
-        "The amount unit must be 元 or 万元. Change the unit in the cell shown to one of them, "
-        "with the amounts in that unit, and resubmit.",
+        "金额单位只能是“元”“千元”“万元”或“亿元”。请把所示单元格的单位改为其中之一，"
+        "金额按该单位填写后重新报送。",
+        "The amount unit must be 元, 千元, 万元 or 亿元 (yuan, thousand, ten thousand or hundred "
+        "million yuan). Change the unit in the cell shown to one of them, with the amounts in "
+        "that unit, and resubmit.",
     ),
     "unreadable": (
         "工作簿无法读取。请用 Excel 打开确认能正常显示，另存为新的 .xlsx 文件后重新报送。",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from jixiao import rules
 from jixiao.ingest.errors import CellError
 from jixiao.ingest.plausibility import bounds
 
@@ -22,16 +23,26 @@ FEN = Decimal("0.01")
 WAN = Decimal(10000)
 #: the largest amount one cell may hold, in yuan (plausibility.yaml amounts.max_cell_yuan)
 MAX_YUAN = bounds().max_cell_yuan
-UNIT_FACTORS: dict[str, Decimal] = {"元": Decimal(1), "万元": WAN}
-_UNIT_ALIASES = {
-    "元": "元",
-    "yuan": "元",
-    "rmb": "元",
-    "万元": "万元",
-    "万": "万元",
-    "wanyuan": "万元",
-    "10kyuan": "万元",
-}
+#: money unit -> yuan per unit (金额单位换算), from seeds/unit_factors.csv: 元, 千元, 万元, 亿元
+UNIT_FACTORS: dict[str, Decimal] = {u: Decimal(f) for u, f in rules.unit_factors().items()}
+
+
+def _unit_aliases() -> dict[str, str]:
+    """How people write each unit of the seed: the unit, its English name without spaces,
+    the unit without 元 (万, 千, 亿) and a few customary spellings (单位写法)."""
+    aliases = {"rmb": "元", "wanyuan": "万元", "10kyuan": "万元", "kyuan": "千元"}
+    for row in rules.seed("unit_factors"):
+        unit = row["unit"]
+        aliases[unit] = unit
+        aliases[row["unit_en"].replace(" ", "").lower()] = unit
+        if len(unit) > 1 and unit.endswith("元"):
+            aliases[unit[:-1]] = unit
+    return aliases
+
+
+_UNIT_ALIASES = _unit_aliases()
+#: the units an error message lists (元、千元、万元、亿元)
+_UNITS_ZH = "、".join(UNIT_FACTORS)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 _NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+"
@@ -276,16 +287,18 @@ def parse_measure(value: Any) -> Measure | None:
 
 
 def parse_unit(text: Any) -> str:
-    """A money unit ("万元", "元", "（万元）", "yuan") -> '元' | '万元', else CellError."""
+    """A money unit ("万元", "元", "（千元）", "亿", "yuan") -> one of :data:`UNIT_FACTORS`,
+    else CellError."""
     t = compact(text).strip("()（）:：").lower()
     t = re.sub(r"^(金额单位|单位|unit)[:：]?", "", t)
     if t in _UNIT_ALIASES:
         return _UNIT_ALIASES[t]
     raise CellError(
         "unknown_unit",
-        "元 或 万元 / 元 or 万元",
-        f"无法识别的金额单位「{text}」，应为 元 或 万元",
-        f"unknown money unit '{text}'; expected 元 (yuan) or 万元 (10,000 yuan)",
+        f"{_UNITS_ZH} / {', '.join(UNIT_FACTORS)}",
+        f"无法识别的金额单位「{text}」，应为 {_UNITS_ZH} 之一",
+        f"unknown money unit '{text}'; expected one of 元 (yuan), 千元 (1,000 yuan), "
+        "万元 (10,000 yuan), 亿元 (100 million yuan)",
     )
 
 
@@ -306,8 +319,12 @@ def unit_from_label(label: Any) -> str | None:
     return parse_unit(inner)
 
 
-#: an amount cell that names its own unit: "35000万元", "318,219.30 元"
-CELL_UNIT_RE = re.compile(rf"^(?:{_NUM})\s*(?:万元|元|万)$")
+#: an amount cell that names its own unit: "35000万元", "318,219.30 元", "1.2亿元"
+CELL_UNIT_RE = re.compile(
+    rf"^(?:{_NUM})\s*(?:"
+    + "|".join(sorted((a for a in _UNIT_ALIASES if not a.isascii()), key=len, reverse=True))
+    + ")$"
+)
 
 
 def parse_amount(value: Any, unit: str | None) -> tuple[Decimal, str] | None:

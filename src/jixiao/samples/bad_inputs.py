@@ -875,16 +875,17 @@ def template_example_count() -> int:
     return len(SHEETS)
 
 
-def qianyuan_caption_b1(dest: Path) -> list[Path]:
-    """A payments sheet whose unit caption 金额单位：千元 sits in B1 (A1 empty) (千元 单位在 B1)."""
+def usd_caption_b1(dest: Path) -> list[Path]:
+    """A payments sheet whose unit caption 金额单位：美元 sits in B1 (A1 empty): a currency
+    that is not a yuan unit of seeds/unit_factors.csv (美元单位在 B1)."""
     wb = new_workbook()
     ws = wb.create_sheet("支付")
-    ws["B1"] = "金额单位：千元"
+    ws["B1"] = "金额单位：美元"
     ws.append(["项目编码", "年度", "支付日期", "支付金额", "收款单位"])
-    code = case_code("qianyuan_caption_b1")
+    code = case_code("usd_caption_b1")
     for r in _payments(code):
         ws.append([r["project_code"], r["year"], r["payment_date"], r["amount"], r["payee"]])
-    return [save_deterministic(wb, dest / "支付台账_千元单位.xlsx")]
+    return [save_deterministic(wb, dest / "支付台账_美元单位.xlsx")]
 
 
 def unknown_header_typo(dest: Path) -> list[Path]:
@@ -1827,10 +1828,10 @@ def _cases() -> list[Case]:
             _q("implausible_amount", message_zh_has=("45.5",), message_en_has=("45.5",)),
         ),
         c(
-            "qianyuan_caption_b1",
-            "B1 单元格写着“金额单位：千元”",
-            "a 千元 unit caption in B1",
-            qianyuan_caption_b1,
+            "usd_caption_b1",
+            "B1 单元格写着“金额单位：美元”",
+            "a 美元 (US dollar) unit caption in B1",
+            usd_caption_b1,
             _q("unknown_unit", sheet="支付", cell="B1"),
         ),
         c(

@@ -181,7 +181,7 @@ def _build_cases(tmp: Path) -> dict[str, tuple[Callable[[Path], None], str, str 
         wbk.payments_workbook(
             dst,
             [["P1", 2023, "2023-01-05", 1, None, "甲"]],
-            caption="金额单位：千元",
+            caption="金额单位：美元",
             header=HDR[:3] + ["支付金额"] + HDR[4:6],  # noqa: RUF005
         )
 

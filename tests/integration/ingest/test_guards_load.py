@@ -190,7 +190,7 @@ def test_a_budget_in_yuan_under_wan_yuan_is_caught_against_an_earlier_nights_bud
     ]
     # the quarantine keeps where and what was expected, for the submitter's feedback
     assert query(
-        "select sheet_name, cell_ref, expected like '%元 或 万元%' from raw.load_log "
+        "select sheet_name, cell_ref, expected like '%元、千元、万元、亿元%' from raw.load_log "
         "where status = 'quarantined'"
     ) == [("预算", "D1", True)]
 

@@ -323,10 +323,20 @@ def test_plausible_budgets_and_payments_load() -> None:
 
 def test_an_unknown_unit_caption_names_the_cell_of_the_unit() -> None:
     with pytest.raises(FileRejected) as caught:
-        _extract(_payments(["JM-SZZF", 2022.0, "2022-03-01", 28.3, "甲", "记-1"], unit="千元"))
+        _extract(_payments(["JM-SZZF", 2022.0, "2022-03-01", 28.3, "甲", "记-1"], unit="美元"))
     rej = caught.value.rejection
     assert (rej.reason_code, rej.cell) == ("unknown_unit", "B1")
-    assert "B1" in rej.message_zh and "千元" in rej.message_zh
+    assert "B1" in rej.message_zh and "美元" in rej.message_zh
+    assert "千元" in rej.message_zh and "亿元" in rej.message_zh  # the seed's units
+
+
+def test_every_unit_of_the_seed_reads_exactly() -> None:
+    """seeds/unit_factors.csv: 28.3 千元 is 28,300 yuan, 0.0283 亿元 is 2,830,000 yuan."""
+    for unit, yuan in (("千元", "28300.00"), ("亿元", "2830000000.00"), ("元", "28.30")):
+        out = _extract(_payments(["JM-SZZF", 2022.0, "2022-03-01", 28.3, "甲", "记-1"], unit=unit))
+        assert out.rejections == [], unit
+        [row] = out.tables["payments"]
+        assert (row["amount_yuan"], row["original_unit"]) == (Decimal(yuan), unit)
 
 
 def test_a_negative_sub_project_amount_rejects_its_row(tmp_path) -> None:

@@ -114,8 +114,13 @@ def test_units_from_labels_and_captions():
     assert unit_from_label("amount_yuan") == "元"
     assert unit_from_label("实际支出") is None
     assert parse_unit("金额单位：万元") == "万元"
+    assert unit_from_label("金额（千元）") == "千元"
+    assert unit_from_label("预算（亿元）") == "亿元"
+    assert parse_unit("thousand yuan") == "千元"
+    assert parse_amount("1.25亿元", None) == (Decimal("125000000.00"), "亿元")
+    assert parse_amount("12千元", "元") == (Decimal("12000.00"), "千元")
     with pytest.raises(CellError):
-        unit_from_label("金额（千元）")
+        unit_from_label("金额（美元）")
 
 
 def test_dates_years_periods_rates_numbers():

@@ -195,8 +195,8 @@ def test_cell_defects(corpus: dict[str, list[Path]]) -> None:
     assert pay["B2"].value == "２０２３" and str(pay["D2"].value).startswith("１")
     serial = load_workbook(_subject(corpus, "date_serial_60"))["支付"]["C3"]
     assert serial.value is not None and serial.number_format == "yyyy-mm-dd"
-    b1 = load_workbook(_subject(corpus, "qianyuan_caption_b1"))["支付"]
-    assert b1["A1"].value is None and "千元" in b1["B1"].value
+    b1 = load_workbook(_subject(corpus, "usd_caption_b1"))["支付"]
+    assert b1["A1"].value is None and "美元" in b1["B1"].value
 
 
 def test_semantic_cases(corpus: dict[str, list[Path]]) -> None:

@@ -32,7 +32,7 @@ from jixiao.ingest import template
 from jixiao.ingest.errors import CellError, FileRejected
 from jixiao.ingest.layouts.common import Extracted, clash_error
 from jixiao.ingest.plausibility import bounds
-from jixiao.ingest.values import WAN, compact, format_decimal, normalize_text
+from jixiao.ingest.values import UNIT_FACTORS, WAN, compact, format_decimal, normalize_text
 from jixiao.ingest.workbook import Sheet, Workbook
 
 _Row = dict[str, Any]
@@ -270,8 +270,13 @@ def yuan_text(yuan: Decimal) -> str:
     return f"{format_decimal(yuan)} 元"
 
 
+def _factor(unit: str | None) -> Decimal:
+    """Yuan per ``unit`` (seeds/unit_factors.csv); 1 for 元 or no unit."""
+    return UNIT_FACTORS.get(unit or "元", Decimal(1))
+
+
 def _written(yuan: Decimal, unit: str | None) -> str:
-    factor = WAN if unit == "万元" else Decimal(1)
+    factor = _factor(unit)
     return f"{format_decimal(yuan / factor)} {unit or '元'}"
 
 
@@ -280,8 +285,8 @@ def _readings(yuan: Decimal, unit: str | None) -> tuple[str, str]:
     written = _written(yuan, unit)
     zh = f"按所写单位：{written} = {yuan_text(yuan)}"
     en = f"as written: {written} = {yuan_text(yuan)}"
-    if unit == "万元":
-        alt = yuan / WAN
+    if _factor(unit) > 1:
+        alt = yuan / _factor(unit)
         zh += f"；若实为元：{format_decimal(alt)} 元 = {yuan_text(alt)}"
         en += f"; if the figures are in 元: {format_decimal(alt)} 元 = {yuan_text(alt)}"
     return zh, en
@@ -389,7 +394,7 @@ def _payments_against_budget(
             budget[(project, year)] = max(budget.get((project, year), Decimal(0)), total)
     for key, paid in groups.items():
         table, sheet, project, year, _c, _l, _f = key
-        if table != "payments" or units[key] != "万元":
+        if table != "payments" or _factor(units[key]) == 1:
             continue
         base = budget.get((project, year))
         if base is None or paid <= base * ratio:
@@ -440,7 +445,7 @@ def _year_against_year(
             continue
         low_year, low, _k = min(entries, key=lambda e: e[1])
         for year, total, key in entries:
-            if key is None or units[key] != "万元" or total < low * ratio:
+            if key is None or _factor(units[key]) == 1 or total < low * ratio:
                 continue
             table, sheet, project, _y, column, line_type, _f = key
             what_zh, what_en = _what(table, column, line_type)
@@ -467,5 +472,6 @@ def _rejected(out: Extracted, sheet: str, zh: str, en: str) -> FileRejected:
         "check the figures",
         sheet=sheet,
         cell=cell,
-        expected="金额与所写单位一致（元 或 万元）/ amounts in the unit written (元 or 万元)",
+        expected="金额与所写单位一致（元、千元、万元、亿元）/ amounts in the unit written "
+        "(元, 千元, 万元 or 亿元)",
     )
