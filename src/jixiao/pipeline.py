@@ -333,7 +333,8 @@ def publish(
     The publisher refuses unless the last marts gate passed on exactly these marts;
     ``override_gate`` with a non-empty ``override_reason`` publishes anyway and is recorded.
     The result names the fiscal years whose project marts changed against the previously
-    published version (``years_changed``): the yearly report DAG regenerates those years.
+    published version (``years_changed``, which the publisher computes while it copies): the
+    yearly report DAG regenerates those years.
     """
     from jixiao.publish.publisher import publish as _publish
 
@@ -341,7 +342,6 @@ def publish(
     rid = run_id or runs.new_run_id()
     try:
         with runs.stage(s, rid, "publish") as info:
-            before = db.year_fingerprints(s, s.published)
             result = dict(
                 _publish(
                     s,
@@ -350,10 +350,6 @@ def publish(
                     override_reason=override_reason,
                     override_by=override_by,
                 ).to_dict()
-            )
-            after = db.year_fingerprints(s, s.published)
-            result["years_changed"] = sorted(
-                y for y in set(before) | set(after) if before.get(y) != after.get(y)
             )
             keys = ("marts_fingerprint", "gate_status", "override", "years_changed")
             info["detail"] = {k: result[k] for k in keys}

@@ -118,13 +118,18 @@ def test_relations_and_outcomes_on_a_real_file(settings: Settings) -> None:
         "rows_rejected": 1,
     }
     assert db.table_counts(s, s.warehouse, "marts") == {"mart_project_year": 2}
-    years = db.year_fingerprints(s, s.warehouse)
-    assert set(years) == {2023, 2024} and years[2023][0] == 1
     con = duckdb.connect(str(s.warehouse))
+    catalog = s.warehouse.stem
+    years = db.year_fingerprints(con, catalog)
+    assert set(years) == {2023, 2024} and years[2023][0] == 1
     con.execute("update marts.mart_project_year set project_key = 'p3' where fiscal_year = 2024")
-    con.close()
-    after = db.year_fingerprints(s, s.warehouse)
+    after = db.year_fingerprints(con, catalog)
     assert after[2023] == years[2023] and after[2024] != years[2024]
+    assert db.changed_years(years, after) == [2024]
+    assert db.changed_years({}, after) == [2023, 2024]
+    assert db.changed_years(after, {2023: after[2023]}) == [2024]
+    assert db.year_fingerprints(con, "no_such_catalog") == {}
+    con.close()
 
 
 def test_build_state_round_trip(settings: Settings) -> None:

@@ -35,6 +35,7 @@ import fcntl
 import getpass
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -60,9 +61,12 @@ from jixiao.publish.storage import (
     configured_storage_version,
     read_storage_number,
 )
+from jixiao.warehouse import db
 
 if TYPE_CHECKING:
     import duckdb
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "INFO_TABLE",
@@ -141,6 +145,7 @@ LOCK_TIMEOUT_SECONDS = 600.0
 PUBLISHED_MODE = 0o444  # the published file is read-only on disk (发布库只读)
 STALE_WAL_DIR = "stale-wal"  # where stale WAL files of the published file are kept
 _PUB = "jixiao_publish_staging"  # catalog alias of the staged file while it is written
+_CURRENT = "jixiao_publish_current"  # catalog alias of the version being replaced
 
 
 class PublishError(JixiaoError):
@@ -181,6 +186,9 @@ class PublishResult:
     source_warehouse: str = ""
     gate_status: str = ""
     override: dict[str, str] | None = None
+    #: fiscal years whose mart_project_year rows differ from the version this publish
+    #: replaced (变化的年度): the yearly report DAG regenerates those years
+    years_changed: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (Airflow XCom)."""
@@ -199,6 +207,7 @@ class PublishResult:
             "source_warehouse": self.source_warehouse,
             "gate_status": self.gate_status,
             "override": dict(self.override) if self.override else None,
+            "years_changed": list(self.years_changed),
         }
 
 
@@ -703,6 +712,30 @@ class _Staged:
     parquet_dir: Path | None
     copies: list[_TableCopy]
     fingerprint: str
+    years_changed: tuple[int, ...] = ()
+
+
+def _published_year_fingerprints(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> dict[int, tuple[int, int]] | None:
+    """:func:`jixiao.warehouse.db.year_fingerprints` of the version now published, attached
+    read-only; ``{}`` when nothing is published yet, None when it cannot be read (then every
+    staged year counts as changed: reports are regenerated rather than missed)."""
+    import duckdb
+
+    if not settings.published.exists():
+        return {}
+    try:
+        con.execute(f"attach {_s(str(settings.published))} as {_CURRENT} (read_only)")
+    except duckdb.Error as exc:
+        log.warning(
+            "cannot read the published version's years (%s): all years count as changed", exc
+        )
+        return None
+    try:
+        return db.year_fingerprints(con, _CURRENT)
+    finally:
+        con.execute(f"detach {_CURRENT}")
 
 
 def _build(
@@ -749,9 +782,12 @@ def _build(
             version_id,
         )
         con.execute(f"checkpoint {_PUB}")
+        before = _published_year_fingerprints(con, settings)
+        after = db.year_fingerprints(con, _PUB)
+        years = db.changed_years(before, after) if before is not None else sorted(after)
         con.execute(f"detach {_PUB}")
         con.execute(f"detach {_q(src)}")
-        return _Staged(staged, parquet_dir, copies, fingerprint)
+        return _Staged(staged, parquet_dir, copies, fingerprint, tuple(years))
     except BaseException:
         if parquet_dir is not None:
             shutil.rmtree(parquet_dir, ignore_errors=True)
@@ -1012,6 +1048,7 @@ def publish(
             source_warehouse=str(settings.warehouse),
             gate_status=gate_status if override is None else f"overridden ({gate_status})",
             override=override.to_dict() if override else None,
+            years_changed=staged.years_changed,
         )
         _record_history(settings, result, gate)
     return result

@@ -28,13 +28,6 @@ select count(*), coalesce(cast(max(loaded_at) as varchar), ''),
 from raw.load_log
 """
 
-YEAR_FINGERPRINT_SQL = """
-select fiscal_year, count(*) as n, bit_xor(hash(t)) as h
-from marts.mart_project_year as t
-where fiscal_year is not null
-group by fiscal_year
-"""
-
 
 def relations(con: Any, schema: str | None = None) -> set[str]:
     """The tables and views of an open connection (现有关系), as ``schema.name``; with
@@ -123,13 +116,30 @@ def record_state(s: Settings, kind: str, state: dict[str, Any]) -> None:
         con.close()
 
 
-def year_fingerprints(s: Settings, db: Path) -> dict[int, tuple[int, int]]:
-    """Per fiscal year, a fingerprint of that year's rows in mart_project_year (年度指纹)."""
-    with _reading(s, db) as con:
-        if con is None or not table_exists(con, "marts", "mart_project_year"):
-            return {}
-        rows = con.execute(YEAR_FINGERPRINT_SQL).fetchall()
+def year_fingerprints(con: Any, catalog: str) -> dict[int, tuple[int, int]]:
+    """Per fiscal year, the row count and a content hash of that year's rows of
+    ``catalog.marts.mart_project_year`` (年度指纹); empty when the catalog has no such table.
+    The publisher compares the published file's with the staged copy's (``years_changed``)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? "
+        "and schema_name = 'marts' and table_name = 'mart_project_year'",
+        [catalog],
+    ).fetchone()
+    if not found or not found[0]:
+        return {}
+    rows = con.execute(
+        "select fiscal_year, count(*), bit_xor(hash(t)) "
+        f'from "{catalog}".marts.mart_project_year as t '
+        "where fiscal_year is not null group by fiscal_year"
+    ).fetchall()
     return {int(y): (int(n), int(h)) for y, n, h in rows}
+
+
+def changed_years(
+    before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]
+) -> list[int]:
+    """The fiscal years whose fingerprint differs, appeared or disappeared (变化的年度)."""
+    return sorted(y for y in set(before) | set(after) if before.get(y) != after.get(y))
 
 
 def table_counts(s: Settings, db: Path, schema: str) -> dict[str, int]:
