@@ -2,7 +2,8 @@
 -- 合计 row, a summary line "实际支付 …，支付率 97.61%") beside the warehouse's own figure for the
 -- same project and period: paid -> spent, final -> final budget, allocated -> allocated funds,
 -- pay_rate -> spent / final budget. Amounts differ when they are not equal to the fen; rates
--- when they are further apart than the review threshold rate_gap_tolerance.
+-- when they are further apart than the review threshold rate_gap_tolerance (macro
+-- rates_differ).
 with
 
 reported as (
@@ -11,17 +12,6 @@ reported as (
 
 financials as (
     select * from {{ ref('int_project_years_financials') }}
-),
-
-thresholds_raw as (
-    select * from {{ ref('review_thresholds') }}
-),
-
-tolerance as (
-    select
-        max(case when threshold_code = 'rate_gap_tolerance' then threshold_value end)
-            as rate_gap_tolerance
-    from thresholds_raw
 ),
 
 period_sums as (
@@ -68,14 +58,13 @@ final as (
         coalesce(case
             when recomputed.amount_yuan is not null
                 then recomputed.amount_yuan <> recomputed.recomputed_amount_yuan
-            else abs(recomputed.rate - recomputed.recomputed_rate) > tolerance.rate_gap_tolerance
+            else {{ rates_differ('recomputed.rate', 'recomputed.recomputed_rate') }}
         end, false) as is_different,
         recomputed.file_name,
         recomputed.sheet_name,
         recomputed.row_number,
         recomputed.original_text
     from recomputed
-    cross join tolerance
 )
 
 select * from final

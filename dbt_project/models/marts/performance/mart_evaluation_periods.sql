@@ -18,17 +18,6 @@ financials as (
     select * from {{ ref('int_project_years_financials') }}
 ),
 
-thresholds_raw as (
-    select * from {{ ref('review_thresholds') }}
-),
-
-tolerance as (
-    select
-        max(case when threshold_code = 'rate_gap_tolerance' then threshold_value end)
-            as rate_gap_tolerance
-    from thresholds_raw
-),
-
 periods as (
     select project_key, period_start_year, fiscal_year as period_end_year
     from evaluation_rows
@@ -175,7 +164,7 @@ final as (
         cast(round(joined.recomputed_rate * 100, 2) as decimal(12, 2)) as recomputed_rate_pct,
         cast(round((joined.reported_rate - joined.recomputed_rate) * 100, 2) as decimal(12, 2))
             as rate_difference_pct,
-        cast(coalesce(abs(joined.reported_rate - joined.recomputed_rate) > tolerance.rate_gap_tolerance, false) as boolean)
+        cast(coalesce({{ rates_differ('joined.reported_rate', 'joined.recomputed_rate') }}, false) as boolean)
             as is_rate_different,
         cast(joined.reported_rate_source as {{ dbt.type_string() }}) as reported_rate_source,
         cast(joined.reported_rate_evaluation_type as {{ dbt.type_string() }}) as reported_rate_evaluation_type,
@@ -192,7 +181,6 @@ final as (
         cast(joined.stated_figure_mismatch_count as integer) as stated_figure_mismatch_count,
         cast(projects.department_name as {{ dbt.type_string() }}) as department_name
     from joined
-    cross join tolerance
     left join projects on joined.project_key = projects.project_key
 )
 
