@@ -26,20 +26,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo workbooks through one real night (ingest, raw gate, dbt build, marts gate,
-    publish), built once for the session (已发布的演示数据). For tests that only read what it
-    published: the published file's comments (test_published_docs) and the Superset dashboard
-    over it (test_superset_dashboard)."""
-    from jixiao import pipeline
-    from jixiao.samples.demo import build_demo_inbox
+    publish: :func:`jixiao.warehouse.checksums.build_demo`), built once for the session
+    (已发布的演示数据). For tests that only read what it published or built: the published
+    file's comments (test_published_docs), the Superset dashboard over it
+    (test_superset_dashboard) and the demo's mart checksums (test_mart_checksums)."""
+    from jixiao.warehouse.checksums import build_demo
 
-    s = get_settings(tmp_path_factory.mktemp("published_demo") / "home").ensure()
-    build_demo_inbox(s.inbox)
-    paths = pipeline.discover(s)
-    pipeline.ingest(paths, s, "demo-night")
-    pipeline.plan_night(s, "demo-night", discovered=len(paths))
-    pipeline.gate_raw(s, "demo-night")
-    pipeline.dbt_build(s, "demo-night")
-    pipeline.gate_marts(s, "demo-night")
-    pipeline.publish(s, "demo-night")
+    s = build_demo(tmp_path_factory.mktemp("published_demo") / "home")
     assert s.published.exists()
     return s
