@@ -24,6 +24,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 DEFAULT_DUCKDB_THREADS = 2
 
+#: The engines the dbt project builds on (数据仓库引擎), chosen with ``JIXIAO_WAREHOUSE``:
+#: ``duckdb`` (the embedded default, one file under JIXIAO_HOME) or ``postgres`` (a PostgreSQL
+#: server; dbt_project/profiles.yml reads its address from ``JIXIAO_PG_HOST``, ``JIXIAO_PG_PORT``,
+#: ``JIXIAO_PG_USER``, ``JIXIAO_PG_PASSWORD`` and ``JIXIAO_PG_DBNAME``; docs/warehouse.md).
+WAREHOUSE_ENGINES: tuple[str, ...] = ("duckdb", "postgres")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -110,6 +116,20 @@ class Settings:
             "threads": self.duckdb_threads,
             "temp_directory": str(self.duckdb_temp_dir),
         }
+
+    @property
+    def warehouse_engine(self) -> str:
+        """The dbt target the warehouse builds on (数据仓库引擎), from ``JIXIAO_WAREHOUSE``:
+        ``duckdb`` (default) or ``postgres``."""
+        raw = (os.environ.get("JIXIAO_WAREHOUSE") or "").strip().lower()
+        if not raw:
+            return "duckdb"
+        if raw not in WAREHOUSE_ENGINES:
+            raise ValueError(
+                f"JIXIAO_WAREHOUSE 须为 {' / '.join(WAREHOUSE_ENGINES)}，实际为 {raw!r} / "
+                f"JIXIAO_WAREHOUSE must be one of {', '.join(WAREHOUSE_ENGINES)}, got {raw!r}"
+            )
+        return raw
 
     @property
     def dbt_project_dir(self) -> Path:

@@ -1,11 +1,13 @@
 """Run the dbt warehouse in-process (数据仓库构建 / dbt build).
 
 ``build`` runs ``dbt build`` (seeds, models, data tests and unit tests; a resource type can be
-left out) against ``settings.warehouse`` with :class:`dbt.cli.main.dbtRunner`. dbt's target
-and log folders go under ``settings.home`` so the repository stays clean. Any failing node
-raises :class:`DbtBuildFailed` with the node names and messages. ``unit_tests`` runs only the
-dbt unit tests (the test suite does; the nightly leaves them out). ``project_fingerprint``
-says whether the project (or only its seeds) changed since a recorded build.
+left out) against ``settings.warehouse`` with :class:`dbt.cli.main.dbtRunner`, or against a
+PostgreSQL server when ``JIXIAO_WAREHOUSE=postgres`` (the profile's ``postgres`` target).
+dbt's target and log folders go under ``settings.home`` so the repository stays clean. Any
+failing node raises :class:`DbtBuildFailed` with the node names and messages. ``unit_tests``
+runs only the dbt unit tests (the test suite does; the nightly leaves them out).
+``project_fingerprint`` says whether the project (or only its seeds) changed since a recorded
+build.
 """
 
 from __future__ import annotations
@@ -123,6 +125,9 @@ def _common_args(settings: Settings, project_dir: Path | None = None) -> list[st
     paths = dbt_paths(settings)
     project = project_dir or settings.dbt_project_dir
     return [
+        # the profile's output (profiles.yml): duckdb, or postgres with JIXIAO_WAREHOUSE=postgres
+        "--target",
+        settings.warehouse_engine,
         "--project-dir",
         str(project),
         "--profiles-dir",

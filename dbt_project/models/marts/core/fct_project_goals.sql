@@ -15,15 +15,18 @@ goals as (
 ),
 
 final as (
+    -- cast to the contract's types, as the other facts do: on PostgreSQL the md5 key and the
+    -- trimmed project key are `text`, which an incremental run's on_schema_change='fail'
+    -- refuses against the contract's varchar (identity casts on DuckDB)
     select
-        goal_id,
-        project_key,
-        fiscal_year,
-        expected_goal,
-        actual_outcome,
-        file_name,
-        sheet_name,
-        row_number
+        cast(goal_id as {{ dbt.type_string() }}) as goal_id,
+        cast(project_key as {{ dbt.type_string() }}) as project_key,
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(expected_goal as {{ dbt.type_string() }}) as expected_goal,
+        cast(actual_outcome as {{ dbt.type_string() }}) as actual_outcome,
+        cast(file_name as {{ dbt.type_string() }}) as file_name,
+        cast(sheet_name as {{ dbt.type_string() }}) as sheet_name,
+        cast(row_number as integer) as row_number
     from goals
     {{ submission_keys_filter(['project_goals']) }}
 )

@@ -1,0 +1,434 @@
+"""The dbt project on a real PostgreSQL server (PostgreSQL 数据仓库 / issue 17, first step).
+
+One PostgreSQL server for the session (Debian's ``postgresql`` package; ``.ci/run`` installs
+it), initialised in the session's tmp dir and listening on 127.0.0.1 on a free port only, run
+as the ``postgres`` OS user when the tests run as root (initdb and the server refuse root),
+stopped at the end. The demo inbox's DuckDB night (the ``published_demo`` fixture) is the
+reference. Then:
+
+- the raw tables of that DuckDB file are copied into the server with COPY
+  (:mod:`jixiao.warehouse.postgres`, raw_schema.sql run unchanged on PostgreSQL) and the
+  current-submission views return the same rows on both engines;
+- ``dbt build --target postgres`` (``JIXIAO_WAREHOUSE=postgres``: seeds, models, data tests and
+  unit tests) passes, and a second, incremental build passes too;
+- every table of the marts schema equals the DuckDB build's: the same tables, the same columns
+  with the same types, the same rows. Allowed normalisation, and only this: each engine's
+  spelling of a type is mapped to one name (``VARCHAR`` / ``character varying``,
+  ``DECIMAL(18,2)`` / ``numeric(18, 2)``), since both mean the same type; values are
+  compared as text, decimals at their column's scale exactly as stored (no rounding, no float),
+  dates and timestamps in ISO form (each driver formats them its own way), and rows as a
+  multiset (a table's row order is not part of its content). A float in a mart fails the test;
+- the comparison can fail: one changed amount in one PostgreSQL mart is reported by table.
+
+Measured per stage (server start, load, build, compare): printed, and written to
+``test-artifacts/postgres_warehouse_timings.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from jixiao.config import PROJECT_ROOT, Settings, get_settings
+from jixiao.warehouse import postgres
+from jixiao.warehouse.dbt import DbtRunResult, build
+from tests.e2e.net import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PG_USER = "jixiao"
+PG_DB = "jixiao"
+
+
+def _pg_bin(name: str) -> str:
+    """A PostgreSQL server program: on PATH, else the newest /usr/lib/postgresql/<v>/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    assert versions, f"PostgreSQL's {name} is not installed (.ci/run installs postgresql)"
+    return str(versions[-1])
+
+
+@dataclass
+class PostgresServer:
+    port: int
+    password: str
+    data_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        """The environment jixiao and dbt's ``postgres`` target read (profiles.yml)."""
+        return {
+            "JIXIAO_WAREHOUSE": "postgres",
+            "JIXIAO_PG_HOST": "127.0.0.1",
+            "JIXIAO_PG_PORT": str(self.port),
+            "JIXIAO_PG_USER": PG_USER,
+            "JIXIAO_PG_PASSWORD": self.password,
+            "JIXIAO_PG_DBNAME": PG_DB,
+        }
+
+    def address(self, dbname: str = PG_DB) -> postgres.PostgresAddress:
+        return postgres.PostgresAddress("127.0.0.1", self.port, PG_USER, self.password, dbname)
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    """Run a server program as ``postgres`` when we are root (initdb refuses root)."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+def _let_server_user_in(path: Path) -> dict[Path, int]:
+    """As root, pytest's tmp dirs are 0700: give ``postgres`` traverse rights (x, not read) on
+    the folders above its data dir and hand it the dir; return the modes to restore."""
+    changed: dict[Path, int] = {}
+    if os.geteuid() != 0:
+        return changed
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            changed[parent] = stat.S_IMODE(mode)
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    shutil.chown(path, "postgres", "postgres")
+    return changed
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """initdb + pg_ctl start on 127.0.0.1:<free port> (C collation: DuckDB orders text by its
+    bytes, so must the server), password login (scram), a ``jixiao`` database; stopped after
+    the session. fsync is off: a test server's data is thrown away."""
+    started = time.monotonic()
+    root = tmp_path_factory.mktemp("postgres")
+    server_dir = root / "server"
+    server_dir.mkdir()
+    restore = _let_server_user_in(server_dir)
+    password = os.urandom(12).hex()
+    pwfile = server_dir / "pwfile"
+    pwfile.write_text(password + "\n", encoding="utf-8")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres", "postgres")
+    data = server_dir / "data"
+    log = server_dir / "server.log"
+    subprocess.run(
+        _as_server_user(
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                PG_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    pwfile.unlink()
+    port = free_port()
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={server_dir}"
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    pg_ctl = _pg_bin("pg_ctl")
+    proc = subprocess.run(
+        _as_server_user(
+            [pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start"]
+        ),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        server_log = log.read_text(encoding="utf-8") if log.exists() else ""
+        raise AssertionError(f"PostgreSQL did not start:\n{proc.stderr}\n{server_log[-4000:]}")
+    server = PostgresServer(port=port, password=password, data_dir=data)
+    try:
+        import psycopg2
+
+        con = psycopg2.connect(**server.address("postgres").dsn())
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f"create database {PG_DB}")
+        con.close()
+        server.timings["server_start_seconds"] = round(time.monotonic() - started, 2)
+        yield server
+    finally:
+        subprocess.run(
+            _as_server_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+        )
+        for folder, mode in restore.items():
+            folder.chmod(mode)
+
+
+@dataclass
+class PostgresBuild:
+    server: PostgresServer
+    duckdb_file: Path
+    settings: Settings
+    loaded: dict[str, Any]
+    first: DbtRunResult
+    second: DbtRunResult
+
+
+@pytest.fixture(scope="module")
+def pg_build(
+    postgres_server: PostgresServer,
+    published_demo: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PostgresBuild]:
+    """The demo night's raw tables copied into PostgreSQL, then ``dbt build`` twice there (a
+    full build, then an incremental one with nothing changed), as JIXIAO_WAREHOUSE=postgres."""
+    # dbt's target and log folders of the PostgreSQL builds, apart from the DuckDB night's
+    settings = get_settings(tmp_path_factory.mktemp("pg_home") / "home").ensure()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in postgres_server.env().items():
+            mp.setenv(key, value)
+        started = time.monotonic()
+        loaded = postgres.load_raw(settings, published_demo.warehouse)
+        postgres_server.timings["load_seconds"] = round(time.monotonic() - started, 2)
+        started = time.monotonic()
+        first = build(settings)
+        postgres_server.timings["build_seconds"] = round(time.monotonic() - started, 2)
+        started = time.monotonic()
+        second = build(settings)
+        postgres_server.timings["incremental_build_seconds"] = round(time.monotonic() - started, 2)
+    yield PostgresBuild(postgres_server, published_demo.warehouse, settings, loaded, first, second)
+
+
+# --- the comparison -----------------------------------------------------------------------
+
+
+def _type_name(engine_type: str, precision: Any = None, scale: Any = None) -> str:
+    """One spelling per type (类型名归一): DuckDB's information_schema says ``DECIMAL(18,2)``
+    and ``VARCHAR``, PostgreSQL's ``numeric`` (18, 2) and ``character varying``."""
+    t = engine_type.lower()
+    if t == "numeric":
+        return f"decimal({precision},{scale})"
+    return {
+        "character varying": "varchar",
+        "text": "varchar",
+        "timestamp without time zone": "timestamp",
+    }.get(t, t.replace(" ", ""))
+
+
+def _text(value: Any) -> str | None:
+    """A value as the text it is compared by (比较用的文本)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        raise AssertionError(f"a float in a mart (money and measures are exact): {value!r}")
+    if isinstance(value, Decimal):
+        return format(value, "f")  # the column's scale, as stored: 1.50 stays 1.50
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _duckdb_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, list[tuple]]:
+    rows = con.execute(
+        "select c.table_name, c.column_name, c.data_type from information_schema.columns as c"
+        " join information_schema.tables as t"
+        "   on t.table_schema = c.table_schema and t.table_name = c.table_name"
+        " where c.table_schema = ? and t.table_type = 'BASE TABLE'"
+        " order by c.table_name, c.ordinal_position",
+        [schema],
+    ).fetchall()
+    tables: dict[str, list[tuple]] = {}
+    for table, column, data_type in rows:
+        tables.setdefault(table, []).append((column, _type_name(str(data_type))))
+    return tables
+
+
+def _postgres_columns(con: Any, schema: str) -> dict[str, list[tuple]]:
+    with con.cursor() as cur:
+        cur.execute(
+            "select c.table_name, c.column_name, c.data_type, c.numeric_precision,"
+            " c.numeric_scale from information_schema.columns as c"
+            " join information_schema.tables as t"
+            "   on t.table_schema = c.table_schema and t.table_name = c.table_name"
+            " where c.table_schema = %s and t.table_type = 'BASE TABLE'"
+            " order by c.table_name, c.ordinal_position",
+            [schema],
+        )
+        rows = cur.fetchall()
+    tables: dict[str, list[tuple]] = {}
+    for table, column, data_type, precision, scale in rows:
+        tables.setdefault(table, []).append((column, _type_name(data_type, precision, scale)))
+    return tables
+
+
+def _rows(fetch: Any, table: str, columns: list[str], schema: str) -> Counter[tuple]:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return Counter(
+        tuple(_text(v) for v in row) for row in fetch(f"select {cols} from {schema}.{table}")
+    )
+
+
+def compare_schema(
+    duck: duckdb.DuckDBPyConnection, pg: Any, schema: str = "marts"
+) -> tuple[int, list[str]]:
+    """How many tables of ``schema`` were compared, and every difference found, one line per
+    table (表级差异): a table on one side only, other columns or types, other rows."""
+
+    def pg_fetch(sql: str) -> list[tuple]:
+        with pg.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    def duck_fetch(sql: str) -> list[tuple]:
+        return duck.execute(sql).fetchall()
+
+    left, right = _duckdb_columns(duck, schema), _postgres_columns(pg, schema)
+    problems = [
+        f"{schema}.{t}: only on {'DuckDB' if t in left else 'PostgreSQL'}"
+        for t in sorted(set(left) ^ set(right))
+    ]
+    for table in sorted(set(left) & set(right)):
+        if left[table] != right[table]:
+            problems.append(
+                f"{schema}.{table}: columns differ: DuckDB {left[table]} / "
+                f"PostgreSQL {right[table]}"
+            )
+            continue
+        columns = [c for c, _ in left[table]]
+        a = _rows(duck_fetch, table, columns, schema)
+        b = _rows(pg_fetch, table, columns, schema)
+        if a != b:
+            only_duck, only_pg = a - b, b - a
+            problems.append(
+                f"{schema}.{table}: {sum(only_duck.values())} rows only on DuckDB, "
+                f"{sum(only_pg.values())} only on PostgreSQL; e.g. DuckDB "
+                f"{list(only_duck)[:1]} / PostgreSQL {list(only_pg)[:1]}"
+            )
+    return len(set(left) | set(right)), problems
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+def test_raw_copy_is_exact_and_the_views_are_the_same_rule(pg_build: PostgresBuild) -> None:
+    """Every raw table arrived with all its rows, and raw._submission_versions /
+    raw._submission_tables (raw_schema.sql, run unchanged on both) return the same rows."""
+    duck = duckdb.connect(str(pg_build.duckdb_file), read_only=True)
+    try:
+        with postgres.connect(pg_build.server.address()) as pg:
+            for table, copied in pg_build.loaded["rows"].items():
+                (expected,) = duck.execute(f"select count(*) from raw.{table}").fetchone() or (0,)
+                assert copied == expected, f"raw.{table}: copied {copied} of {expected} rows"
+            assert pg_build.loaded["rows"]["submissions"] > 0
+
+            def pg_fetch(sql: str) -> list[tuple]:
+                with pg.cursor() as cur:
+                    cur.execute(sql)
+                    return list(cur.fetchall())
+
+            for view in ("_submission_versions", "_submission_tables"):
+                cols = [
+                    str(r[0])
+                    for r in duck.execute(
+                        "select column_name from information_schema.columns where"
+                        " table_schema = 'raw' and table_name = ? order by ordinal_position",
+                        [view],
+                    ).fetchall()
+                ]
+                a = _rows(lambda sql: duck.execute(sql).fetchall(), view, cols, "raw")
+                b = _rows(pg_fetch, view, cols, "raw")
+                assert sum(a.values()) > 0, f"raw.{view} is empty on DuckDB"
+                assert a == b, f"raw.{view} differs: DuckDB {a - b} / PostgreSQL {b - a}"
+            # an exact decimal survives the copy as its text, not a float round trip
+            (duck_sum,) = duck.execute("select sum(amount_yuan) from raw.payments").fetchone() or (
+                None,
+            )
+            (pg_sum,) = pg_fetch("select sum(amount_yuan) from raw.payments")[0]
+            assert isinstance(pg_sum, Decimal) and pg_sum == duck_sum
+    finally:
+        duck.close()
+
+
+def test_dbt_build_on_postgres_passes_with_its_tests(pg_build: PostgresBuild) -> None:
+    """Seeds, every model, data test and unit test built and passed on PostgreSQL, twice."""
+    results = json.loads(
+        (pg_build.settings.home / "dbt" / "target" / "run_results.json").read_text("utf-8")
+    )
+    assert results["args"]["target"] == "postgres"
+    for run in (pg_build.first, pg_build.second):
+        assert run.success and not run.failed
+        kinds = Counter(n.unique_id.split(".")[0] for n in run.nodes)
+        assert kinds["model"] > 50 and kinds["test"] > 100 and kinds["unit_test"] > 0, kinds
+        assert kinds["seed"] > 0, kinds
+
+
+def test_every_mart_equals_the_duckdb_build(pg_build: PostgresBuild) -> None:
+    started = time.monotonic()
+    duck = duckdb.connect(str(pg_build.duckdb_file), read_only=True)
+    try:
+        with postgres.connect(pg_build.server.address()) as pg:
+            compared, problems = compare_schema(duck, pg, "marts")
+    finally:
+        duck.close()
+    timings = pg_build.server.timings
+    timings["compare_seconds"] = round(time.monotonic() - started, 2)
+    timings["marts_tables"] = compared
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "postgres_warehouse_timings.json").write_text(
+        json.dumps(timings, indent=2) + "\n", encoding="utf-8"
+    )
+    print(f"\nPostgreSQL warehouse: {timings}")
+    assert compared > 30, f"only {compared} marts tables"
+    assert not problems, "\n".join(problems)
+
+
+def test_the_comparison_reports_a_changed_row(pg_build: PostgresBuild) -> None:
+    """One fen more on one row of one PostgreSQL mart (inside a transaction that is rolled
+    back): the comparison names that table, and only that table."""
+    duck = duckdb.connect(str(pg_build.duckdb_file), read_only=True)
+    try:
+        with postgres.connect(pg_build.server.address()) as pg:
+            with pg.cursor() as cur:
+                cur.execute(
+                    "update marts.mart_project_year set final_budget_yuan = final_budget_yuan"
+                    " + 0.01 where ctid = (select min(ctid) from marts.mart_project_year"
+                    " where final_budget_yuan is not null)"
+                )
+                assert cur.rowcount == 1
+                cur.execute("alter table marts.dim_fund_source drop column fund_source_en")
+            _, problems = compare_schema(duck, pg, "marts")
+            pg.rollback()
+            _, after = compare_schema(duck, pg, "marts")
+    finally:
+        duck.close()
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("marts.dim_fund_source: columns differ"), problems
+    assert problems[1].startswith("marts.mart_project_year: 1 rows only on DuckDB"), problems
+    assert after == []
+
+
+def test_an_unknown_warehouse_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JIXIAO_WAREHOUSE", "oracle")
+    with pytest.raises(ValueError, match="JIXIAO_WAREHOUSE"):
+        _ = get_settings().warehouse_engine
+    monkeypatch.delenv("JIXIAO_WAREHOUSE")
+    assert get_settings().warehouse_engine == "duckdb"
