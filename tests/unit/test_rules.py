@@ -101,3 +101,13 @@ def test_the_level1_order_covers_every_scheme_in_its_own_order() -> None:
         names = [name for _, name in sorted(groups)]
         assert set(names) <= set(order), (scheme, set(names) - set(order))
         assert names == sorted(names, key=lambda n: order[n]), scheme
+
+
+def test_every_review_flag_tells_the_department_how_to_fix_it() -> None:
+    """The feedback workbook's fix column for a flag is the seed's, for every flag type."""
+    from jixiao.reports import feedback
+
+    codes = [r["flag_code"] for r in rules.seed("review_flag_types")]
+    assert codes and sorted(feedback.FLAG_FIXES) == sorted(codes)
+    for zh, en in feedback.FLAG_FIXES.values():
+        assert zh.strip() and en.strip() and zh != en

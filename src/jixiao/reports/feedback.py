@@ -45,6 +45,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
+from jixiao import rules
 from jixiao.config import Settings, duckdb_connect
 from jixiao.ingest.errors import REASON_CODES, REASON_FIXES
 from jixiao.reports.safety import clean_text, neutralise, safe_filename
@@ -119,47 +120,12 @@ SHEET_FIX_OTHER = (
     "This sheet was not read. If it holds data to submit, arrange it as an ordinary worksheet "
     "as in the template and resubmit; otherwise nothing to do.",
 )
-#: review flag code -> how to fix (Chinese, English); seeds/review_flag_types.csv
+#: review flag code -> how to fix (Chinese, English): seeds/review_flag_types.csv's fix_zh and
+#: fix_en, beside the flag's title and severity (规则即数据)
 FLAG_FIXES: dict[str, tuple[str, str]] = {
-    "reported_score_above_recomputed": (
-        "自评得分高于按评分规则重算的得分。请按评分标准核对该指标得分，改正后重新报送。",
-        "The reported score is above the score recomputed by the rules. Check the indicator's "
-        "score against its scoring rule, correct it and resubmit.",
-    ),
-    "reported_rate_mismatch": (
-        "所报比率与按金额重算的比率不一致。请核对比率及其分子分母，改正后重新报送。",
-        "The reported rate differs from the rate recomputed from the amounts. Check the rate "
-        "and its numerator and denominator, correct and resubmit.",
-    ),
-    "qualitative_score_outside_tier": (
-        "定性指标得分不在所选档次的分值区间内。请按三档评分标准调整得分后重新报送。",
-        "The qualitative score lies outside its tier's range. Adjust the score to the tier's "
-        "range and resubmit.",
-    ),
-    "lagging_execution": (
-        "预算执行进度慢于序时进度。请核对支出是否漏报；如属实，请在偏差原因中说明。",
-        "Budget execution is behind schedule. Check for unreported payments; if it is right, "
-        "explain it in the deviation reason.",
-    ),
-    "weights_not_100": (
-        "各指标分值合计不等于 100。请调整分值使合计为 100 后重新报送。",
-        "The indicator weights do not add up to 100. Adjust them to total 100 and resubmit.",
-    ),
-    "missing_deviation_reason": (
-        "得分低于分值，但未填写偏差原因。请在“偏差原因分析及改进措施”中说明后重新报送。",
-        "The score is below the weight but no deviation reason is given. Explain it in "
-        "偏差原因分析及改进措施 and resubmit.",
-    ),
-    "reported_total_mismatch": (
-        "表中所报合计数与明细之和不一致。请核对合计行或明细后重新报送。",
-        "A total stated in the file differs from the sum of its lines. Check the total row or "
-        "the lines and resubmit.",
-    ),
-    "reported_score_unverified": (
-        "该得分缺少可复核的指标值或实际完成值，已按自评计入。请补填指标值和实际完成值。",
-        "The score has no target or actual to check it by and was taken as reported. Fill in "
-        "the target and the actual value.",
-    ),
+    r["flag_code"]: (r["fix_zh"], r["fix_en"])
+    for r in rules.seed("review_flag_types")
+    if r["fix_zh"] and r["fix_en"]
 }
 FLAG_FIX_OTHER = (
     "请核对该项目的相关数据；如有误请改正后重新报送，如无误可在偏差原因中说明。",
