@@ -426,6 +426,75 @@ def test_the_comparison_reports_a_changed_row(pg_build: PostgresBuild) -> None:
     assert after == []
 
 
+def _compiled(build: PostgresBuild, engine: str, sql: str) -> str:
+    """``dbt compile --inline`` for one target (the runner's environment and arguments)."""
+    from dbt.cli.main import dbtRunner
+
+    from jixiao.warehouse import dbt as jdbt
+
+    settings = build.settings
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in build.server.env().items():
+            mp.setenv(key, value)
+        mp.setenv("JIXIAO_WAREHOUSE", engine)
+        with jdbt._dbt_environment(settings):
+            res = dbtRunner().invoke(
+                ["compile", "--inline", sql, *jdbt._common_args(settings), "--quiet"]
+            )
+        jdbt._release_duckdb()
+    assert res.success, res.exception
+    return str(res.result.results[0].node.compiled_code)
+
+
+def _division_cases() -> list[tuple[str, str]]:
+    """Numerators and denominators for divide(): halves, repeating quotients, signs, a 10^16
+    amount, and inputs with 18 decimals (more than any input_scale keeps), drawn reproducibly."""
+    import random
+
+    rng = random.Random(17)  # noqa: S311 - reproducible test data, not a secret
+    cases = [("1", "3"), ("2", "3"), ("-2", "3"), ("1", "8"), ("-1", "8"), ("0.005", "1")]
+    cases += [("-0.005", "1"), ("22", "7"), ("10000000000000000.00", "1.01"), ("0", "5")]
+    for _ in range(60):
+        numerator = Decimal(rng.randint(-(10**20), 10**20)).scaleb(-18)
+        denominator = Decimal(rng.randint(10**18, 10**24)).scaleb(-18) * rng.choice([1, -1])
+        cases.append((str(numerator), str(denominator)))
+    return cases
+
+
+def test_divide_gives_the_same_digits_on_both_engines(pg_build: PostgresBuild) -> None:
+    """divide() (精确除法) compiled for each target returns the same text for every case and
+    every (scale, input_scale) the models use; dbt's portable default__divide on PostgreSQL
+    would not (it rounds the inputs differently), which is why postgres__divide exists."""
+    cases = _division_cases()
+    values = ", ".join(
+        f"({i}, cast('{n}' as decimal(38, 18)), cast('{d}' as decimal(38, 18)))"
+        for i, (n, d) in enumerate(cases)
+    )
+    params = [(12, 12), (12, 2), (6, 2), (2, 2), (0, 0)]
+
+    def sql(macro: str) -> str:
+        cols = ", ".join(f"{{{{ {macro}('n', 'd', {a}, {b}) }}}} as q_{a}_{b}" for a, b in params)
+        return f"select id, {cols} from (values {values}) as t(id, n, d) order by id"
+
+    def text(rows: list[tuple]) -> list[tuple]:
+        return [tuple(_text(v) for v in row) for row in rows]
+
+    duck = duckdb.connect()
+    try:
+        on_duckdb = text(duck.execute(_compiled(pg_build, "duckdb", sql("divide"))).fetchall())
+    finally:
+        duck.close()
+    with postgres.connect(pg_build.server.address()) as pg, pg.cursor() as cur:
+        cur.execute(_compiled(pg_build, "postgres", sql("divide")))
+        on_postgres = text(cur.fetchall())
+        cur.execute(_compiled(pg_build, "postgres", sql("jixiao.default__divide")))
+        portable_default = text(cur.fetchall())
+    assert len(on_duckdb) == len(cases)
+    assert on_postgres == on_duckdb
+    # e.g. 10^16 / 1.01 at input_scale 0: DuckDB divides by the rounded 1, default__ by 1.01
+    assert portable_default != on_duckdb
+
+
 def test_an_unknown_warehouse_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JIXIAO_WAREHOUSE", "oracle")
     with pytest.raises(ValueError, match="JIXIAO_WAREHOUSE"):
