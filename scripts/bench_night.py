@@ -18,11 +18,12 @@ Per stage it prints wall seconds, CPU seconds (the process and what it waited fo
 RSS, the ingest's CPU as a ratio to the floor, and each night's total as a share of night 1.
 
     .venv/bin/python scripts/bench_night.py [--shares 1,5] [--workdir DIR] [--keep]
-        [--stage-rss-limit-gib 2] [--raw RAW.duckdb]
+        [--stage-rss-limit-gib 2] [--raw RAW.duckdb [--scale-raw 20]]
 
 ``--raw`` also runs the stages after ingest (raw gate, dbt build, marts gate, publish) on a copy
 of a given raw warehouse, e.g. a whole province-year made by scaling a share's raw tables:
-generating 2,500 workbooks takes longer than the night.
+generating 2,500 workbooks takes longer than the night. ``--scale-raw 20`` makes that copy:
+every raw row 20 times, each copy under its own file, submission, project and department keys.
 """
 
 from __future__ import annotations
@@ -278,6 +279,67 @@ def resubmit_raw(warehouse: Path, share: float) -> int:
         return int(c.execute("select count(*) from picked").fetchone()[0])  # type: ignore[index]
 
 
+#: raw columns that identify a file, a submission, a project or a department: a scaled copy
+#: gives each its own value, so copies neither supersede nor duplicate one another
+SCALED_KEYS = (
+    "load_id",
+    "file_hash",
+    "file_name",
+    "submission_id",
+    "project_key",
+    "project_code",
+    "parent_project_key",
+    "department_name",
+)
+
+
+def scale_raw(src: Path, dst: Path, copies: int) -> dict[str, int]:
+    """Write ``dst``: the raw tables of ``src`` ``copies`` times, copy ``i`` > 0 under keys
+    suffixed ``-S<i>`` (原始层放大). A share's raw warehouse scaled 20x stands in for a whole
+    province-year, whose workbooks take longer to generate than the night to load. Returns
+    the row counts of the scaled payments, indicators and submissions."""
+    import duckdb
+
+    from jixiao.ingest.loader import ensure_raw_schema
+
+    dst.unlink(missing_ok=True)
+    with duckdb.connect(str(dst)) as con:
+        ensure_raw_schema(con)
+        con.execute(f"attach '{src}' as src (read_only)")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'src'"
+                " and schema_name = 'raw' order by 1"
+            ).fetchall()
+        ]
+        for t in tables:
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'src'"
+                    " and schema_name = 'raw' and table_name = ? order by column_index",
+                    [t],
+                ).fetchall()
+            ]
+            exprs = [
+                f"case when copy.i = 0 or {c} is null then {c} else {c} || '-S' || copy.i end"
+                if c in SCALED_KEYS
+                else c
+                for c in cols
+            ]
+            con.execute(
+                f"insert into raw.{t} ({', '.join(cols)}) select {', '.join(exprs)}"
+                f" from src.raw.{t}, range({int(copies)}) as copy(i)"
+            )
+        counts = {
+            t: int(con.execute(f"select count(*) from raw.{t}").fetchone()[0])  # type: ignore[index]
+            for t in ("payments", "indicators", "submissions")
+        }
+        con.execute("detach src")
+    return counts
+
+
 def from_raw(raw: Path, work: Path, limit_gib: float) -> dict[str, Any]:
     """The stages after ingest on a copy of a large raw warehouse (大规模原始层上的夜间阶段).
 
@@ -340,6 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--raw", type=Path, help="also run the stages after ingest on a copy of this raw warehouse"
     )
+    parser.add_argument(
+        "--scale-raw",
+        type=int,
+        default=1,
+        help="with --raw: first scale its raw tables this many times under new keys",
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--run-id", help=argparse.SUPPRESS)
@@ -365,7 +433,15 @@ def main(argv: list[str] | None = None) -> int:
         if x.strip()
     ]
     if args.raw:
-        summaries.append(from_raw(args.raw, work, args.stage_rss_limit_gib))
+        raw = args.raw
+        if args.scale_raw > 1:
+            work.mkdir(parents=True, exist_ok=True)
+            raw = work / f"raw-x{args.scale_raw}.duckdb"
+            started = time.monotonic()
+            counts = scale_raw(args.raw, raw, args.scale_raw)
+            took = time.monotonic() - started
+            print(f"scaled {args.raw} x{args.scale_raw}: {counts} in {took:.0f} s")
+        summaries.append(from_raw(raw, work, args.stage_rss_limit_gib))
     print("\nload average at the end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     if not args.keep and args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -18,7 +18,14 @@ import duckdb
 import pytest
 
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
-from jixiao.warehouse.dbt import DbtBuildFailed, DbtRunResult, build, docs_generate, unit_tests
+from jixiao.warehouse.dbt import (
+    DbtBuildFailed,
+    DbtRunResult,
+    build,
+    docs_generate,
+    run_dbt,
+    unit_tests,
+)
 
 from .raw_fixtures import JM_CATEGORIES, RawData, RawFile, realistic_raw_data, wan
 
@@ -622,3 +629,33 @@ def test_inconsistent_budget_makes_build_fail(tmp_path: Path) -> None:
     failed = [n.unique_id for n in failure.value.result.failed if n.status != "skipped"]
     assert failed == ["test.jixiao.assert_budget_reconciles"]
     assert "assert_budget_reconciles" in str(failure.value)
+
+
+def test_a_grade_outside_its_band_fails_the_grade_test(
+    built: tuple[Settings, DbtRunResult], tmp_path: Path
+) -> None:
+    """assert_grades_match_bands passes on the build and fails on a copy of its warehouse in
+    which one project-year graded 优 is shown as 良 (the grade bands are dbt's alone)."""
+    settings, result = built
+    assert "test.jixiao.assert_grades_match_bands" in {
+        n.unique_id for n in result.nodes if n.status == "pass"
+    }
+    doctored = get_settings(tmp_path / "home")
+    doctored.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(settings.warehouse, doctored.warehouse)
+    with duckdb.connect(str(doctored.warehouse)) as c:
+        key = c.execute(
+            "select project_key, fiscal_year from marts.mart_project_year where grade = '优' "
+            "order by 1, 2 limit 1"
+        ).fetchone()
+        assert key is not None
+        c.execute(
+            "update marts.mart_project_year set grade = '良' "
+            "where project_key = ? and fiscal_year = ?",
+            list(key),
+        )
+    with pytest.raises(DbtBuildFailed) as failure:
+        run_dbt(doctored, ["test", "--select", "assert_grades_match_bands"])
+    assert [n.unique_id for n in failure.value.result.failed] == [
+        "test.jixiao.assert_grades_match_bands"
+    ]
