@@ -44,6 +44,7 @@ import duckdb
 import pytest
 
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
+from jixiao.errors import DataError
 from jixiao.warehouse import postgres
 from jixiao.warehouse.dbt import DbtRunResult, build
 from tests.e2e.net import free_port
@@ -493,6 +494,24 @@ def test_divide_gives_the_same_digits_on_both_engines(pg_build: PostgresBuild) -
     assert on_postgres == on_duckdb
     # e.g. 10^16 / 1.01 at input_scale 0: DuckDB divides by the rounded 1, default__ by 1.01
     assert portable_default != on_duckdb
+
+
+def test_a_database_with_a_linguistic_collation_is_refused(pg_build: PostgresBuild) -> None:
+    """Text ordered by zh-CN rules would rank rows otherwise than DuckDB: load_raw refuses."""
+    with postgres.connect(pg_build.server.address("postgres")) as con:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(
+                "create database jixiao_zh template template0 locale_provider icu"
+                " icu_locale 'zh-CN' locale 'C'"
+            )
+    with (
+        postgres.connect(pg_build.server.address("jixiao_zh")) as con,
+        pytest.raises(DataError, match=r"排序规则.*collation"),
+    ):
+        postgres.check_collation(con)
+    with postgres.connect(pg_build.server.address()) as con:
+        assert postgres.check_collation(con) == "C"
 
 
 def test_an_unknown_warehouse_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

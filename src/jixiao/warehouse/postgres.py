@@ -14,8 +14,9 @@ With ``JIXIAO_WAREHOUSE=postgres`` dbt builds the project on a PostgreSQL server
   same transaction, so the server's raw tables become an exact copy of the file's).
 
 The server's address comes from the environment, as dbt's profile reads it
-(:func:`connection_settings`). The database should use the ``C`` collation: DuckDB orders text
-by its bytes, and a model that ranks by a text column must rank the same way on both engines.
+(:func:`connection_settings`). The database must use the ``C`` collation (:func:`check_collation`):
+DuckDB orders text by its bytes, and a model that ranks by a text column must rank the same
+way on both engines.
 Ingest writing raw rows straight into PostgreSQL is a later step of issue 17.
 """
 
@@ -89,6 +90,34 @@ def connect(address: PostgresAddress | None = None) -> Iterator[Any]:
         yield con
     finally:
         con.close()
+
+
+#: Collations that order text by its bytes (UTF-8 code points), as DuckDB does (字节序排序规则).
+BYTE_ORDER_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8"})
+
+
+def check_collation(con: Any) -> str:
+    """Refuse a database whose default collation is not byte order (排序规则检查).
+
+    Models rank rows by text (file and sheet names, flag codes) and compare text: under a
+    linguistic collation (``zh_CN``, ``en_US``, any ICU locale) PostgreSQL would order them
+    otherwise than DuckDB and the marts would differ. Create the database with
+    ``template template0 locale 'C'`` (or ``initdb --locale=C``). Returns the collation.
+    """
+    with con.cursor() as cur:
+        cur.execute(
+            "select datcollate, datlocprovider from pg_database where datname = current_database()"
+        )
+        collate, provider = cur.fetchone()
+    con.rollback()
+    if provider != "c" or collate not in BYTE_ORDER_COLLATIONS:
+        raise DataError(
+            f"PostgreSQL 数据库的排序规则须为 C（字节序），实际为 {collate}（{provider}）："
+            "请以 locale 'C' 建库 / the PostgreSQL database must use the C (byte order) "
+            f"collation, as DuckDB orders text, not {collate} (provider {provider}): "
+            "create it with template template0 locale 'C'"
+        )
+    return str(collate)
 
 
 def create_raw_schema(con: Any) -> None:
@@ -178,6 +207,7 @@ def load_raw(settings: Settings, source: Path | None = None) -> dict[str, Any]:
     (载入原始层到 PostgreSQL); returns the rows per table and the seconds it took."""
     started = time.monotonic()
     with connect() as con:
+        check_collation(con)
         create_raw_schema(con)
         copied = copy_raw_tables(settings, con, source)
     return {"rows": copied, "seconds": round(time.monotonic() - started, 3)}
