@@ -403,8 +403,9 @@ def test_every_mart_equals_the_duckdb_build(pg_build: PostgresBuild) -> None:
 
 
 def test_the_comparison_reports_a_changed_row(pg_build: PostgresBuild) -> None:
-    """One fen more on one row of one PostgreSQL mart (inside a transaction that is rolled
-    back): the comparison names that table, and only that table."""
+    """One fen more on one row of one PostgreSQL mart and one dropped column of another
+    (inside a transaction that is rolled back): the comparison names those two tables and no
+    other, and after the rollback finds nothing."""
     duck = duckdb.connect(str(pg_build.duckdb_file), read_only=True)
     try:
         with postgres.connect(pg_build.server.address()) as pg:
