@@ -998,11 +998,4 @@ def _entry_rejection(kind: str, name: str, path: Path, exc: BaseException | None
 
 def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
     """raw table -> [(column, duckdb type)] in table order (schema from raw_schema.sql)."""
-    rows = con.execute(
-        "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema = 'raw' order by table_name, ordinal_position"
-    ).fetchall()
-    cols: dict[str, list[tuple[str, str]]] = {}
-    for t, c, ty in rows:
-        cols.setdefault(t, []).append((c, ty))
-    return cols
+    return db.typed_columns(con, "raw")

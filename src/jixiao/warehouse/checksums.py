@@ -79,12 +79,8 @@ def table_checksum(
     """Row count and SHA-256 of ``schema.table`` on an open connection (单表校验和): column
     names and types in order, then every row as text, sorted; ``excluded`` columns left out."""
     cols = [
-        (str(name), str(dtype))
-        for name, dtype in con.execute(
-            "select column_name, data_type from information_schema.columns"
-            " where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
+        (name, dtype)
+        for name, dtype in db.typed_columns(con, schema).get(table, [])
         if name not in excluded
     ]
     if not cols:

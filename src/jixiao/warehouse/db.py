@@ -60,6 +60,20 @@ def columns(con: Any, schema: str, *, base_tables_only: bool = False) -> dict[st
     return out
 
 
+def typed_columns(con: Any, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """Each table (and view) of ``schema`` -> its (column, type) pairs in table order (列及类型):
+    what the loader builds its Arrow tables from and what a mart checksum covers."""
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns"
+        " where table_schema = ? order by table_name, ordinal_position",
+        [schema],
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        out.setdefault(str(table), []).append((str(column), str(kind)))
+    return out
+
+
 def table_exists(con: Any, schema: str, table: str) -> bool:
     """Whether ``schema.table`` exists on an open connection (表是否存在)."""
     return f"{schema}.{table}" in relations(con)
