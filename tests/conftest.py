@@ -35,3 +35,14 @@ def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     s = build_demo(tmp_path_factory.mktemp("published_demo") / "home")
     assert s.published.exists()
     return s
+
+
+@pytest.fixture(scope="session")
+def variants_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Every layout variant of :func:`jixiao.warehouse.checksums.variant_corpus` in one
+    warehouse (版式变体语料): one ingest, the raw gate, one dbt build, once for the session.
+    For the variant mart checksums (test_mart_checksums) and the same corpus on PostgreSQL
+    (tests/e2e/test_postgres_warehouse.py), which copies its raw tables."""
+    from jixiao.warehouse.checksums import build_variant_corpus
+
+    return build_variant_corpus(tmp_path_factory.mktemp("variant_corpus") / "home")

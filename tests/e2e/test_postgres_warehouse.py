@@ -1,10 +1,10 @@
 """The dbt project on a real PostgreSQL server (PostgreSQL 数据仓库 / issue 17, first step).
 
 One PostgreSQL server for the session (Debian's ``postgresql`` package; ``.ci/run`` installs
-it), initialised in the session's tmp dir and listening on 127.0.0.1 on a free port only, run
-as the ``postgres`` OS user when the tests run as root (initdb and the server refuse root),
-stopped at the end. The demo inbox's DuckDB night (the ``published_demo`` fixture) is the
-reference. Then:
+it), initialised in a /tmp/jixiao-pg-* dir of its own (removed afterwards) and listening on
+127.0.0.1 on a free port only, run as the ``postgres`` OS user when the tests run as root
+(initdb and the server refuse root), stopped at the end. The demo inbox's DuckDB night (the
+``published_demo`` fixture) is the reference. Then:
 
 - the raw tables of that DuckDB file are copied into the server with COPY
   (:mod:`jixiao.warehouse.postgres`, raw_schema.sql run unchanged on PostgreSQL) and the
@@ -18,6 +18,9 @@ reference. Then:
   compared as text, decimals at their column's scale exactly as stored (no rounding, no float),
   dates and timestamps in ISO form (each driver formats them its own way), and rows as a
   multiset (a table's row order is not part of its content). A float in a mart fails the test;
+- the same for the layout-variant corpus (the session fixture ``variants_built``, shared with
+  the mart checksum test, so it is built on DuckDB once a session): its raw tables copied into
+  a second database of the same server (``jixiao_variants``), one dbt build, every mart equal;
 - the comparison can fail: one changed amount in one PostgreSQL mart is reported by table.
 
 Measured per stage (server start, load, build, compare): printed, and written to
@@ -31,6 +34,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -54,6 +58,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PG_USER = "jixiao"
 PG_DB = "jixiao"
+VARIANTS_DB = "jixiao_variants"
 
 
 def _pg_bin(name: str) -> str:
@@ -112,14 +117,14 @@ def _let_server_user_in(path: Path) -> dict[Path, int]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """initdb + pg_ctl start on 127.0.0.1:<free port> (C collation: DuckDB orders text by its
     bytes, so must the server), password login (scram), a ``jixiao`` database; stopped after
     the session. fsync is off: a test server's data is thrown away."""
     started = time.monotonic()
-    root = tmp_path_factory.mktemp("postgres")
-    server_dir = root / "server"
-    server_dir.mkdir()
+    # not under pytest's basetemp: another pytest session starting meanwhile resets
+    # /tmp/pytest-of-<user> to 0700 and the server (another OS user) loses its data dir
+    server_dir = Path(tempfile.mkdtemp(prefix="jixiao-pg-"))
     restore = _let_server_user_in(server_dir)
     password = os.urandom(12).hex()
     pwfile = server_dir / "pwfile"
@@ -180,6 +185,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         )
         for folder, mode in restore.items():
             folder.chmod(mode)
+        shutil.rmtree(server_dir, ignore_errors=True)
 
 
 @dataclass
@@ -215,6 +221,42 @@ def pg_build(
         second = build(settings)
         postgres_server.timings["incremental_build_seconds"] = round(time.monotonic() - started, 2)
     yield PostgresBuild(postgres_server, published_demo.warehouse, settings, loaded, first, second)
+
+
+@dataclass
+class PostgresVariants:
+    server: PostgresServer
+    duckdb_file: Path
+    settings: Settings
+    loaded: dict[str, Any]
+    built: DbtRunResult
+
+
+@pytest.fixture(scope="module")
+def pg_variants(
+    postgres_server: PostgresServer,
+    variants_built: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PostgresVariants]:
+    """The layout-variant corpus (the session fixture ``variants_built``, built once on DuckDB
+    for the session) on the same server in a database of its own, ``jixiao_variants``: its
+    raw tables copied with COPY, then one ``dbt build`` there (版式变体语料上 PostgreSQL)."""
+    with postgres.connect(postgres_server.address("postgres")) as con:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f"create database {VARIANTS_DB}")
+    settings = get_settings(tmp_path_factory.mktemp("pg_variants_home") / "home").ensure()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in postgres_server.env().items():
+            mp.setenv(key, value)
+        mp.setenv("JIXIAO_PG_DBNAME", VARIANTS_DB)
+        started = time.monotonic()
+        loaded = postgres.load_raw(settings, variants_built.warehouse)
+        postgres_server.timings["variants_load_seconds"] = round(time.monotonic() - started, 2)
+        started = time.monotonic()
+        built = build(settings)
+        postgres_server.timings["variants_build_seconds"] = round(time.monotonic() - started, 2)
+    yield PostgresVariants(postgres_server, variants_built.warehouse, settings, loaded, built)
 
 
 # --- the comparison -----------------------------------------------------------------------
@@ -382,6 +424,14 @@ def test_dbt_build_on_postgres_passes_with_its_tests(pg_build: PostgresBuild) ->
         assert kinds["seed"] > 0, kinds
 
 
+def _write_timings(timings: dict[str, float]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "postgres_warehouse_timings.json").write_text(
+        json.dumps(timings, indent=2) + "\n", encoding="utf-8"
+    )
+    print(f"\nPostgreSQL warehouse: {timings}")
+
+
 def test_every_mart_equals_the_duckdb_build(pg_build: PostgresBuild) -> None:
     started = time.monotonic()
     duck = duckdb.connect(str(pg_build.duckdb_file), read_only=True)
@@ -393,12 +443,34 @@ def test_every_mart_equals_the_duckdb_build(pg_build: PostgresBuild) -> None:
     timings = pg_build.server.timings
     timings["compare_seconds"] = round(time.monotonic() - started, 2)
     timings["marts_tables"] = compared
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "postgres_warehouse_timings.json").write_text(
-        json.dumps(timings, indent=2) + "\n", encoding="utf-8"
-    )
-    print(f"\nPostgreSQL warehouse: {timings}")
+    _write_timings(timings)
     assert compared > 30, f"only {compared} marts tables"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.timeout(1800)
+def test_every_variant_mart_equals_the_duckdb_build(pg_variants: PostgresVariants) -> None:
+    """The layout-variant corpus (every layout variant of the five canonical submissions under
+    keys of their own): its dbt build passes on PostgreSQL and every marts table equals the
+    DuckDB build's, compared as the demo's are (issue 17 item 3: demo AND variants)."""
+    assert pg_variants.built.success and not pg_variants.built.failed
+    assert pg_variants.loaded["rows"]["submissions"] > 100, pg_variants.loaded["rows"]
+    started = time.monotonic()
+    duck = duckdb.connect(str(pg_variants.duckdb_file), read_only=True)
+    try:
+        with postgres.connect(pg_variants.server.address(VARIANTS_DB)) as pg:
+            compared, problems = compare_schema(duck, pg, "marts")
+            with pg.cursor() as cur:
+                cur.execute("select count(*) from marts.mart_project_year")
+                (pg_projects,) = cur.fetchone()
+    finally:
+        duck.close()
+    timings = pg_variants.server.timings
+    timings["variants_compare_seconds"] = round(time.monotonic() - started, 2)
+    timings["variants_marts_tables"] = compared
+    _write_timings(timings)
+    assert compared > 30, f"only {compared} marts tables"
+    assert pg_projects >= 150, pg_projects  # every variant reached the marts, not an empty copy
     assert not problems, "\n".join(problems)
 
 

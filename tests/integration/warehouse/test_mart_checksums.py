@@ -4,8 +4,8 @@ the committed golden file ``tests/golden/mart_checksums.json`` (issue 16, item 7
 * ``demo``: the working warehouse of the session fixture ``published_demo`` (the demo inbox
   through one real night; no second demo build);
 * ``variants``: every layout variant of the five canonical submissions, each under project
-  keys of its own, through one ingest and one dbt build (:func:`variants_built`, the one
-  extra build of this module).
+  keys of its own, through one ingest and one dbt build (the session fixture
+  ``variants_built`` of tests/conftest.py, shared with the PostgreSQL e2e test).
 
 A table added, removed or changed is named; when the change is intended, regenerate the
 golden file with ``.venv/bin/python scripts/mart_checksums.py --update`` and commit it with
@@ -20,13 +20,6 @@ from jixiao.config import Settings, duckdb_connect
 from jixiao.warehouse import checksums as C
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
-
-
-@pytest.fixture(scope="module")
-def variants_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Every variant of :func:`jixiao.warehouse.checksums.variant_corpus` in one warehouse
-    (版式变体语料): one ingest, the raw gate, one dbt build."""
-    return C.build_variant_corpus(tmp_path_factory.mktemp("variant_corpus") / "home")
 
 
 def _assert_matches_golden(corpus: str, s: Settings) -> None:
