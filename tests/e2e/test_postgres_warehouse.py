@@ -46,6 +46,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from psycopg2.errors import InsufficientPrivilege
 
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
 from jixiao.errors import DataError
@@ -196,6 +197,7 @@ class PostgresBuild:
     loaded: dict[str, Any]
     first: DbtRunResult
     second: DbtRunResult
+    access: postgres.MartsAccess
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +207,9 @@ def pg_build(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PostgresBuild]:
     """The demo night's raw tables copied into PostgreSQL, then ``dbt build`` twice there (a
-    full build, then an incremental one with nothing changed), as JIXIAO_WAREHOUSE=postgres."""
+    full build, then an incremental one with nothing changed), as JIXIAO_WAREHOUSE=postgres;
+    :func:`jixiao.warehouse.postgres.secure_marts` after each build (the second build runs
+    over secured marts: the build role is unaffected)."""
     # dbt's target and log folders of the PostgreSQL builds, apart from the DuckDB night's
     settings = get_settings(tmp_path_factory.mktemp("pg_home") / "home").ensure()
     with pytest.MonkeyPatch.context() as mp:
@@ -217,10 +221,20 @@ def pg_build(
         started = time.monotonic()
         first = build(settings)
         postgres_server.timings["build_seconds"] = round(time.monotonic() - started, 2)
+        # readers and row-level security after the build; the second build runs over them
+        started = time.monotonic()
+        with postgres.connect() as con:
+            access = postgres.secure_marts(con)
+        postgres_server.timings["secure_marts_seconds"] = round(time.monotonic() - started, 2)
         started = time.monotonic()
         second = build(settings)
         postgres_server.timings["incremental_build_seconds"] = round(time.monotonic() - started, 2)
-    yield PostgresBuild(postgres_server, published_demo.warehouse, settings, loaded, first, second)
+        with postgres.connect() as con:
+            again = postgres.secure_marts(con)  # after every build: idempotent
+    assert again == access
+    yield PostgresBuild(
+        postgres_server, published_demo.warehouse, settings, loaded, first, second, access
+    )
 
 
 @dataclass
@@ -593,3 +607,165 @@ def test_an_unknown_warehouse_engine_is_refused(monkeypatch: pytest.MonkeyPatch)
         _ = get_settings().warehouse_engine
     monkeypatch.delenv("JIXIAO_WAREHOUSE")
     assert get_settings().warehouse_engine == "duckdb"
+
+
+# --- read-only readers and row-level security ----------------------------------------------
+
+JIANGMEN = "江门市政务服务数据管理局"
+
+
+@dataclass
+class Readers:
+    build: PostgresBuild
+    password: str
+
+    def address(self, role: str) -> postgres.PostgresAddress:
+        server = self.build.server
+        return postgres.PostgresAddress("127.0.0.1", server.port, role, self.password, PG_DB)
+
+
+@pytest.fixture(scope="module")
+def readers(pg_build: PostgresBuild) -> Readers:
+    """Two BI login roles, members of jixiao_reader: ``bi_jiangmen`` mapped to 江门市政务服务
+    数据管理局, ``bi_unmapped`` mapped to nothing (BI 读者)."""
+    password = os.urandom(8).hex()
+    with postgres.connect(pg_build.server.address()) as con:
+        with con, con.cursor() as cur:
+            for role in ("bi_jiangmen", "bi_unmapped"):
+                cur.execute(f"create role {role} login password %s", [password])
+                cur.execute(f"grant {postgres.READER_ROLE} to {role}")
+        postgres.map_department_reader(con, "bi_jiangmen", JIANGMEN)
+        postgres.map_department_reader(con, "bi_jiangmen", JIANGMEN)  # again: a no-op
+    return Readers(pg_build, password)
+
+
+def _count(address: postgres.PostgresAddress, sql: str) -> int:
+    with postgres.connect(address) as con, con.cursor() as cur:
+        cur.execute(sql)
+        (n,) = cur.fetchone()
+        return int(n)
+
+
+def _duckdb_count(build: PostgresBuild, sql: str, params: list[Any] | None = None) -> int:
+    duck = duckdb.connect(str(build.duckdb_file), read_only=True)
+    try:
+        (n,) = duck.execute(sql, params or []).fetchone() or (0,)
+    finally:
+        duck.close()
+    return int(n)
+
+
+def test_which_tables_are_filtered_shared_or_withheld(pg_build: PostgresBuild) -> None:
+    """Every marts table is in exactly one class; the department tables are filtered."""
+    access = pg_build.access
+    every = set(access.filtered) | set(access.shared) | set(access.withheld)
+    assert len(every) == len(access.filtered) + len(access.shared) + len(access.withheld)
+    assert {"mart_project_year", "mart_department_year", "dim_project"} <= set(access.filtered)
+    assert {"dim_fiscal_year", "dim_fund_source"} <= set(access.shared)
+    assert {"fct_budget", "fct_payments"} <= set(access.withheld)
+    assert all(t.startswith("dim_") for t in access.shared)
+    with postgres.connect(pg_build.server.address()) as con, con.cursor() as cur:
+        cur.execute(
+            "select relname from pg_class where relnamespace = 'marts'::regnamespace"
+            " and relkind = 'r' and relrowsecurity and relforcerowsecurity"
+        )
+        assert {r for (r,) in cur.fetchall()} == set(access.filtered)
+
+
+def test_a_mapped_reader_sees_only_its_departments_rows(readers: Readers) -> None:
+    build = readers.build
+    expected = _duckdb_count(
+        build, "select count(*) from marts.mart_project_year where department_name = ?", [JIANGMEN]
+    )
+    total = _duckdb_count(build, "select count(*) from marts.mart_project_year")
+    assert 0 < expected < total  # the demo has other departments' rows to hide
+    me = readers.address("bi_jiangmen")
+    assert _count(me, "select count(*) from marts.mart_project_year") == expected
+    assert (
+        _count(
+            me,
+            f"select count(*) from marts.mart_project_year where department_name <> '{JIANGMEN}'",
+        )
+        == 0
+    )
+    # shared dimensions whole, project-level facts not at all
+    assert _count(me, "select count(*) from marts.dim_fiscal_year") == _duckdb_count(
+        build, "select count(*) from marts.dim_fiscal_year"
+    )
+    with (
+        postgres.connect(me) as con,
+        con.cursor() as cur,
+        pytest.raises(InsufficientPrivilege, match="permission denied"),
+    ):
+        cur.execute("select count(*) from marts.fct_budget")
+
+
+def test_a_reader_with_no_mapping_sees_nothing(readers: Readers) -> None:
+    """Default deny: a reader role mapped to no department sees no row of any filtered table,
+    while the build role sees them all."""
+    nobody = readers.address("bi_unmapped")
+    for table in readers.build.access.filtered:
+        assert _count(nobody, f"select count(*) from marts.{table}") == 0, table
+    everything = _count(
+        readers.build.server.address(), "select count(*) from marts.mart_project_year"
+    )
+    assert everything == _duckdb_count(
+        readers.build, "select count(*) from marts.mart_project_year"
+    )
+    assert everything > 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "insert into marts.mart_project_year (department_name) values ('x')",
+        "update marts.mart_project_year set department_name = department_name",
+        "delete from marts.mart_project_year",
+        "truncate marts.dim_fiscal_year",
+        "create table marts.mine (x int)",
+        "delete from access.department_readers",
+        "insert into access.department_readers values ('bi_unmapped', '江门市政务服务数据管理局')",
+    ],
+)
+def test_a_reader_cannot_write_or_create(readers: Readers, sql: str) -> None:
+    with (
+        postgres.connect(readers.address("bi_jiangmen")) as con,
+        con.cursor() as cur,
+        pytest.raises(InsufficientPrivilege, match="permission denied"),
+    ):
+        cur.execute(sql)
+
+
+def test_a_non_superuser_owner_is_not_filtered(pg_build: PostgresBuild) -> None:
+    """FORCE applies row-level security to a table's owner too; the owner policy keeps a
+    non-superuser build role reading and writing every row (the session's build role is a
+    superuser, which bypasses RLS anyway). Inside a transaction that is rolled back."""
+    total = _duckdb_count(pg_build, "select count(*) from marts.mart_project_year")
+    with postgres.connect(pg_build.server.address()) as con:
+        with con.cursor() as cur:
+            cur.execute("create role jixiao_builder_probe nologin")
+            cur.execute("grant usage on schema marts, access to jixiao_builder_probe")
+            cur.execute("alter table marts.mart_project_year owner to jixiao_builder_probe")
+            postgres.apply_marts_security(cur)
+            cur.execute("set role jixiao_builder_probe")
+            cur.execute("select count(*) from marts.mart_project_year")
+            (seen,) = cur.fetchone()
+            cur.execute("update marts.mart_project_year set department_name = department_name")
+            updated = cur.rowcount
+            cur.execute("reset role")
+            # without the owner policy FORCE would hide every row from it: the check can fail
+            cur.execute(f"drop policy {postgres.OWNER_POLICY} on marts.mart_project_year")
+            cur.execute("set role jixiao_builder_probe")
+            cur.execute("select count(*) from marts.mart_project_year")
+            (without_policy,) = cur.fetchone()
+        con.rollback()
+    assert seen == updated == total > 0
+    assert without_policy == 0
+
+
+def test_mapping_errors_are_bilingual(pg_build: PostgresBuild) -> None:
+    with postgres.connect(pg_build.server.address()) as con:
+        with pytest.raises(DataError, match=r"没有角色 nobody_here.*no role nobody_here"):
+            postgres.map_department_reader(con, "nobody_here", JIANGMEN)
+        with pytest.raises(DataError, match=r"没有部门 不存在局.*no department 不存在局"):
+            postgres.map_department_reader(con, postgres.READER_ROLE, "不存在局")

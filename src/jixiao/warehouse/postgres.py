@@ -18,6 +18,9 @@ The server's address comes from the environment, as dbt's profile reads it
 (:func:`connection_settings`). The database must use the ``C`` collation (:func:`check_collation`):
 DuckDB orders text by its bytes, and a model that ranks by a text column must rank the same
 way on both engines.
+:func:`secure_marts` (after every dbt build) gives BI readers the read-only role
+:data:`READER_ROLE` and row-level security per department on the marts tables
+(:func:`map_department_reader` maps a role to a department; no mapping: no rows).
 Ingest writing raw rows straight into PostgreSQL is a later step of issue 17.
 """
 
@@ -217,3 +220,162 @@ def load_raw(settings: Settings, source: Path | None = None) -> dict[str, Any]:
         create_raw_schema(con)
         copied = copy_raw_tables(settings, con, source)
     return {"rows": copied, "seconds": round(time.monotonic() - started, 3)}
+
+
+# --- read-only BI readers and row-level security (只读读者与行级安全) -----------------------
+
+READER_ROLE = "jixiao_reader"
+"""The NOLOGIN group role of every BI reader (只读读者组): USAGE on marts, SELECT only."""
+
+ACCESS_SCHEMA = "access"
+DEPARTMENT_READERS = f"{ACCESS_SCHEMA}.department_readers"
+"""Which role may see which department's rows (部门读者映射): (role_name, department_name)."""
+
+DEPARTMENT_COLUMN = "department_name"
+SHARED_TABLE_PREFIXES = ("dim_",)
+"""Marts tables without a department column that every reader may read whole (共享维表):
+the reference dimensions (dates, fiscal years, fund sources, indicators, schemes). Any other
+table without ``department_name`` (project-level facts, region and report-scope aggregates,
+qa tables) is withheld from readers: a department's role must not see other departments'
+projects through a table that cannot be filtered by department."""
+
+DEPARTMENT_POLICY = "jixiao_department_readers"
+OWNER_POLICY = "jixiao_table_owner"
+
+
+@dataclass(frozen=True)
+class MartsAccess:
+    """What :func:`secure_marts` did per marts table (集市访问控制结果)."""
+
+    filtered: tuple[str, ...]
+    """Row-level security on: a reader sees the rows of its mapped departments only."""
+    shared: tuple[str, ...]
+    """No department column, a shared dimension: readable whole by every reader."""
+    withheld: tuple[str, ...]
+    """No department column and not a dimension: no reader privilege at all."""
+
+
+def _marts_tables(cur: Any, schema: str) -> dict[str, tuple[str, list[str]]]:
+    """table -> (owner, columns) of the schema's base tables."""
+    cur.execute(
+        "select t.tablename, t.tableowner, c.column_name from pg_catalog.pg_tables as t"
+        " join information_schema.columns as c"
+        "   on c.table_schema = t.schemaname and c.table_name = t.tablename"
+        " where t.schemaname = %s order by t.tablename, c.ordinal_position",
+        [schema],
+    )
+    tables: dict[str, tuple[str, list[str]]] = {}
+    for table, owner, column in cur.fetchall():
+        tables.setdefault(str(table), (str(owner), []))[1].append(str(column))
+    return tables
+
+
+def apply_marts_security(cur: Any, schema: str = "marts") -> MartsAccess:
+    """Grant the reader role read-only access to ``schema`` and put row-level security on
+    its department tables (集市只读授权与行级安全), in the caller's transaction (no commit).
+
+    Idempotent: the role, the mapping table and the grants are created if missing, each
+    table's two policies are dropped and created again. For every table with a
+    ``department_name`` column: ``ENABLE`` and ``FORCE ROW LEVEL SECURITY``, a SELECT policy
+    for :data:`READER_ROLE` letting a role see the rows of the departments it (or a role it
+    belongs to) is mapped to in :data:`DEPARTMENT_READERS` (no mapping: no rows; default
+    deny), and a policy letting the table's owner (the dbt build role) see and write every
+    row, since FORCE applies row-level security to the owner too. Readers get SELECT and
+    nothing else (no INSERT/UPDATE/DELETE/TRUNCATE, no CREATE in the schema).
+
+    Run it after every dbt build, not once with default privileges: dbt rebuilds a table
+    model as a new table (created aside, renamed over the old one, the old one dropped), and
+    the new table has neither policies nor row-level security. Default privileges would hand
+    readers SELECT on it before anything enabled row-level security, i.e. every department's
+    rows; without them a rebuilt table is closed to readers until this runs again.
+    """
+    reader = _quoted(READER_ROLE)
+    cur.execute(
+        "do $$ begin if not exists (select from pg_catalog.pg_roles where rolname = "
+        f"'{READER_ROLE}') then create role {reader} nologin; end if; end $$"
+    )
+    cur.execute(f"create schema if not exists {ACCESS_SCHEMA}")
+    cur.execute(
+        f"create table if not exists {DEPARTMENT_READERS} ("
+        " role_name varchar not null, department_name varchar not null,"
+        " primary key (role_name, department_name))"
+    )
+    # the policies read the mapping as the querying reader: it may read it, not change it
+    cur.execute(f"revoke all on schema {ACCESS_SCHEMA} from public")
+    cur.execute(f"revoke all on {DEPARTMENT_READERS} from public, {reader}")
+    cur.execute(f"grant usage on schema {ACCESS_SCHEMA} to {reader}")
+    cur.execute(f"grant select on {DEPARTMENT_READERS} to {reader}")
+    qschema = _quoted(schema)
+    cur.execute(f"revoke create on schema {qschema} from public, {reader}")
+    cur.execute(f"grant usage on schema {qschema} to {reader}")
+    tables = _marts_tables(cur, schema)
+    if not tables:
+        raise DataError(
+            f"PostgreSQL 上的 {schema} 模式没有表，请先运行 dbt build / schema {schema} has "
+            "no tables on the server: run dbt build first"
+        )
+    filtered: list[str] = []
+    shared: list[str] = []
+    withheld: list[str] = []
+    for table, (owner, columns) in tables.items():
+        qualified = f"{qschema}.{_quoted(table)}"
+        cur.execute(f"revoke all on {qualified} from public, {reader}")
+        if DEPARTMENT_COLUMN in columns:
+            cur.execute(f"alter table {qualified} enable row level security")
+            cur.execute(f"alter table {qualified} force row level security")
+            cur.execute(f"drop policy if exists {DEPARTMENT_POLICY} on {qualified}")
+            cur.execute(
+                f"create policy {DEPARTMENT_POLICY} on {qualified} for select to {reader}"
+                " using (exists (select 1 from access.department_readers as m"
+                " join pg_catalog.pg_roles as r on r.rolname = m.role_name"
+                f" where m.department_name = {qualified}.{DEPARTMENT_COLUMN}"
+                " and pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')))"
+            )
+            cur.execute(f"drop policy if exists {OWNER_POLICY} on {qualified}")
+            cur.execute(
+                f"create policy {OWNER_POLICY} on {qualified} to {_quoted(owner)}"
+                " using (true) with check (true)"
+            )
+            cur.execute(f"grant select on {qualified} to {reader}")
+            filtered.append(table)
+        elif table.startswith(SHARED_TABLE_PREFIXES):
+            cur.execute(f"grant select on {qualified} to {reader}")
+            shared.append(table)
+        else:
+            withheld.append(table)
+    return MartsAccess(tuple(filtered), tuple(shared), tuple(withheld))
+
+
+def secure_marts(con: Any, schema: str = "marts") -> MartsAccess:
+    """:func:`apply_marts_security` in one transaction, committed (集市访问控制): a reader
+    sees either the old state or the new one, never a table granted without its policy."""
+    with con, con.cursor() as cur:
+        return apply_marts_security(cur, schema)
+
+
+def map_department_reader(con: Any, role_name: str, department_name: str) -> None:
+    """Let ``role_name`` (a login role, or a group of them) read ``department_name``'s rows
+    (映射部门读者): the role joins :data:`READER_ROLE` and gets a row in
+    :data:`DEPARTMENT_READERS` (again is a no-op). The role and the department must exist
+    (the department in ``marts.dim_department``); :func:`secure_marts` must have run."""
+    with con, con.cursor() as cur:
+        cur.execute("select 1 from pg_catalog.pg_roles where rolname = %s", [role_name])
+        if cur.fetchone() is None:
+            raise DataError(
+                f"PostgreSQL 上没有角色 {role_name}，请先建立 / no role {role_name} on the "
+                "server: create it first"
+            )
+        cur.execute(
+            "select 1 from marts.dim_department where department_name = %s", [department_name]
+        )
+        if cur.fetchone() is None:
+            raise DataError(
+                f"集市中没有部门 {department_name} / no department {department_name} in "
+                "marts.dim_department"
+            )
+        cur.execute(f"grant {_quoted(READER_ROLE)} to {_quoted(role_name)}")
+        cur.execute(
+            f"insert into {DEPARTMENT_READERS} (role_name, department_name) values (%s, %s)"
+            " on conflict do nothing",
+            [role_name, department_name],
+        )
