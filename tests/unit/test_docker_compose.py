@@ -2,7 +2,8 @@
 
 Same DAGs folder and dbt profile as a local run, no example DAGs, no default credentials,
 every secret from .env, every variable documented in .env.example, and the services the
-LocalExecutor deployment needs, each with a healthcheck and its dependencies.
+LocalExecutor deployment needs, each with a healthcheck and its dependencies, among them the
+PostgreSQL warehouse server (issue 17; DuckDB stays the engine unless JIXIAO_WAREHOUSE is set).
 """
 
 from __future__ import annotations
@@ -100,12 +101,14 @@ def bind_mounts(compose: dict[str, Any], service: str) -> dict[str, str]:
 
 def test_services_healthchecks_and_dependencies(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) >= {"postgres", "airflow-init", *AIRFLOW_SERVICES}
+    assert set(services) >= {"postgres", "warehouse", "airflow-init", *AIRFLOW_SERVICES}
     assert "healthcheck" in services["postgres"]
+    assert "healthcheck" in services["warehouse"]
     for name in AIRFLOW_SERVICES:
         svc = services[name]
         assert "healthcheck" in svc, name
         assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert svc["depends_on"]["warehouse"]["condition"] == "service_healthy", name
         assert svc["depends_on"]["airflow-init"]["condition"] == (
             "service_completed_successfully"
         ), name
@@ -188,8 +191,19 @@ def test_web_ui_published_on_this_host_only(compose: dict[str, Any], raw: str) -
     assert opened["services"]["airflow-apiserver"]["ports"][0].startswith(everywhere + ":")
 
 
+#: the dbt targets compose can select (JIXIAO_WAREHOUSE): the embedded file and the server
+COMPOSE_TARGETS = ("duckdb", "postgres")
+
+
 def test_same_dbt_profile(compose: dict[str, Any]) -> None:
-    profile = PROFILES.read_text(encoding="utf-8")
+    outputs = yaml.safe_load(PROFILES.read_text(encoding="utf-8"))["jixiao"]["outputs"]
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [t for key in node for t in texts(node[key])]
+        return [str(node)]
+
+    profile = "\n".join(t for target in COMPOSE_TARGETS for t in texts(outputs[target]))
     needed = set(re.findall(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)", profile))
     assert needed, "profiles.yml reads its settings from the environment"
     for name in ["airflow-init", *AIRFLOW_SERVICES]:
@@ -200,6 +214,54 @@ def test_same_dbt_profile(compose: dict[str, Any]) -> None:
         if "JIXIAO_WAREHOUSE_PATH" in needed:
             expected = get_settings(env["JIXIAO_HOME"]).warehouse
             assert env["JIXIAO_WAREHOUSE_PATH"] == expected.as_posix()
+
+
+def test_the_warehouse_database_is_wired(compose: dict[str, Any], raw: str) -> None:
+    """The PostgreSQL warehouse is a server of its own (服务 warehouse): PostgreSQL with the C
+    collation load_raw requires, a healthcheck, its own named volume; every Airflow service
+    reaches it by the JIXIAO_PG_* that profiles.yml and jixiao.warehouse.postgres read, with
+    the server's own credentials; DuckDB stays the engine unless JIXIAO_WAREHOUSE says postgres."""
+    from jixiao.warehouse import postgres
+
+    wh = compose["services"]["warehouse"]
+    assert str(wh["image"]).startswith("postgres:")
+    check = " ".join(wh["healthcheck"]["test"])
+    assert "pg_isready" in check and "POSTGRES_DB" in check
+    initdb = env_of(compose, "warehouse")
+    assert "--locale=C" in initdb["POSTGRES_INITDB_ARGS"].split()
+    assert "--encoding=UTF8" in initdb["POSTGRES_INITDB_ARGS"].split()
+    (volume,) = wh["volumes"]
+    name, target = volume.split(":")[:2]
+    assert name in compose["volumes"] and target == "/var/lib/postgresql/data"
+    assert name not in {v.split(":")[0] for v in compose["services"]["postgres"]["volumes"]}
+    assert "ports" not in wh  # reached inside the compose network only
+    for service in ["airflow-init", *AIRFLOW_SERVICES]:
+        env = env_of(compose, service)
+        assert env["JIXIAO_WAREHOUSE"] == "duckdb", service
+        assert env["JIXIAO_PG_HOST"] == "warehouse", service
+        assert env["JIXIAO_PG_USER"] == initdb["POSTGRES_USER"], service
+        assert env["JIXIAO_PG_PASSWORD"] == initdb["POSTGRES_PASSWORD"], service
+        assert env["JIXIAO_PG_DBNAME"] == initdb["POSTGRES_DB"], service
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in env.items():
+                mp.setenv(key, value)
+            address = postgres.connection_settings()
+            assert get_settings(Path(env["JIXIAO_HOME"])).warehouse_engine == "duckdb"
+        assert (address.host, address.port, address.dbname) == (
+            "warehouse",
+            5432,
+            initdb["POSTGRES_DB"],
+        )
+    # the switch: JIXIAO_WAREHOUSE=postgres in .env, and duckdb when .env leaves it out
+    on_pg = yaml.safe_load(interpolate(raw, {**filled_env(), "JIXIAO_WAREHOUSE": "postgres"}))
+    unset = {k: v for k, v in filled_env().items() if k != "JIXIAO_WAREHOUSE"}
+    default = yaml.safe_load(interpolate(raw, unset))
+    for service in AIRFLOW_SERVICES:
+        assert env_of(on_pg, service)["JIXIAO_WAREHOUSE"] == "postgres"
+        assert env_of(default, service)["JIXIAO_WAREHOUSE"] == "duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JIXIAO_WAREHOUSE", env_of(on_pg, "airflow-scheduler")["JIXIAO_WAREHOUSE"])
+        assert get_settings(PROJECT_ROOT / "var").warehouse_engine == "postgres"
 
 
 def test_no_default_credentials(raw: str) -> None:
