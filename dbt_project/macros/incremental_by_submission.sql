@@ -37,8 +37,10 @@
 {#- on-run-start (dbt_project.yml): create the state schema once, before models run in
     parallel (two models creating it at once would conflict). -#}
 {% macro create_submission_state_schema() -%}
+{#- Spark has no database above its schemas (target.database is undefined there) -#}
 {%- do adapter.create_schema(api.Relation.create(
-    database=target.database, schema=submission_state_schema())) -%}
+    database=(target.database if target.database is defined else none),
+    schema=submission_state_schema())) -%}
 select 1 as state_schema_ready
 {%- endmacro %}
 
@@ -173,10 +175,40 @@ select 1 as nothing_to_delete
 {%- endif -%}
 {%- endmacro %}
 
+{#- The facts' materialization: incremental; a table on Spark, whose Parquet tables cannot
+    DELETE the changed keys' rows (docs/warehouse.md "On Spark"): there every build rebuilds
+    the facts whole, which gives the same rows (an incremental build equals a full one). -#}
+{% macro submission_materialization() -%}
+{{- return(adapter.dispatch('submission_materialization', 'jixiao')()) -}}
+{%- endmacro %}
+
+{% macro default__submission_materialization() -%}
+{{- return('incremental') -}}
+{%- endmacro %}
+
+{% macro spark__submission_materialization() -%}
+{{- return('table') -}}
+{%- endmacro %}
+
 {#- post-hook: store the fingerprints this build used (always: also after a full refresh). -#}
 {% macro submission_keys_save(raw_tables) -%}
+{{- adapter.dispatch('submission_keys_save', 'jixiao')(raw_tables) -}}
+{%- endmacro %}
+
+{#- Spark runs one statement per hook: the old state table is dropped before the hook's SQL. -#}
+{% macro spark__submission_keys_save(raw_tables) -%}
+{%- set state = submission_state_relation() -%}
+{%- if execute %}{% do adapter.drop_relation(state) %}{% endif -%}
+{{ jixiao.submission_keys_state_select(state, raw_tables) }}
+{%- endmacro %}
+
+{% macro default__submission_keys_save(raw_tables) -%}
 {%- set state = submission_state_relation() -%}
 drop table if exists {{ state }};
+{{ jixiao.submission_keys_state_select(state, raw_tables) }}
+{%- endmacro %}
+
+{% macro submission_keys_state_select(state, raw_tables) -%}
 create table {{ state }} as
 select
     submission_key,

@@ -27,8 +27,10 @@ DEFAULT_DUCKDB_THREADS = 2
 #: The engines the dbt project builds on (数据仓库引擎), chosen with ``JIXIAO_WAREHOUSE``:
 #: ``duckdb`` (the embedded default, one file under JIXIAO_HOME) or ``postgres`` (a PostgreSQL
 #: server; dbt_project/profiles.yml reads its address from ``JIXIAO_PG_HOST``, ``JIXIAO_PG_PORT``,
-#: ``JIXIAO_PG_USER``, ``JIXIAO_PG_PASSWORD`` and ``JIXIAO_PG_DBNAME``; docs/warehouse.md).
-WAREHOUSE_ENGINES: tuple[str, ...] = ("duckdb", "postgres")
+#: ``JIXIAO_PG_USER``, ``JIXIAO_PG_PASSWORD`` and ``JIXIAO_PG_DBNAME``; docs/warehouse.md) or
+#: ``spark`` (a local Spark session in this process; its warehouse and metastore under
+#: ``JIXIAO_SPARK_DIR``, default ``JIXIAO_HOME/spark``; :mod:`jixiao.warehouse.spark`).
+WAREHOUSE_ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class Settings:
     @property
     def warehouse_engine(self) -> str:
         """The dbt target the warehouse builds on (数据仓库引擎), from ``JIXIAO_WAREHOUSE``:
-        ``duckdb`` (default) or ``postgres``."""
+        ``duckdb`` (default), ``postgres`` or ``spark``."""
         raw = (os.environ.get("JIXIAO_WAREHOUSE") or "").strip().lower()
         if not raw:
             return "duckdb"

@@ -2,7 +2,8 @@
 
 ``build`` runs ``dbt build`` (seeds, models, data tests and unit tests; a resource type can be
 left out) against ``settings.warehouse`` with :class:`dbt.cli.main.dbtRunner`, or against a
-PostgreSQL server when ``JIXIAO_WAREHOUSE=postgres`` (the profile's ``postgres`` target).
+PostgreSQL server when ``JIXIAO_WAREHOUSE=postgres`` (the profile's ``postgres`` target), or
+a local Spark session with ``JIXIAO_WAREHOUSE=spark`` (``spark``; :mod:`jixiao.warehouse.spark`).
 dbt's target and log folders go under ``settings.home`` so the repository stays clean. Any
 failing node raises :class:`DbtBuildFailed` with the node names and messages. ``unit_tests``
 runs only the dbt unit tests (the test suite does; the nightly leaves them out).
@@ -22,6 +23,7 @@ from typing import Any
 
 from jixiao.config import Settings
 from jixiao.errors import DataError
+from jixiao.warehouse.spark import spark_dir
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
 """dbt node statuses that make a build fail (失败状态). Skipped nodes were skipped because an
@@ -106,6 +108,8 @@ def _dbt_environment(settings: Settings) -> Iterator[None]:
         "JIXIAO_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "JIXIAO_DUCKDB_THREADS": str(settings.duckdb_threads),
         "JIXIAO_DUCKDB_TEMP_DIR": str(settings.duckdb_temp_dir),
+        # the spark output's warehouse and metastore (jixiao.warehouse.spark.spark_dir)
+        "JIXIAO_SPARK_DIR": str(spark_dir(settings)),
         "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -125,7 +129,7 @@ def _common_args(settings: Settings, project_dir: Path | None = None) -> list[st
     paths = dbt_paths(settings)
     project = project_dir or settings.dbt_project_dir
     return [
-        # the profile's output (profiles.yml): duckdb, or postgres with JIXIAO_WAREHOUSE=postgres
+        # the profile's output (profiles.yml): duckdb, or postgres / spark (JIXIAO_WAREHOUSE)
         "--target",
         settings.warehouse_engine,
         "--project-dir",

@@ -2,7 +2,7 @@
 -- Incremental by submission (按报送增量): only the (project, year) keys whose raw inputs
 -- changed are rebuilt (macros/incremental_by_submission.sql); --full-refresh rebuilds all.
 {{ config(
-    materialized='incremental',
+    materialized=submission_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ submission_keys_delete(['payments']) }}",
