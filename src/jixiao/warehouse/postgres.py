@@ -37,6 +37,7 @@ from typing import Any
 
 from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
+from jixiao.warehouse import db
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "ingest" / "raw_schema.sql"
 """The one definition of the raw schema and its views, run unchanged on both engines."""
@@ -169,15 +170,9 @@ def copy_raw_tables(settings: Settings, con: Any, source: Path | None = None) ->
     with tempfile.TemporaryDirectory(prefix="jixiao-raw-copy-") as tmp:
         duck = duckdb_connect(settings, database, read_only=True)
         try:
+            duck_columns = db.columns(duck, "raw")
             for table, cols in tables.items():
-                have = {
-                    str(r[0])
-                    for r in duck.execute(
-                        "select column_name from information_schema.columns"
-                        " where table_schema = 'raw' and table_name = ?",
-                        [table],
-                    ).fetchall()
-                }
+                have = duck_columns.get(table, set())
                 missing = [c for c in cols if c not in have]
                 if missing:
                     raise DataError(
