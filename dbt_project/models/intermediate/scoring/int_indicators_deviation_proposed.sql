@@ -72,10 +72,13 @@ final as (
     select
         proposed.*,
         cast(deduction as decimal(38, 12)) as proposed_deviation_deduction,
+        -- both sides narrowed to what they hold (a score of at most 10^14, a deduction of a
+        -- weight times a share, 18 decimals): the difference is exact on every engine; Spark
+        -- would round a DECIMAL(38, 12) minus a DECIMAL(38, 18) to 11 decimals
         cast(case
             when recomputed_score is null then null
-            when recomputed_score - deduction < 0 then 0
-            else recomputed_score - deduction
+            when cast(recomputed_score as decimal(26, 12)) - cast(deduction as decimal(26, 18)) < 0 then 0
+            else cast(recomputed_score as decimal(26, 12)) - cast(deduction as decimal(26, 18))
         end as decimal(38, 12)) as proposed_score_after_deduction
     from proposed
 )
