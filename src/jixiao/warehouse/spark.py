@@ -34,6 +34,7 @@ from typing import Any
 
 from jixiao.config import PROJECT_ROOT, Settings, duckdb_connect
 from jixiao.errors import DataError
+from jixiao.warehouse import db
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "ingest" / "raw_schema.sql"
 """The one definition of the raw schema and its views (its views run unchanged on Spark)."""
@@ -105,13 +106,7 @@ def export_raw_tables(settings: Settings, source: Path | None = None) -> dict[st
     folders: dict[str, Path] = {}
     duck = duckdb_connect(settings, database, read_only=True)
     try:
-        tables = [
-            str(r[0])
-            for r in duck.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'raw' and table_type = 'BASE TABLE' order by table_name"
-            ).fetchall()
-        ]
+        tables = sorted(db.columns(duck, "raw", base_tables_only=True))
         if not tables:
             raise DataError(
                 f"DuckDB 文件没有原始层表 / the DuckDB file has no raw tables: {database}"
