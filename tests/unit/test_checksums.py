@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jixiao.config import Settings, get_settings
 from jixiao.warehouse import checksums as C
 
 ROWS = [
@@ -36,8 +37,13 @@ def _warehouse(
     return path
 
 
+def _settings(tmp_path: Path) -> Settings:
+    return get_settings(tmp_path / "home")
+
+
 def _sums(tmp_path: Path, name: str, **kw: object) -> dict[str, C.TableChecksum]:
-    return C.mart_checksums(_warehouse(tmp_path / f"{name}.duckdb", **kw))  # type: ignore[arg-type]
+    path = _warehouse(tmp_path / f"{name}.duckdb", **kw)  # type: ignore[arg-type]
+    return C.mart_checksums(path, _settings(tmp_path))
 
 
 def test_only_the_marts_base_tables_are_checksummed(tmp_path: Path) -> None:
@@ -80,8 +86,11 @@ def test_null_and_the_empty_string_differ(tmp_path: Path) -> None:
 def test_an_excluded_column_does_not_count(tmp_path: Path) -> None:
     db_a = _warehouse(tmp_path / "a.duckdb")
     db_b = _warehouse(tmp_path / "b.duckdb", rows=[(k, a, "другой", n) for k, a, _, n in ROWS])
-    assert C.mart_checksums(db_a) != C.mart_checksums(db_b)
-    assert C.mart_checksums(db_a, excluded=["note"]) == C.mart_checksums(db_b, excluded=["note"])
+    s = _settings(tmp_path)
+    assert C.mart_checksums(db_a, s) != C.mart_checksums(db_b, s)
+    assert C.mart_checksums(db_a, s, excluded=["note"]) == C.mart_checksums(
+        db_b, s, excluded=["note"]
+    )
 
 
 def test_compare_names_every_added_removed_and_changed_table() -> None:
@@ -104,7 +113,7 @@ def test_the_golden_file_round_trips(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no DuckDB file"):
-        C.mart_checksums(tmp_path / "none.duckdb")
+        C.mart_checksums(tmp_path / "none.duckdb", _settings(tmp_path))
 
 
 def test_the_committed_golden_file_excludes_what_the_module_excludes() -> None:

@@ -22,7 +22,7 @@ def test_fix_is_chinese_then_english_and_says_what_to_do(code: str) -> None:
     # the Chinese text carries no English sentence (file-type names such as .xlsx are fine)
     assert not re.search(r"[A-Za-z]{4,} [A-Za-z]{3,} [A-Za-z]{3,}", zh), zh
     # English may quote the Chinese words a clerk types (金额单位：万元, 调减), nothing else
-    quoted = ("金额单位：万元", "单位：元", "万元", "元", "调减")
+    quoted = ("金额单位：万元", "单位：元", "千元", "万元", "亿元", "元", "调减")
     plain = en
     for word in quoted:
         plain = plain.replace(word, "")

@@ -39,8 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from jixiao.config import PROJECT_ROOT, Settings, duckdb_connect, get_settings
 from jixiao.warehouse import db
 
@@ -99,14 +97,10 @@ def table_checksum(
 
 
 @contextmanager
-def _open(path: Path, settings: Settings | None) -> Iterator[Any]:
+def _open(path: Path, settings: Settings) -> Iterator[Any]:
     if not path.exists():
         raise FileNotFoundError(f"数据库文件不存在 / no DuckDB file at {path}")
-    con = (
-        duckdb_connect(settings, path, read_only=True)
-        if settings is not None
-        else duckdb.connect(str(path), read_only=True)
-    )
+    con = duckdb_connect(settings, path, read_only=True)
     try:
         yield con
     finally:
@@ -114,7 +108,7 @@ def _open(path: Path, settings: Settings | None) -> Iterator[Any]:
 
 
 def mart_checksums(
-    path: Path, settings: Settings | None = None, excluded: Sequence[str] | None = None
+    path: Path, settings: Settings, excluded: Sequence[str] | None = None
 ) -> dict[str, TableChecksum]:
     """Every base table of the ``marts`` schema of the DuckDB file ``path`` with its row count
     and checksum (集市校验和), by table name; ``excluded`` defaults to
