@@ -344,11 +344,45 @@ def _rows(fetch: Any, table: str, columns: list[str], schema: str) -> Counter[tu
     )
 
 
+def compare_tables(
+    left: dict[str, list[tuple]],
+    right: dict[str, list[tuple]],
+    left_fetch: Any,
+    right_fetch: Any,
+    engine: str,
+    schema: str = "marts",
+) -> tuple[int, list[str]]:
+    """How many tables of ``schema`` were compared, and every difference between DuckDB
+    (``left``: table -> columns and types, ``left_fetch``: sql -> rows) and ``engine``
+    (``right``, ``right_fetch``), one line per table (表级差异): a table on one side only,
+    other columns or types, other rows."""
+    problems = [
+        f"{schema}.{t}: only on {'DuckDB' if t in left else engine}"
+        for t in sorted(set(left) ^ set(right))
+    ]
+    for table in sorted(set(left) & set(right)):
+        if left[table] != right[table]:
+            problems.append(
+                f"{schema}.{table}: columns differ: DuckDB {left[table]} / {engine} {right[table]}"
+            )
+            continue
+        columns = [c for c, _ in left[table]]
+        a = _rows(left_fetch, table, columns, schema)
+        b = _rows(right_fetch, table, columns, schema)
+        if a != b:
+            only_left, only_right = a - b, b - a
+            problems.append(
+                f"{schema}.{table}: {sum(only_left.values())} rows only on DuckDB, "
+                f"{sum(only_right.values())} only on {engine}; e.g. DuckDB "
+                f"{list(only_left)[:1]} / {engine} {list(only_right)[:1]}"
+            )
+    return len(set(left) | set(right)), problems
+
+
 def compare_schema(
     duck: duckdb.DuckDBPyConnection, pg: Any, schema: str = "marts"
 ) -> tuple[int, list[str]]:
-    """How many tables of ``schema`` were compared, and every difference found, one line per
-    table (表级差异): a table on one side only, other columns or types, other rows."""
+    """:func:`compare_tables` of ``schema`` between the DuckDB file and PostgreSQL."""
 
     def pg_fetch(sql: str) -> list[tuple]:
         with pg.cursor() as cur:
@@ -358,29 +392,14 @@ def compare_schema(
     def duck_fetch(sql: str) -> list[tuple]:
         return duck.execute(sql).fetchall()
 
-    left, right = _duckdb_columns(duck, schema), _postgres_columns(pg, schema)
-    problems = [
-        f"{schema}.{t}: only on {'DuckDB' if t in left else 'PostgreSQL'}"
-        for t in sorted(set(left) ^ set(right))
-    ]
-    for table in sorted(set(left) & set(right)):
-        if left[table] != right[table]:
-            problems.append(
-                f"{schema}.{table}: columns differ: DuckDB {left[table]} / "
-                f"PostgreSQL {right[table]}"
-            )
-            continue
-        columns = [c for c, _ in left[table]]
-        a = _rows(duck_fetch, table, columns, schema)
-        b = _rows(pg_fetch, table, columns, schema)
-        if a != b:
-            only_duck, only_pg = a - b, b - a
-            problems.append(
-                f"{schema}.{table}: {sum(only_duck.values())} rows only on DuckDB, "
-                f"{sum(only_pg.values())} only on PostgreSQL; e.g. DuckDB "
-                f"{list(only_duck)[:1]} / PostgreSQL {list(only_pg)[:1]}"
-            )
-    return len(set(left) | set(right)), problems
+    return compare_tables(
+        _duckdb_columns(duck, schema),
+        _postgres_columns(pg, schema),
+        duck_fetch,
+        pg_fetch,
+        "PostgreSQL",
+        schema,
+    )
 
 
 # --- the tests ----------------------------------------------------------------------------

@@ -39,7 +39,13 @@ import pytest
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
 from jixiao.warehouse import spark as jspark
 from jixiao.warehouse.dbt import DbtRunResult, build
-from tests.e2e.test_postgres_warehouse import _division_cases, _duckdb_columns, _rows, _text
+from tests.e2e.test_postgres_warehouse import (
+    _division_cases,
+    _duckdb_columns,
+    _rows,
+    _text,
+    compare_tables,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.spark]
 
@@ -136,28 +142,9 @@ def compare_with_spark(
     def duck_fetch(sql: str) -> list[tuple]:
         return duck.execute(sql).fetchall()
 
-    left, right = _duckdb_columns(duck, schema), spark_columns
-    problems = [
-        f"{schema}.{t}: only on {'DuckDB' if t in left else 'Spark'}"
-        for t in sorted(set(left) ^ set(right))
-    ]
-    for table in sorted(set(left) & set(right)):
-        if left[table] != right[table]:
-            problems.append(
-                f"{schema}.{table}: columns differ: DuckDB {left[table]} / Spark {right[table]}"
-            )
-            continue
-        columns = [c for c, _ in left[table]]
-        a = _rows(duck_fetch, table, columns, schema)
-        b = _rows(spark_fetch, table, columns, schema)
-        if a != b:
-            only_duck, only_spark = a - b, b - a
-            problems.append(
-                f"{schema}.{table}: {sum(only_duck.values())} rows only on DuckDB, "
-                f"{sum(only_spark.values())} only on Spark; e.g. DuckDB "
-                f"{list(only_duck)[:1]} / Spark {list(only_spark)[:1]}"
-            )
-    return len(set(left) | set(right)), problems
+    return compare_tables(
+        _duckdb_columns(duck, schema), spark_columns, duck_fetch, spark_fetch, "Spark", schema
+    )
 
 
 # --- the tests ----------------------------------------------------------------------------
