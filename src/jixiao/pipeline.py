@@ -274,11 +274,18 @@ def dbt_build(
     incremental models stay equal to a full build. With neither changed, only the nodes
     downstream of a raw table run (:data:`RAW_DOWNSTREAM`). ``full_refresh`` forces both. A
     successful build records its fingerprints in the warehouse; a failed one records nothing.
+
+    With ``JIXIAO_WAREHOUSE=postgres`` the build runs on the server: first the DuckDB file's
+    raw tables are copied there (:func:`jixiao.warehouse.postgres.load_raw`; ingest still
+    writes the DuckDB file, the staging store), after the build the readers' grants and
+    row-level security are put back (``secure_marts``). The marts gate then validates a copy
+    of the server's marts and publish publishes that copy (docs/warehouse.md, "On PostgreSQL").
     """
     from jixiao.warehouse.dbt import build
 
     s = _settings(settings)
     forced = full_refresh
+    on_server = s.warehouse_engine == "postgres"
     with runs.stage(s, run_id or runs.new_run_id(), "dbt_build") as info:
         current = fingerprints(s)
         last = build_state(s).get(BUILD) or {}
@@ -288,7 +295,24 @@ def dbt_build(
         # seeds and project unchanged: what reads no raw table cannot have changed, so only
         # the nodes downstream of a raw table are rebuilt and tested (只重建原始层下游)
         select = None if (seeds or full_refresh) else RAW_DOWNSTREAM
+        server: dict[str, Any] = {}
+        if on_server:
+            from jixiao.warehouse import postgres
+
+            # the DuckDB file is the staging store: its raw tables go to the server first
+            loaded = postgres.load_raw(s)
+            server["raw_rows_loaded"] = sum(loaded["rows"].values())
+            server["load_raw_seconds"] = loaded["seconds"]
         result = build(s, select=select, full_refresh=full_refresh, exclude_resource_types=exclude)
+        if on_server:
+            # dbt recreates table models without policies: readers and RLS after every build
+            with postgres.connect() as con:
+                access = postgres.secure_marts(con)
+            server["secured_tables"] = {
+                "filtered": len(access.filtered),
+                "shared": len(access.shared),
+                "withheld": len(access.withheld),
+            }
         # the marts gate validates in full after a full refresh (质量闸门据此全量校验)
         refreshed = datetime.now(UTC).isoformat() if full_refresh else last.get("full_refresh_at")
         built = {k: current[k] for k in ("raw", "project", "seeds")}
@@ -306,12 +330,15 @@ def dbt_build(
             "seeds_reloaded": seeds,
             "excluded": list(exclude),
             "select": select,
+            **server,
         }
     return {
         **result.to_dict(),
         "full_refresh": full_refresh,
         "seeds_reloaded": seeds,
         "select": select,
+        "engine": s.warehouse_engine,
+        **server,
     }
 
 

@@ -1,10 +1,12 @@
-"""End-to-end fixtures: a project-local Airflow (SQLite metadata) per test session."""
+"""End-to-end fixtures: a project-local Airflow (SQLite metadata) per test session, and one
+PostgreSQL server per session on 127.0.0.1 (:mod:`tests.e2e.pg_server`)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from jixiao.config import Settings, get_settings
 from jixiao.orchestration import airflow_env, init_airflow
+from tests.e2e.pg_server import PostgresServer, running_postgres_server
 
 RUNNER = Path(__file__).with_name("run_dag.py")
 
@@ -60,3 +63,11 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rig(tmp_path: Path, airflow_home: Path) -> AirflowRig:
     settings = get_settings(tmp_path / "jixiao_home").ensure()
     return AirflowRig(settings=settings, airflow_home=airflow_home)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """initdb + pg_ctl start on 127.0.0.1:<free port> for the session, a ``jixiao`` database
+    (:func:`tests.e2e.pg_server.running_postgres_server`)."""
+    with running_postgres_server() as server:
+        yield server

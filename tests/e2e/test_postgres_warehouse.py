@@ -31,14 +31,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import stat
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -52,141 +48,12 @@ from jixiao.config import PROJECT_ROOT, Settings, get_settings
 from jixiao.errors import DataError
 from jixiao.warehouse import postgres
 from jixiao.warehouse.dbt import DbtRunResult, build
-from tests.e2e.net import free_port
+from tests.e2e.pg_server import PG_DB, PostgresServer, create_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-PG_USER = "jixiao"
-PG_DB = "jixiao"
 VARIANTS_DB = "jixiao_variants"
-
-
-def _pg_bin(name: str) -> str:
-    """A PostgreSQL server program: on PATH, else the newest /usr/lib/postgresql/<v>/bin."""
-    found = shutil.which(name)
-    if found:
-        return found
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
-    )
-    assert versions, f"PostgreSQL's {name} is not installed (.ci/run installs postgresql)"
-    return str(versions[-1])
-
-
-@dataclass
-class PostgresServer:
-    port: int
-    password: str
-    data_dir: Path
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        """The environment jixiao and dbt's ``postgres`` target read (profiles.yml)."""
-        return {
-            "JIXIAO_WAREHOUSE": "postgres",
-            "JIXIAO_PG_HOST": "127.0.0.1",
-            "JIXIAO_PG_PORT": str(self.port),
-            "JIXIAO_PG_USER": PG_USER,
-            "JIXIAO_PG_PASSWORD": self.password,
-            "JIXIAO_PG_DBNAME": PG_DB,
-        }
-
-    def address(self, dbname: str = PG_DB) -> postgres.PostgresAddress:
-        return postgres.PostgresAddress("127.0.0.1", self.port, PG_USER, self.password, dbname)
-
-
-def _as_server_user(args: list[str]) -> list[str]:
-    """Run a server program as ``postgres`` when we are root (initdb refuses root)."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
-def _let_server_user_in(path: Path) -> dict[Path, int]:
-    """As root, pytest's tmp dirs are 0700: give ``postgres`` traverse rights (x, not read) on
-    the folders above its data dir and hand it the dir; return the modes to restore."""
-    changed: dict[Path, int] = {}
-    if os.geteuid() != 0:
-        return changed
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            changed[parent] = stat.S_IMODE(mode)
-            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-    shutil.chown(path, "postgres", "postgres")
-    return changed
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """initdb + pg_ctl start on 127.0.0.1:<free port> (C collation: DuckDB orders text by its
-    bytes, so must the server), password login (scram), a ``jixiao`` database; stopped after
-    the session. fsync is off: a test server's data is thrown away."""
-    started = time.monotonic()
-    # not under pytest's basetemp: another pytest session starting meanwhile resets
-    # /tmp/pytest-of-<user> to 0700 and the server (another OS user) loses its data dir
-    server_dir = Path(tempfile.mkdtemp(prefix="jixiao-pg-"))
-    restore = _let_server_user_in(server_dir)
-    password = os.urandom(12).hex()
-    pwfile = server_dir / "pwfile"
-    pwfile.write_text(password + "\n", encoding="utf-8")
-    if os.geteuid() == 0:
-        shutil.chown(pwfile, "postgres", "postgres")
-    data = server_dir / "data"
-    log = server_dir / "server.log"
-    subprocess.run(
-        _as_server_user(
-            [
-                _pg_bin("initdb"),
-                "-D",
-                str(data),
-                "-U",
-                PG_USER,
-                f"--pwfile={pwfile}",
-                "--auth=scram-sha-256",
-                "--encoding=UTF8",
-                "--locale=C",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    pwfile.unlink()
-    port = free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={server_dir}"
-        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    pg_ctl = _pg_bin("pg_ctl")
-    proc = subprocess.run(
-        _as_server_user(
-            [pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start"]
-        ),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        server_log = log.read_text(encoding="utf-8") if log.exists() else ""
-        raise AssertionError(f"PostgreSQL did not start:\n{proc.stderr}\n{server_log[-4000:]}")
-    server = PostgresServer(port=port, password=password, data_dir=data)
-    try:
-        import psycopg2
-
-        con = psycopg2.connect(**server.address("postgres").dsn())
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"create database {PG_DB}")
-        con.close()
-        server.timings["server_start_seconds"] = round(time.monotonic() - started, 2)
-        yield server
-    finally:
-        subprocess.run(
-            _as_server_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]),
-            capture_output=True,
-        )
-        for folder, mode in restore.items():
-            folder.chmod(mode)
-        shutil.rmtree(server_dir, ignore_errors=True)
 
 
 @dataclass
@@ -255,10 +122,7 @@ def pg_variants(
     """The layout-variant corpus (the session fixture ``variants_built``, built once on DuckDB
     for the session) on the same server in a database of its own, ``jixiao_variants``: its
     raw tables copied with COPY, then one ``dbt build`` there (版式变体语料上 PostgreSQL)."""
-    with postgres.connect(postgres_server.address("postgres")) as con:
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"create database {VARIANTS_DB}")
+    create_database(postgres_server, VARIANTS_DB)
     settings = get_settings(tmp_path_factory.mktemp("pg_variants_home") / "home").ensure()
     with pytest.MonkeyPatch.context() as mp:
         for key, value in postgres_server.env().items():

@@ -167,6 +167,8 @@ def run_gate(
     run_at = dt.datetime.now(dt.UTC)
     with gxctx.locked(settings):
         root = gxctx.prepare(settings)
+        if gate == "marts" and settings.warehouse_engine == "postgres":
+            _copy_server_marts(settings)
         export = _export_frames(settings, frames, year, gate == "marts", gate=gate, force_full=full)
         for suite, table_level in export.in_sql.items():
             inc.strip_runtime_suite(root, suite, table_level)
@@ -198,6 +200,26 @@ def run_gate(
         raise QualityGateFailed(result)
     log.info("quality gate %s passed (%d suites)", gate, len(suites))
     return result
+
+
+def _copy_server_marts(settings: Settings) -> None:
+    """On PostgreSQL, the marts the gate validates are the server's (服务器上的集市): one
+    consistent snapshot of its ``marts`` and ``quality`` schemas replaces the working DuckDB
+    file's (:func:`jixiao.warehouse.postgres.copy_marts_from_server`, exact types and values),
+    and the frames, the incremental plan and the marts fingerprint are read from that copy
+    with the same queries as on DuckDB. Publish publishes exactly this copy: the fingerprint
+    the gate records is the copy's, so a build on the server after the gate cannot slip an
+    unvalidated state into the published file."""
+    from jixiao.warehouse import postgres
+
+    copied = postgres.copy_marts_from_server(settings)
+    log.info(
+        "集市闸门读取 PostgreSQL 集市 / marts gate reads the PostgreSQL marts: %d tables, "
+        "%d rows, %.1f s",
+        len(copied["rows"]),
+        sum(copied["rows"].values()),
+        copied["seconds"],
+    )
 
 
 def latest_result(

@@ -21,6 +21,11 @@ way on both engines.
 :func:`secure_marts` (after every dbt build) gives BI readers the read-only role
 :data:`READER_ROLE` and row-level security per department on the marts tables
 (:func:`map_department_reader` maps a role to a department; no mapping: no rows).
+:func:`copy_marts_to_duckdb` brings the built marts back into the DuckDB working file, one
+consistent snapshot of the server, for the marts gate to validate and publish to publish.
+The nightly on PostgreSQL (:mod:`jixiao.pipeline`): ingest writes the DuckDB file (the staging
+store), ``dbt_build`` runs :func:`load_raw`, dbt on the server and :func:`secure_marts`, the
+marts gate validates :func:`copy_marts_from_server`'s copy, publish publishes it.
 Ingest writing raw rows straight into PostgreSQL is a later step of issue 17.
 """
 
@@ -374,3 +379,187 @@ def map_department_reader(con: Any, role_name: str, department_name: str) -> Non
             " on conflict do nothing",
             [role_name, department_name],
         )
+
+
+# --- the marts back into DuckDB, for the marts gate and publish (集市复制回 DuckDB) -----------
+
+MARTS_SCHEMAS = ("marts", "quality")
+"""What the marts gate validates and publish copies (集市与质量核查): the BI marts and the qa_*
+checks the gate's frames select."""
+
+#: PostgreSQL's information_schema type -> the DuckDB type holding the same values exactly
+_DUCKDB_TYPES = {
+    "character varying": "VARCHAR",
+    "text": "VARCHAR",
+    "character": "VARCHAR",
+    "smallint": "SMALLINT",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+}
+
+
+def _duckdb_type(table: str, column: str, data_type: str, precision: Any, scale: Any) -> str:
+    """The DuckDB type of a PostgreSQL column (类型映射); a type without an exact DuckDB
+    counterpart (an unconstrained ``numeric``, an array, JSON) is refused, never guessed."""
+    if data_type == "numeric" and precision is not None and precision <= 38:
+        return f"DECIMAL({int(precision)}, {int(scale or 0)})"
+    mapped = _DUCKDB_TYPES.get(data_type)
+    if mapped is None:
+        raise DataError(
+            f"PostgreSQL 列 {table}.{column} 的类型 {data_type}（精度 {precision}）在 DuckDB 中"
+            f"没有精确对应 / PostgreSQL column {table}.{column} of type {data_type} (precision "
+            f"{precision}) has no exact DuckDB type: give the model a contracted type"
+        )
+    return mapped
+
+
+@dataclass(frozen=True)
+class _ServerTable:
+    schema: str
+    name: str
+    comment: str | None
+    columns: tuple[tuple[str, str, str | None], ...]
+    """(name, DuckDB type, comment) in table order."""
+
+
+def _server_tables(cur: Any, schemas: tuple[str, ...]) -> list[_ServerTable]:
+    """The base tables of ``schemas`` with their columns, DuckDB types and comments."""
+    cur.execute(
+        "select c.table_schema, c.table_name, c.column_name, c.data_type,"
+        " c.numeric_precision, c.numeric_scale,"
+        " obj_description(format('%%I.%%I', c.table_schema, c.table_name)::regclass, 'pg_class'),"
+        " col_description(format('%%I.%%I', c.table_schema, c.table_name)::regclass,"
+        "   c.ordinal_position::int)"
+        " from information_schema.columns as c"
+        " join information_schema.tables as t"
+        "   on t.table_schema = c.table_schema and t.table_name = c.table_name"
+        " where c.table_schema = any(%s) and t.table_type = 'BASE TABLE'"
+        " order by c.table_schema, c.table_name, c.ordinal_position",
+        [list(schemas)],
+    )
+    found: dict[tuple[str, str], tuple[str | None, list[tuple[str, str, str | None]]]] = {}
+    for schema, table, column, data_type, precision, scale, comment, col_comment in cur.fetchall():
+        entry = found.setdefault((str(schema), str(table)), (comment, []))
+        kind = _duckdb_type(f"{schema}.{table}", str(column), str(data_type), precision, scale)
+        entry[1].append((str(column), kind, col_comment))
+    return [
+        _ServerTable(schema, table, comment, tuple(cols))
+        for (schema, table), (comment, cols) in found.items()
+    ]
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (COMMENT ON takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _as_text(column: str, duckdb_type: str) -> str:
+    """The PostgreSQL expression that writes a column as text DuckDB reads back exactly."""
+    if duckdb_type == "BOOLEAN":
+        return f"{_quoted(column)}::text"  # true / false, not COPY's t / f
+    return _quoted(column)
+
+
+def copy_marts_to_duckdb(
+    settings: Settings,
+    con: Any,
+    target: Path | None = None,
+    schemas: tuple[str, ...] = MARTS_SCHEMAS,
+) -> dict[str, int]:
+    """Replace ``schemas`` of the DuckDB file ``target`` (default: the working file,
+    ``settings.warehouse``) with an exact copy of the server's (集市复制到 DuckDB); return the
+    rows per ``schema.table``.
+
+    The server is read in one REPEATABLE READ, read-only transaction, so the copy is one
+    consistent state of it even while another build runs; each table leaves with
+    ``COPY ... TO STDOUT`` as CSV (decimals and timestamps as their exact text, NULL as an
+    empty field, ``''`` quoted) and DuckDB reads it into a table of the same columns, types
+    (:func:`_duckdb_type`: ``numeric(18, 2)`` -> ``DECIMAL(18, 2)``) and comments (dbt's
+    persisted docs, which the publisher hands on to BI tools). DuckDB drops and recreates the
+    schemas in one transaction: a reader sees the old copy or the new one. The marts gate
+    validates this copy and publish publishes it (docs/warehouse.md, "On PostgreSQL").
+    """
+    import duckdb
+
+    database = target or settings.warehouse
+    copied: dict[str, int] = {}
+    con.rollback()
+    con.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="jixiao-marts-copy-") as tmp:
+            with con.cursor() as cur:
+                cur.execute("set datestyle to 'ISO, YMD'")
+                cur.execute("set timezone to 'UTC'")
+                tables = _server_tables(cur, schemas)
+                if not any(t.schema == "marts" for t in tables):
+                    raise DataError(
+                        "PostgreSQL 上的 marts 模式没有表，请先运行 dbt build / schema marts has "
+                        "no tables on the server: run dbt build first"
+                    )
+                files: list[tuple[_ServerTable, Path, int]] = []
+                for i, table in enumerate(tables):
+                    path = Path(tmp) / f"{i}.csv"
+                    select = ", ".join(_as_text(c, kind) for c, kind, _ in table.columns)
+                    with path.open("w", encoding="utf-8") as fh:
+                        cur.copy_expert(
+                            f"copy (select {select} from {_quoted(table.schema)}."
+                            f"{_quoted(table.name)}) to stdout with (format csv, header false)",
+                            fh,
+                        )
+                    files.append((table, path, int(cur.rowcount)))
+            duck = duckdb_connect(settings, database)
+            try:
+                duck.execute("begin transaction")
+                for schema in schemas:
+                    duck.execute(f"drop schema if exists {_quoted(schema)} cascade")
+                    duck.execute(f"create schema {_quoted(schema)}")
+                for table, path, rows in files:
+                    qualified = f"{_quoted(table.schema)}.{_quoted(table.name)}"
+                    columns = ", ".join(f"{_quoted(c)} {kind}" for c, kind, _ in table.columns)
+                    duck.execute(f"create table {qualified} ({columns})")
+                    # a quoted empty field is '' (PostgreSQL writes NULL unquoted)
+                    duck.execute(
+                        f"copy {qualified} from {_literal(str(path))}"
+                        " (format csv, header false, allow_quoted_nulls false)"
+                    )
+                    got = duck.execute(f"select count(*) from {qualified}").fetchone()
+                    if not got or int(got[0]) != rows:
+                        raise DataError(
+                            f"复制 {table.schema}.{table.name} 行数不符：服务器 {rows}，DuckDB "
+                            f"{got[0] if got else None} / copying {table.schema}.{table.name}: "
+                            f"{rows} rows on the server, {got[0] if got else None} in DuckDB"
+                        )
+                    if table.comment:
+                        duck.execute(f"comment on table {qualified} is {_literal(table.comment)}")
+                    for column, _, comment in table.columns:
+                        if comment:
+                            duck.execute(
+                                f"comment on column {qualified}.{_quoted(column)}"
+                                f" is {_literal(comment)}"
+                            )
+                    copied[f"{table.schema}.{table.name}"] = rows
+                duck.execute("commit")
+            except (duckdb.Error, DataError):
+                duck.execute("rollback")
+                raise
+            finally:
+                duck.close()
+    finally:
+        con.rollback()
+        con.set_session(isolation_level="DEFAULT", readonly=False)
+    return copied
+
+
+def copy_marts_from_server(settings: Settings, target: Path | None = None) -> dict[str, Any]:
+    """:func:`copy_marts_to_duckdb` on the configured server (集市复制回 DuckDB); returns the
+    rows per table and the seconds it took."""
+    started = time.monotonic()
+    with connect() as con:
+        copied = copy_marts_to_duckdb(settings, con, target)
+    return {"rows": copied, "seconds": round(time.monotonic() - started, 3)}
