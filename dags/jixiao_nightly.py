@@ -22,8 +22,23 @@ The publisher itself refuses unless the marts gate passed on exactly the marts b
 published, so the gate holds even outside this DAG's task order.
 
 Data errors (a failed gate, a failing dbt test) fail at once; anything else is retried with
-exponential backoff. Every task that opens the warehouse runs in the one-slot `jixiao_warehouse`
-pool: DuckDB allows one read-write process or many readers, never both.
+exponential backoff.
+
+The one-slot `jixiao_warehouse` pool is for the DuckDB file: DuckDB allows one read-write
+process or many readers, never both. On DuckDB (the default) every task that opens the
+warehouse runs in it. With `JIXIAO_WAREHOUSE=postgres` the warehouse is a PostgreSQL server:
+`dbt_build` copies the raw tables there, builds and tests the models there and secures the
+marts, and `gate_marts` validates one consistent snapshot of the server's marts. The server
+takes many readers and writers at once, so these two tasks, the long part of a night, leave
+the pool (`jixiao.orchestration.build_pool`). The DuckDB file is still the staging store, one
+writer: `ingest` writes it, `plan_night` and `gate_raw` read its raw tables, and `publish` and
+`quality_report` (which may run at the same time) both open it, so those five keep the pool on
+every engine. What `dbt_build` and `gate_marts` still do to the file (read raw for the copy,
+record the build state, replace the copy of the marts) no other task of the night runs
+beside: they sit in the chain between `gate_raw` and `publish`/`quality_report`, and
+`max_active_runs=1` keeps a second night out. Running nights side by side on PostgreSQL would
+also need a staging file per run, which this DAG does not do. The pool is decided when the
+DAG file is parsed, so the dag-processor must see the workers' `JIXIAO_WAREHOUSE`.
 """
 
 from __future__ import annotations
@@ -41,6 +56,10 @@ from jixiao.airflow import (
     default_args,
     fails_fast,
 )
+from jixiao.orchestration import build_pool
+
+#: dbt_build's and gate_marts' pool: the one-slot warehouse pool on DuckDB, none on PostgreSQL
+BUILD_POOL = build_pool()
 
 
 @dag(
@@ -109,18 +128,19 @@ def jixiao_nightly() -> None:
 
         return pipeline.gate_raw(run_id=str(context["run_id"]))
 
-    @task(pool=WAREHOUSE_POOL, outlets=[MARTS_BUILT])
+    @task(pool=BUILD_POOL, outlets=[MARTS_BUILT])
     @fails_fast
     def dbt_build(**context: Any) -> dict[str, Any]:
-        """dbt seed, run and test (dbt 构建)."""
+        """dbt seed, run and test (dbt 构建); on PostgreSQL with the raw copy before and the
+        readers' security after."""
         from jixiao import pipeline
 
         return pipeline.dbt_build(run_id=str(context["run_id"]))
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=BUILD_POOL)
     @fails_fast
     def gate_marts(**context: Any) -> dict[str, Any]:
-        """GX gate on the marts (集市层质量闸门)."""
+        """GX gate on the marts (集市层质量闸门); on PostgreSQL on a snapshot of the server's."""
         from jixiao import pipeline
 
         return pipeline.gate_marts(run_id=str(context["run_id"]))

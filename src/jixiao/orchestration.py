@@ -16,7 +16,27 @@ from typing import IO
 from jixiao.config import PROJECT_ROOT, Settings
 
 WAREHOUSE_POOL = "jixiao_warehouse"
-"""One-slot pool shared by every task that writes the DuckDB warehouse (DuckDB 单写者)."""
+"""One-slot pool shared by every task that opens the DuckDB warehouse file (DuckDB 单写者)."""
+
+#: engines whose warehouse is one process's at a time: the DuckDB file (one writer or many
+#: readers, never both) and Spark's local session (its Derby metastore admits one process)
+SINGLE_WRITER_ENGINES = ("duckdb", "spark")
+
+
+def build_pool() -> str | None:
+    """The pool of the tasks whose work is in the warehouse engine (构建任务的池): the nightly's
+    ``dbt_build`` and ``gate_marts``.
+
+    :data:`WAREHOUSE_POOL` (one slot) on DuckDB and Spark; ``None`` (Airflow's default pool) on
+    PostgreSQL, a server that many sessions read and write at once (MVCC), so neither the
+    build nor the validation of the server's marts needs a warehouse of its own. Read from
+    ``JIXIAO_WAREHOUSE`` when the DAG file is parsed: the dag-processor must see the engine the
+    workers use (docker-compose gives every service the same). An unknown engine is refused
+    in Chinese and English (:attr:`jixiao.config.Settings.warehouse_engine`, which reads only
+    the environment: no file is touched at parse time).
+    """
+    engine = Settings(PROJECT_ROOT).warehouse_engine
+    return WAREHOUSE_POOL if engine in SINGLE_WRITER_ENGINES else None
 
 
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
