@@ -3,7 +3,8 @@
 Same DAGs folder and dbt profile as a local run, no example DAGs, no default credentials,
 every secret from .env, every variable documented in .env.example, and the services the
 LocalExecutor deployment needs, each with a healthcheck and its dependencies, among them the
-PostgreSQL warehouse server (issue 17; DuckDB stays the engine unless JIXIAO_WAREHOUSE is set).
+PostgreSQL warehouse server (issue 17; DuckDB stays the engine unless JIXIAO_WAREHOUSE is set),
+and the CeleryExecutor variant (profile ``celery``: Redis and two workers).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ AIRFLOW_SERVICES = [
     "airflow-dag-processor",
     "airflow-triggerer",
 ]
+
+
+CELERY_WORKERS = ["airflow-worker-1", "airflow-worker-2"]
 
 
 class InterpolationError(Exception):
@@ -262,6 +266,69 @@ def test_the_warehouse_database_is_wired(compose: dict[str, Any], raw: str) -> N
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JIXIAO_WAREHOUSE", env_of(on_pg, "airflow-scheduler")["JIXIAO_WAREHOUSE"])
         assert get_settings(PROJECT_ROOT / "var").warehouse_engine == "postgres"
+
+
+def test_the_celery_variant(compose: dict[str, Any], raw: str) -> None:
+    """The CeleryExecutor variant (issue 17 item 4): ``--profile celery`` adds the Redis broker
+    and two workers and nothing else; AIRFLOW_EXECUTOR=CeleryExecutor switches every Airflow
+    service, all on the same broker (Redis' own password) and result backend (the metadata
+    database); the workers are the scheduler's image, mounts and environment (the DuckDB
+    staging file, the inbox and the warehouse settings are shared), each with a name of its
+    own and a Celery ping as healthcheck; LocalExecutor stays the default."""
+    import importlib.util
+
+    services = compose["services"]
+    profiled = {name for name, svc in services.items() if "profiles" in svc}
+    assert profiled == {"redis", *CELERY_WORKERS}
+    assert all(services[name]["profiles"] == ["celery"] for name in profiled)
+    for name in ["airflow-init", *AIRFLOW_SERVICES, *CELERY_WORKERS]:
+        assert env_of(compose, name)["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+    filled = filled_env()
+    on = yaml.safe_load(interpolate(raw, {**filled, "AIRFLOW_EXECUTOR": "CeleryExecutor"}))
+    redis = on["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--requirepass") + 1] == filled["REDIS_PASSWORD"]
+    assert "ping" in redis["healthcheck"]["test"]
+    assert env_of(on, "redis")["REDISCLI_AUTH"] == filled["REDIS_PASSWORD"]  # the ping's auth
+    assert "ports" not in redis  # reached inside the compose network only
+    scheduler = env_of(on, "airflow-scheduler")
+    for name in ["airflow-init", *AIRFLOW_SERVICES, *CELERY_WORKERS]:
+        env = env_of(on, name)
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == (
+            f"redis://:{filled['REDIS_PASSWORD']}@redis:6379/0"
+        ), name
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == (
+            "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        ), name
+    hostnames = set()
+    for name in CELERY_WORKERS:
+        svc = on["services"][name]
+        assert svc["command"] == "celery worker", name
+        hostnames.add(svc["hostname"])
+        check = " ".join(svc["healthcheck"]["test"])
+        assert "inspect ping" in check and "celery@${HOSTNAME}" in check, name
+        app_module = check.split("--app ", 1)[1].split()[0].rsplit(".", 1)[0]
+        assert importlib.util.find_spec(app_module) is not None, app_module
+        deps = svc["depends_on"]
+        for dep in ("postgres", "warehouse", "redis"):
+            assert deps[dep]["condition"] == "service_healthy", (name, dep)
+        assert deps["airflow-init"]["condition"] == "service_completed_successfully", name
+        assert svc["volumes"] == on["services"]["airflow-scheduler"]["volumes"], name
+        assert env_of(on, name) == scheduler, name
+    assert hostnames == set(CELERY_WORKERS)
+    # the other services wait for the broker when the profile runs it, and only then
+    for name in AIRFLOW_SERVICES:
+        assert on["services"][name]["depends_on"]["redis"] == {
+            "condition": "service_healthy",
+            "required": False,
+        }, name
+    # the image installs the executor and the broker client (main dependencies, not a group)
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    main = {
+        re.split(r"[<>=!~\[;\s]", d, maxsplit=1)[0] for d in pyproject["project"]["dependencies"]
+    }
+    assert {"apache-airflow-providers-celery", "redis", "celery"} <= main
 
 
 def test_no_default_credentials(raw: str) -> None:
