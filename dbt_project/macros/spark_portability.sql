@@ -1,5 +1,7 @@
 {#- Spark (dbt-spark, JIXIAO_WAREHOUSE=spark; docs/warehouse.md "On Spark"): the root project's
-    spark__ overrides of dbt's own dispatched macros. DuckDB and PostgreSQL never call these.
+    spark__ overrides of dbt's own dispatched macros, and the two decimal operations the scoring
+    model dispatches (decimal_product, decimal_difference), whose default__ is the plain
+    operator: DuckDB and PostgreSQL compile exactly the SQL they compiled before.
 
     The project declares its text columns as `varchar` (seed column_types, the marts'
     contracts). Spark refuses a `varchar` without a length, so spark_type() names Spark's text
@@ -125,4 +127,52 @@
     remainder: (n - n % d) / d, exact (Spark's `div` would be a BIGINT). -#}
 {% macro spark__whole_quotient(n, d) -%}
     cast((({{ n }}) - (({{ n }}) % ({{ d }}))) / ({{ d }}) as decimal(38, 0))
+{%- endmacro %}
+
+{#- 精确乘积 (exact product) a x b of two DECIMALs, a with at most 12 decimals (a weight) and b
+    with at most 6 (a rate, a measure, a whole number). DuckDB types it DECIMAL(38, s_a + s_b)
+    (its width capped at 38, every decimal kept) and PostgreSQL's numeric is exact, so there it
+    is the plain `*`. Spark caps the product's DECIMAL at 38 digits by cutting its decimals
+    down to 6 (a weight DECIMAL(38, 12) x a rate DECIMAL(12, 6) is DECIMAL(38, 6)), so
+    spark__decimal_product computes it in steps that stay exact. -#}
+{% macro decimal_product(a, b) -%}
+    {{- return(adapter.dispatch('decimal_product', 'jixiao')(a, b)) -}}
+{%- endmacro %}
+
+{% macro default__decimal_product(a, b) -%}
+    {{ a }} * {{ b }}
+{%- endmacro %}
+
+{#- On Spark: a x b rounded half away from zero to 12 decimals, as DECIMAL(38, 12): what DuckDB
+    keeps of its DECIMAL(38, 18) product wherever the model uses it (a case whose other
+    branches are DECIMAL(38, 12) is typed DECIMAL(38, 12), and divide() reads its numerator at
+    12 decimals). Steps: A = a x 10^12 as a whole DECIMAL(38, 0) (spark__scaled_integer);
+    x = A x b has at most 6 decimals, and Spark never cuts a product's scale below min(scale, 6),
+    so it is exact; y = x rounded to a whole number (the cast rounds HALF_UP, away from zero);
+    then y x 10^-12 as q1 + q2 x 10^-12 with q2 = y % 10^12 (the sign of y) and q1 = (y - q2) /
+    10^12 (an exact whole quotient), in types whose sum keeps 12 decimals. Exact while |a x b| <
+    10^20, DuckDB's own bound for its DECIMAL(38, 18) product (beyond it DuckDB stops with an
+    overflow, Spark with ANSI mode off gives null). -#}
+{% macro spark__decimal_product(a, b) -%}
+    {%- set y = "cast(" ~ jixiao.spark__scaled_integer(a, 12) ~ " * (" ~ b ~ ") as decimal(38, 0))" -%}
+    {%- set q2 = "(" ~ y ~ " % " ~ (10 ** 12) ~ ")" -%}
+    (cast(cast(({{ y }} - {{ q2 }}) / {{ 10 ** 12 }} as decimal(25, 0)) as decimal(37, 12))
+        + cast({{ q2 }} as decimal(13, 0)) * 0.000000000001)
+{%- endmacro %}
+
+{#- 精确差 (exact difference) a - b of two DECIMAL(38, 12) values (weights, scores). DuckDB types
+    it DECIMAL(38, 12) and PostgreSQL's numeric is exact: the plain `-`. Spark gives the
+    difference one integral digit more and, over 38 digits, one decimal less: DECIMAL(38, 11).
+    Both sides as DECIMAL(37, 12) (no rounding: they have 12 decimals) make it DECIMAL(38, 12),
+    exact while both are below 10^25 (DuckDB's result stops at 10^26). -#}
+{% macro decimal_difference(a, b) -%}
+    {{- return(adapter.dispatch('decimal_difference', 'jixiao')(a, b)) -}}
+{%- endmacro %}
+
+{% macro default__decimal_difference(a, b) -%}
+    {{ a }} - {{ b }}
+{%- endmacro %}
+
+{% macro spark__decimal_difference(a, b) -%}
+    (cast(({{ a }}) as decimal(37, 12)) - cast(({{ b }}) as decimal(37, 12)))
 {%- endmacro %}

@@ -15,7 +15,12 @@ inbox's DuckDB night (the ``published_demo`` fixture) is the reference. Then:
   engine's spelling of a type mapped to one name (Spark's ``string`` / ``int`` /
   ``timestamp_ntz`` are DuckDB's ``VARCHAR`` / ``INTEGER`` / ``TIMESTAMP``);
 - the comparison can fail: one changed fen and one dropped column are reported by table;
-- divide() gives DuckDB's digits on Spark.
+- divide() gives DuckDB's digits on Spark;
+- last, the layout-variant corpus (the session fixture ``variants_built``, shared with the mart
+  checksum test and the PostgreSQL test): its raw tables replace the demo's in the same session
+  (one Spark session per process: its warehouse directory is fixed at its start), one more
+  ``dbt build``, and every marts table equals the DuckDB build's. The demo's tests must run
+  before it (file order); they check that its marts are still the demo's.
 
 Measured per stage (load, build, compare): printed, and written to
 ``test-artifacts/spark_warehouse_timings.json``.
@@ -51,17 +56,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.spark]
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-#: The marts tables that still differ from DuckDB's on Spark (not yet equal: issue 17, item 2):
-#: fct_indicator_scores.is_full_marks is false on Spark for 20 demo rows where DuckDB says true
-#: (recomputed_score >= weight compared after Spark rounded one side's decimals), and the marts
-#: that count it. Every other marts table must be equal.
-KNOWN_DIFFERENCES = [
-    "marts.fct_indicator_scores",
-    "marts.mart_indicator_results",
-    "marts.mart_report_project_indicators",
-    "marts.mart_report_scope_indicators",
-]
-
 
 @dataclass
 class SparkBuild:
@@ -71,14 +65,25 @@ class SparkBuild:
     loaded: dict[str, Any]
     result: DbtRunResult
     timings: dict[str, float] = field(default_factory=dict)
+    #: set when the variant corpus replaced the demo's tables in the session (spark_variants)
+    replaced_by_variants: bool = False
+
+    def demo(self) -> SparkBuild:
+        """This build, asserted to still hold the demo's tables (the variant test runs last)."""
+        assert not self.replaced_by_variants, (
+            "the variant corpus replaced the demo's Spark tables: its test must run last"
+        )
+        return self
 
 
 @pytest.fixture(scope="module")
 def spark_build(
-    published_demo: Settings, tmp_path_factory: pytest.TempPathFactory
+    published_demo: Settings, variants_built: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SparkBuild]:
     """The demo night's raw tables as Parquet in a Spark session, then ``dbt build`` there,
-    as JIXIAO_WAREHOUSE=spark."""
+    as JIXIAO_WAREHOUSE=spark. ``variants_built`` is requested here, before the Spark
+    environment is set, so that the variant corpus is built on DuckDB (its session fixture
+    runs the pipeline, which would follow JIXIAO_WAREHOUSE=spark)."""
     home = tmp_path_factory.mktemp("spark_home") / "home"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JIXIAO_WAREHOUSE", "spark")
@@ -93,6 +98,31 @@ def spark_build(
         timings["build_seconds"] = round(time.monotonic() - started, 2)
         spark = jspark.session(settings)
         yield SparkBuild(published_demo.warehouse, settings, spark, loaded, result, timings)
+
+
+@dataclass
+class SparkVariants:
+    duckdb_file: Path
+    spark: Any
+    loaded: dict[str, Any]
+    result: DbtRunResult
+    timings: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def spark_variants(spark_build: SparkBuild, variants_built: Settings) -> SparkVariants:
+    """The layout-variant corpus (版式变体语料上 Spark) in the demo's Spark session: its raw
+    tables exported and registered in place of the demo's, then one ``dbt build`` (the same
+    settings, so the same warehouse directory; Spark's tables are rebuilt whole)."""
+    spark_build.replaced_by_variants = True
+    timings = spark_build.timings
+    started = time.monotonic()
+    loaded = jspark.load_raw(spark_build.settings, variants_built.warehouse)
+    timings["variants_load_seconds"] = round(time.monotonic() - started, 2)
+    started = time.monotonic()
+    result = build(spark_build.settings)
+    timings["variants_build_seconds"] = round(time.monotonic() - started, 2)
+    return SparkVariants(variants_built.warehouse, spark_build.spark, loaded, result, timings)
 
 
 # --- the comparison -----------------------------------------------------------------------
@@ -154,7 +184,7 @@ def test_raw_parquet_is_exact_and_the_views_are_the_same_rule(spark_build: Spark
     """Every raw table arrived with all its rows and its exact decimals, and
     raw._submission_versions / raw._submission_tables (raw_schema.sql's statements, unchanged)
     return the same rows on both engines."""
-    spark = spark_build.spark
+    spark = spark_build.demo().spark
     fetch = _spark_fetch(spark)
     duck = duckdb.connect(str(spark_build.duckdb_file), read_only=True)
     try:
@@ -188,9 +218,8 @@ def test_raw_parquet_is_exact_and_the_views_are_the_same_rule(spark_build: Spark
 
 def test_dbt_build_on_spark_passes_with_its_tests(spark_build: SparkBuild) -> None:
     """Seeds, every model, data test and unit test built and passed on Spark."""
-    results = json.loads(
-        (spark_build.settings.home / "dbt" / "target" / "run_results.json").read_text("utf-8")
-    )
+    target = spark_build.demo().settings.home / "dbt" / "target"
+    results = json.loads((target / "run_results.json").read_text("utf-8"))
     assert results["args"]["target"] == "spark"
     run = spark_build.result
     assert run.success and not run.failed
@@ -199,37 +228,39 @@ def test_dbt_build_on_spark_passes_with_its_tests(spark_build: SparkBuild) -> No
     assert kinds["seed"] > 0, kinds
 
 
-def test_marts_are_compared_and_timed(spark_build: SparkBuild) -> None:
-    """Every marts table is compared with the DuckDB build (timed). Not yet asserted equal:
-    on the demo, 4 of 38 tables differ (fct_indicator_scores.is_full_marks on 20 rows, and the
-    three marts that count it), which the next step of issue 17 fixes; the test asserts the
-    other 34 are equal and that these are the only differences."""
+def _write_timings(timings: dict[str, float]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "spark_warehouse_timings.json").write_text(
+        json.dumps(timings, indent=2) + "\n", encoding="utf-8"
+    )
+    print(f"\nSpark warehouse: {timings}")
+
+
+def test_every_mart_equals_the_duckdb_build(spark_build: SparkBuild) -> None:
+    """Every marts table of the demo equals the DuckDB build's (timed): the same tables,
+    columns, types and rows."""
+    spark = spark_build.demo().spark
     started = time.monotonic()
     duck = duckdb.connect(str(spark_build.duckdb_file), read_only=True)
     try:
         compared, problems = compare_with_spark(
-            duck, _spark_columns(spark_build.spark, "marts"), _spark_fetch(spark_build.spark)
+            duck, _spark_columns(spark, "marts"), _spark_fetch(spark)
         )
     finally:
         duck.close()
     timings = spark_build.timings
     timings["compare_seconds"] = round(time.monotonic() - started, 2)
     timings["marts_tables"] = compared
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "spark_warehouse_timings.json").write_text(
-        json.dumps(timings, indent=2) + "\n", encoding="utf-8"
-    )
-    print(f"\nSpark warehouse: {timings}")
+    _write_timings(timings)
     assert compared > 30, f"only {compared} marts tables"
-    differing = sorted(p.split(":", 1)[0] for p in problems)
-    assert differing == KNOWN_DIFFERENCES, "\n".join(problems)
+    assert not problems, "\n".join(problems)
 
 
 def test_the_comparison_reports_a_changed_row(spark_build: SparkBuild) -> None:
     """Spark's Parquet tables cannot UPDATE, so the Spark side is changed as the compare reads
     it: one fen more on one row of mart_project_year and dim_fund_source without its
     fund_source_en column. The comparison names those two tables, and only those."""
-    spark = spark_build.spark
+    spark = spark_build.demo().spark
     columns = _spark_columns(spark, "marts")
     columns["dim_fund_source"] = [c for c in columns["dim_fund_source"] if c[0] != "fund_source_en"]
     real_fetch = _spark_fetch(spark)
@@ -249,7 +280,6 @@ def test_the_comparison_reports_a_changed_row(spark_build: SparkBuild) -> None:
         _, problems = compare_with_spark(duck, columns, tampered_fetch)
     finally:
         duck.close()
-    problems = [p for p in problems if p.split(":", 1)[0] not in KNOWN_DIFFERENCES]
     assert len(problems) == 2, problems
     assert problems[0].startswith("marts.dim_fund_source: columns differ"), problems
     assert problems[1].startswith("marts.mart_project_year: 1 rows only on DuckDB"), problems
@@ -296,9 +326,37 @@ def test_divide_gives_the_same_digits_on_both_engines(spark_build: SparkBuild) -
         on_duckdb = text(duck.execute(_compiled(spark_build, "duckdb", sql("divide"))).fetchall())
     finally:
         duck.close()
-    spark = spark_build.spark
+    spark = spark_build.demo().spark
     on_spark = text(
         [tuple(r) for r in spark.sql(_compiled(spark_build, "spark", sql("divide"))).collect()]
     )
     assert len(on_duckdb) == len(cases)
     assert on_spark == on_duckdb
+
+
+# --- the layout-variant corpus: last, it replaces the demo's tables -------------------------
+
+
+@pytest.mark.timeout(1800)
+def test_every_variant_mart_equals_the_duckdb_build(spark_variants: SparkVariants) -> None:
+    """The layout-variant corpus (every layout variant of the five canonical submissions under
+    keys of their own): its dbt build passes on Spark and every marts table equals the DuckDB
+    build's, compared as the demo's are (issue 17 item 3: demo AND variants)."""
+    assert spark_variants.result.success and not spark_variants.result.failed
+    assert spark_variants.loaded["rows"]["submissions"] > 100, spark_variants.loaded["rows"]
+    spark = spark_variants.spark
+    fetch = _spark_fetch(spark)
+    started = time.monotonic()
+    duck = duckdb.connect(str(spark_variants.duckdb_file), read_only=True)
+    try:
+        compared, problems = compare_with_spark(duck, _spark_columns(spark, "marts"), fetch)
+    finally:
+        duck.close()
+    ((projects,),) = fetch("select count(*) from marts.mart_project_year")
+    timings = spark_variants.timings
+    timings["variants_compare_seconds"] = round(time.monotonic() - started, 2)
+    timings["variants_marts_tables"] = compared
+    _write_timings(timings)
+    assert compared > 30, f"only {compared} marts tables"
+    assert projects >= 150, projects  # every variant reached the marts, not the demo's
+    assert not problems, "\n".join(problems)

@@ -114,28 +114,33 @@ ruled as (
     from with_tier
 ),
 
+-- The products and differences go through decimal_product / decimal_difference
+-- (macros/spark_portability.sql): the plain `*` and `-` on DuckDB and PostgreSQL; on Spark,
+-- steps that keep every decimal (Spark would cut a 38-digit product to 6 decimals).
 scored as (
     select
         ruled.*,
         case rule_applied
-            when 'allocation_rate' then weight * rate_value
-            when 'budget_execution_rate' then weight * rate_value
+            when 'allocation_rate' then {{ decimal_product('weight', 'rate_value') }}
+            when 'budget_execution_rate' then {{ decimal_product('weight', 'rate_value') }}
             when 'higher_is_better_met' then weight
             when 'higher_is_better_proportional' then
                 case when target_value = 0 then weight
-                     else {{ divide('weight * actual_value', 'target_value') }} end
+                     else {{ divide(decimal_product('weight', 'actual_value'), 'target_value') }} end
             when 'lower_is_better_met' then weight
             when 'lower_is_better_linear' then
                 case when target_value = 0 then 0
-                     else weight * 2 - {{ divide('weight * actual_value', 'target_value') }} end
+                     else {{ decimal_difference(decimal_product('weight', '2'),
+                         divide(decimal_product('weight', 'actual_value'), 'target_value')) }} end
             when 'equal_met' then weight
             when 'equal_deviation' then
                 case when target_value = 0 then 0
-                     else weight - {{ divide('weight * abs(actual_value - target_value)', 'target_value') }} end
+                     else {{ decimal_difference('weight',
+                         divide(decimal_product('weight', 'abs(actual_value - target_value)'), 'target_value')) }} end
             when 'yes_no_met' then weight
             when 'yes_no_not_met' then 0
             when 'qualitative_reported_checked' then reported_score
-            when 'qualitative_tier_max' then weight * tier_max_rate
+            when 'qualitative_tier_max' then {{ decimal_product('weight', 'tier_max_rate') }}
             else reported_score
         end as raw_score
     from ruled
