@@ -298,6 +298,9 @@ def test_the_celery_variant(compose: dict[str, Any], raw: str) -> None:
         assert env["AIRFLOW__CELERY__BROKER_URL"] == (
             f"redis://:{filled['REDIS_PASSWORD']}@redis:6379/0"
         ), name
+        # prefork: ingest's process pool fails in a daemonic child; threads: the task
+        # supervisor cannot set signal handlers (both measured by test_celery_nightly)
+        assert env["AIRFLOW__CELERY__POOL"] == "solo", name
         assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == (
             "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         ), name
