@@ -2,11 +2,16 @@
 
 * A file is identified by the SHA-256 of its bytes. A hash already loaded (or quarantined)
   under the same name is ``skipped_unchanged``; under another name it is a ``duplicate``.
-* Each file is one transaction: every raw table, ``raw.submissions``, ``raw.rejected_rows``
-  and its ``raw.load_log`` row commit together or not at all.
-* Rows go in as one Arrow table per raw table and file (columns in the table's order), never
-  row by row and never with cell text in the SQL string; the one-row ``load_log`` entry is a
-  parameterised insert.
+* A file's rows commit together with its ``raw.load_log`` row or not at all: every raw
+  table, ``raw.submissions`` and ``raw.rejected_rows``. Consecutive loaded files share one
+  transaction (a write group of at most :data:`WRITE_GROUP_FILES` files): a run that dies
+  mid-group commits none of the group's files, and the next run loads them as new. A write
+  that fails inside a group rolls the group back and writes its files again one transaction
+  each, so only the failing file is quarantined.
+* Rows go in as Arrow tables (columns in the table's order), one per raw table and write
+  group (``raw.projects`` and the budget tables per file, as the next file's context reads
+  them), never row by row and never with cell text in the SQL string; the one-row
+  ``load_log`` entry is a parameterised insert.
 * A rejected file is copied byte for byte to ``quarantine/<sha256>/<original name>`` with a
   ``reason.json``; the other files still load.
 * Per-file fault isolation (单个文件的故障隔离): whatever one file does, it is quarantined with
@@ -48,7 +53,7 @@ import time
 import unicodedata
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -116,8 +121,22 @@ from (
 where amount > 0
 group by project_key, fiscal_year
 """
+#: the latest department and name per project code in the files loaded so far
+PROJECT_NAMES_SQL = """
+select project_key, arg_max(department_name, loaded_at), arg_max(project_name, loaded_at)
+from raw.projects
+group by project_key
+"""
 #: raw tables whose rows change the run context (besides raw.projects)
 _CONTEXT_TABLES = frozenset({"budget_lines", "funding_reported"})
+#: written as each file is staged (the next file's context reads them); the other tables of
+#: a write group go in at its commit, one Arrow insert per table for the whole group
+_STAGED_AT_ONCE = frozenset({"projects", *_CONTEXT_TABLES})
+#: loaded files per transaction (写入组): one commit and one insert per raw table for the
+#: group instead of per file; a group also ends at :data:`WRITE_GROUP_ROWS` buffered rows,
+#: before any other load_log entry (quarantine, skip) and at the end of the run
+WRITE_GROUP_FILES = 32
+WRITE_GROUP_ROWS = 200_000
 __all__ = ["DATA_TABLES", "FileResult", "IngestSummary", "discover", "ingest_files", "to_arrow"]
 
 
@@ -512,6 +531,12 @@ class _Loader:
         self.columns = _table_columns(con)
         self._ctx: Context | None = None
         self._snapshots: list[Path] = []
+        #: the open write group: (file, its parse, its outcome) per staged file
+        self._group: list[tuple[_Planned, Prepared, FileResult | None]] = []
+        self._deferred: dict[str, list[pa.Table]] = {}
+        self._group_rows = 0
+        #: how a file of a rolled-back group is parsed again when its context changed
+        self._reparse: Callable[[_Planned], Prepared] = self._prepare_here
         self._drop_stale_snapshots()
 
     def _now(self) -> dt.datetime:
@@ -649,11 +674,14 @@ class _Loader:
     # ------------------------------------------------------------------ run
     def run(self, plan: list[_Planned]) -> Iterator[FileResult]:
         """Every planned file in order, parsed in this process (顺序载入)."""
+        self._reparse = self._prepare_here
         for item in plan:
             if not item.parse:
+                yield from self._flush()
                 yield self._no_parse(item)
             else:
-                yield self._write(item, self._prepare_here(item))
+                yield from self._write(item, self._prepare_here(item))
+        yield from self._flush()
 
     def run_pooled(self, plan: list[_Planned], pool: _Pool) -> Iterator[FileResult]:
         """Like :meth:`run`, with scan/read/parse in isolated workers (隔离进程解析).
@@ -666,13 +694,17 @@ class _Loader:
         todo: deque[_Planned] = deque(item for item in plan if item.parse)
         log.info("ingest: parsing %d files in %d isolated worker(s)", len(todo), pool.size)
         pending: dict[int, tuple[_Planned, Future[Prepared]]] = {}
+        # never parsed in this process, a rolled-back group's files neither
+        self._reparse = lambda item: self._solo(pool, item, todo, pending)
         try:
             for item in plan:
                 if not item.parse:
+                    yield from self._flush()
                     yield self._no_parse(item)
                     continue
                 self._top_up(pool, todo, pending, 2 * pool.size)
-                yield self._write(item, self._collect(pool, item, todo, pending))
+                yield from self._write(item, self._collect(pool, item, todo, pending))
+            yield from self._flush()
         finally:
             for _item, f in pending.values():
                 f.cancel()
@@ -772,23 +804,54 @@ class _Loader:
         return prepare_file(item.snapshot, item.meta, self.limits, self._context(), self.columns)
 
     def _context(self) -> Context:
-        """What earlier loads say per project code (cached until a file changes it): the
-        department and name from raw.projects, and the budget per fiscal year that the unit
-        guard compares a new file's amounts with (:data:`BUDGET_HISTORY_SQL`)."""
+        """What earlier loads say per project code: the department and name from
+        raw.projects (:data:`PROJECT_NAMES_SQL`), and the budget per fiscal year that the unit
+        guard compares a new file's amounts with (:data:`BUDGET_HISTORY_SQL`). Read whole once
+        per run; after a file that wrote projects or budgets, :meth:`_refresh_context` reads
+        the same queries again for that file's project codes only."""
         if self._ctx is None:
-            rows = self.con.execute(
-                "select project_key, arg_max(department_name, loaded_at), "
-                "arg_max(project_name, loaded_at) from raw.projects group by project_key"
-            ).fetchall()
-            budgets: dict[str, dict[int, Decimal]] = {}
-            for key, year, amount in self.con.execute(BUDGET_HISTORY_SQL).fetchall():
-                budgets.setdefault(key, {})[int(year)] = amount
-            self._ctx = {
-                "departments": {k: d for k, d, _n in rows},
-                "names": {k: n for k, _d, n in rows},
-                "budgets": budgets,
-            }
+            self._ctx = {"departments": {}, "names": {}, "budgets": {}}
+            self._fill_context(None)
         return self._ctx
+
+    def _refresh_context(self, prepared: Prepared) -> None:
+        """Re-read the context of the project codes ``prepared`` wrote (本文件涉及的项目).
+
+        Both queries group by project code, so rows added for some codes change only those
+        codes' entries: the others stay as read. O(rows of these codes) per file instead of
+        the whole warehouse per file (the run's first context read stays whole)."""
+        if self._ctx is None:
+            return  # not read yet: the first _context() reads everything
+        keys: set[str] = set()
+        for table in ("projects", *_CONTEXT_TABLES):
+            arrow = prepared.tables.get(table)
+            if arrow is not None and "project_key" in arrow.column_names:
+                keys.update(k for k in arrow.column("project_key").to_pylist() if k is not None)
+        if keys:
+            self._fill_context(sorted(keys))
+
+    def _fill_context(self, keys: list[str] | None) -> None:
+        """Set the context entries of ``keys`` (None: every code) from the two queries."""
+        assert self._ctx is not None
+        params: list[Any] = [] if keys is None else [keys]
+        where = "" if keys is None else " where list_contains(?, project_key)"
+        rows = self.con.execute(f"select * from ({PROJECT_NAMES_SQL}){where}", params).fetchall()
+        budgets: dict[str, dict[int, Decimal]] = {k: {} for k in keys or ()}
+        for key, year, amount in self.con.execute(
+            f"select * from ({BUDGET_HISTORY_SQL}){where}", params
+        ).fetchall():
+            budgets.setdefault(key, {})[int(year)] = amount
+        # new dicts, not changed in place: a pool worker's call may not be pickled yet
+        ctx = {part: dict(entries) for part, entries in self._ctx.items()}
+        self._ctx = ctx
+        for key, department, name in rows:
+            ctx["departments"][key] = department
+            ctx["names"][key] = name
+        for key, years in budgets.items():
+            if years:
+                ctx["budgets"][key] = years
+            else:
+                ctx["budgets"].pop(key, None)
 
     # ------------------------------------------------------------------ write
     def _no_parse(self, item: _Planned) -> FileResult:
@@ -800,23 +863,138 @@ class _Loader:
             self._write_log(item.meta, result, self._now())
         return result
 
-    def _write(self, item: _Planned, prepared: Prepared) -> FileResult:
-        try:
-            if prepared.rejection is not None:
-                return self._quarantine(item, prepared.rejection)
+    def _write(self, item: _Planned, prepared: Prepared) -> list[FileResult]:
+        """Stage ``item`` in the write group (or quarantine it); the outcomes that are final
+        now, in plan order: a group's files are final when the group commits."""
+        if prepared.rejection is not None:
+            done = self._flush()
             try:
-                result = self._load(prepared)
+                done.append(self._quarantine(item, prepared.rejection))
+            finally:
+                self._drop(item)
+            return done
+        if not self._group:
+            self.con.begin()
+        try:
+            result = self._stage(prepared)
+        except (duckdb.IOException, OSError, MemoryError):
+            raise  # the disk or the machine, not this file: the run fails
+        except Exception:  # an Arrow/DuckDB data error: the group is written again file by file
+            log.warning(
+                "ingest: staging %s failed; its write group is written file by file", item.name
+            )
+            return self._replay([*self._group, (item, prepared, None)])
+        self._group.append((item, prepared, result))
+        self._group_rows += sum(t.num_rows for t in prepared.tables.values())
+        self._after_write(item, prepared)
+        if len(self._group) >= WRITE_GROUP_FILES or self._group_rows >= WRITE_GROUP_ROWS:
+            return self._flush()
+        return []
+
+    def _after_write(self, item: _Planned, prepared: Prepared) -> None:
+        self.seen.setdefault(prepared.meta["file_hash"], set()).add(item.name)
+        if prepared.has_projects or _CONTEXT_TABLES & prepared.tables.keys():
+            self._refresh_context(prepared)
+
+    def _stage(self, prepared: Prepared) -> FileResult:
+        """Write ``prepared``'s projects and budget tables and its load_log row in the open
+        transaction; buffer its other tables for the group's commit (暂存)."""
+        meta = prepared.meta
+        loaded_at = self._now()
+        load_id = str(uuid.uuid4())
+        result = FileResult(
+            file=meta["file_name"],
+            sha256=meta["file_hash"],
+            status="loaded",
+            layout=prepared.layout,
+            rows_loaded=prepared.rows_loaded,
+            rows_rejected=prepared.rows_rejected,
+            rows_read=prepared.rows_loaded + prepared.rows_rejected,
+            sheets_ignored=prepared.sheets_ignored,
+            layout_evidence=prepared.detections,
+            order_signal=meta.get("order_signal"),
+        )
+        later: dict[str, pa.Table] = {}
+        for table, arrow in prepared.tables.items():
+            arrow = fill_column(arrow, "loaded_at", loaded_at)
+            if table == "rejected_rows":
+                arrow = fill_column(arrow, "load_id", load_id)
+            if table in _STAGED_AT_ONCE:
+                self._insert_arrow(table, arrow)
+            else:
+                later[table] = arrow
+        self._write_log(meta, result, loaded_at, load_id)
+        for table, arrow in later.items():  # only once every statement of the file succeeded
+            self._deferred.setdefault(table, []).append(arrow)
+        return result
+
+    def _flush(self) -> list[FileResult]:
+        """Commit the write group: the buffered tables, one insert each (提交写入组)."""
+        if not self._group:
+            return []
+        group = self._group
+        try:
+            for table, arrows in self._deferred.items():
+                self._insert_arrow(table, pa.concat_tables(arrows))
+            self.con.commit()
+        except (duckdb.IOException, OSError, MemoryError):
+            raise
+        except Exception:
+            log.warning(
+                "ingest: committing a write group of %d files failed; writing them file by file",
+                len(group),
+            )
+            return self._replay(group)
+        self._reset_group()
+        for item, _p, _r in group:
+            self._drop(item)
+        return [r for _i, _p, r in group if r is not None]
+
+    def _reset_group(self) -> None:
+        self._group, self._deferred, self._group_rows = [], {}, 0
+
+    def _replay(
+        self, group: list[tuple[_Planned, Prepared, FileResult | None]]
+    ) -> list[FileResult]:
+        """Roll the group back and write its files one transaction each (逐个重写): the file
+        whose rows the warehouse refuses is quarantined (``parse_error``, stage write), the
+        others load. A file parsed with context from a file that is now quarantined is
+        parsed again."""
+        self.con.rollback()
+        self._reset_group()
+        self._ctx = None
+        self.seen = _seen(self.con)
+        done: list[FileResult] = []
+        for item, prepared, _r in group:
+            try:
+                if not prepared.context_still_valid(self._context()):
+                    log.info("re-parsing %s: project context changed in this batch", item.name)
+                    prepared = self._reparse(item)
+                    if prepared.rejection is not None:
+                        done.append(self._quarantine(item, prepared.rejection))
+                        continue
+                self.con.begin()
+                try:
+                    result = self._stage(prepared)
+                    for table, arrows in self._deferred.items():
+                        self._insert_arrow(table, pa.concat_tables(arrows))
+                    self.con.commit()
+                except Exception:
+                    self.con.rollback()
+                    raise
+                finally:
+                    self._reset_group()
             except (duckdb.IOException, OSError, MemoryError):
-                raise  # the disk or the machine, not this file: the run fails
+                raise
             except Exception as exc:  # an Arrow/DuckDB data error: this file only
                 log.exception("ingest: writing %s failed; quarantined", item.name)
-                return self._quarantine(item, parse_error(item.name, exc, stage="write"))
-            self.seen.setdefault(prepared.meta["file_hash"], set()).add(item.name)
-            if prepared.has_projects or _CONTEXT_TABLES & prepared.tables.keys():
-                self._ctx = None
-            return result
-        finally:
+                done.append(self._quarantine(item, parse_error(item.name, exc, stage="write")))
+                continue
+            done.append(result)
+            self._after_write(item, prepared)
+        for item, _p, _r in group:
             self._drop(item)
+        return done
 
     def _quarantine(self, item: _Planned, rej: Rejection) -> FileResult:
         """Copy the snapshot byte for byte under the original name, with reason.json; log it
@@ -861,37 +1039,6 @@ class _Loader:
             raise
         self.seen.setdefault(meta["file_hash"], set()).add(item.name)
         log.warning("quarantined %s: %s", item.name, rej.message_en)
-        return result
-
-    def _load(self, prepared: Prepared) -> FileResult:
-        """One transaction: data tables, submissions, rejected rows and the load log (单事务)."""
-        meta = prepared.meta
-        loaded_at = self._now()
-        load_id = str(uuid.uuid4())
-        result = FileResult(
-            file=meta["file_name"],
-            sha256=meta["file_hash"],
-            status="loaded",
-            layout=prepared.layout,
-            rows_loaded=prepared.rows_loaded,
-            rows_rejected=prepared.rows_rejected,
-            rows_read=prepared.rows_loaded + prepared.rows_rejected,
-            sheets_ignored=prepared.sheets_ignored,
-            layout_evidence=prepared.detections,
-            order_signal=meta.get("order_signal"),
-        )
-        self.con.begin()
-        try:
-            for table, arrow in prepared.tables.items():
-                arrow = fill_column(arrow, "loaded_at", loaded_at)
-                if table == "rejected_rows":
-                    arrow = fill_column(arrow, "load_id", load_id)
-                self._insert_arrow(table, arrow)
-            self._write_log(meta, result, loaded_at, load_id)
-            self.con.commit()
-        except Exception:
-            self.con.rollback()
-            raise
         return result
 
     def _write_log(
