@@ -323,6 +323,11 @@ def dbt_build(
         mode.append("重新载入种子 seeds reloaded" if seeds else "种子未变 seeds unchanged")
         if select:
             mode.append("只建原始层下游 raw-downstream nodes only")
+        if on_server:
+            mode.append(
+                f"PostgreSQL：复制原始层 {server['raw_rows_loaded']} 行，集市已加行级安全 / "
+                f"raw copied ({server['raw_rows_loaded']} rows), marts secured"
+            )
         info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed · " + " · ".join(mode)
         info["detail"] = {
             **result.to_dict(),

@@ -106,6 +106,7 @@ def test_every_stage_ran_and_dbt_built_on_the_server(pg_night: PostgresNight) ->
         )
         assert cur.fetchone() == (True, True)
     assert detail["secured_tables"]["filtered"] > 0
+    assert "PostgreSQL" in _stage(s, "dbt_build")["summary"]
 
 
 def test_the_marts_gate_validated_the_servers_marts(pg_night: PostgresNight) -> None:
