@@ -374,11 +374,13 @@ def test_feedback_is_rewritten_only_when_its_content_changed(
     write_feedback(s)
     after = _mtimes(s)
     changed = {Path(p).name for p in after if after[p] != before.get(p)}
-    # the flag belongs to the project's current submission: the file loaded last for it
+    # the flag belongs to the project's current submission, as raw._submission_versions
+    # decides it (the document's own dates first: the two 新丰 workbooks' saved-at seconds
+    # may differ, so which one is current is not always the one loaded last)
     ((current,),) = _query(
         s,
-        "select file_name from raw.submissions where project_key = ? and fiscal_year = 2023"
-        " order by loaded_at desc limit 1",
+        "select file_name from raw._submission_versions"
+        " where project_key = ? and fiscal_year = 2023 and is_current",
         [project],
     )
     stem = Path(current).stem
