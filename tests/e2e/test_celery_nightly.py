@@ -43,7 +43,7 @@ from jixiao.config import PROJECT_ROOT, Settings, get_settings
 from jixiao.orchestration import WAREHOUSE_POOL, airflow_env
 from jixiao.samples.demo import build_demo_inbox
 from jixiao.warehouse import postgres
-from tests.e2e.net import free_port
+from tests.e2e.net import call_api, free_port
 from tests.e2e.pg_server import PG_USER, PostgresServer, create_database
 from tests.e2e.test_postgres_warehouse import _duckdb_columns, compare_tables
 
@@ -60,17 +60,6 @@ BUILD_TASKS = {"dbt_build", "gate_marts"}
 
 def _airflow() -> str:
     return str(Path(sys.executable).with_name("airflow"))
-
-
-def _call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    req = urllib.request.Request(  # noqa: S310 - loopback test server
-        base + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
-        return json.loads(resp.read() or b"null")
 
 
 class Processes:
@@ -248,24 +237,26 @@ def test_the_nightly_runs_on_a_celery_worker_against_postgres(
             [_airflow(), "celery", "worker", "--skip-serve-logs"],
             worker_env,
         )
-        _wait("api-server", lambda: _call(base, "GET", "/api/v2/monitor/health"), 240, procs)
-        _wait("DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, procs)
+        _wait("api-server", lambda: call_api(base, "GET", "/api/v2/monitor/health"), 240, procs)
+        _wait(
+            "DAG parsed", lambda: call_api(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, procs
+        )
         timings["components_up_seconds"] = round(time.monotonic() - started, 1)
-        _call(base, "PATCH", "/api/v2/dags/jixiao_nightly", {"is_paused": False})
-        run = _call(
+        call_api(base, "PATCH", "/api/v2/dags/jixiao_nightly", {"is_paused": False})
+        run = call_api(
             base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns", {"logical_date": None, "conf": {}}
         )
         run_id = run["dag_run_id"]
         path = f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}"
 
         def finished() -> Any:
-            state = _call(base, "GET", path)["state"]
+            state = call_api(base, "GET", path)["state"]
             return state if state in ("success", "failed") else None
 
         night_started = time.monotonic()
         state = _wait("the DAG run", finished, 600, procs)
         timings["night_seconds"] = round(time.monotonic() - night_started, 1)
-        tis = _call(base, "GET", f"{path}/taskInstances")["task_instances"]
+        tis = call_api(base, "GET", f"{path}/taskInstances")["task_instances"]
         assert state == "success", (
             json.dumps([(t["task_id"], t["state"]) for t in tis]) + "\n" + procs.tails()
         )

@@ -17,20 +17,9 @@ import duckdb
 import pytest
 
 from jixiao.samples.demo import build_demo_inbox
-from tests.e2e.net import free_port
+from tests.e2e.net import call_api, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    req = urllib.request.Request(  # noqa: S310 - loopback test server
-        base + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
-        return json.loads(resp.read() or b"null")
 
 
 def _wait(what: str, fn: Any, timeout: float, proc: subprocess.Popen[bytes], log: Path) -> Any:
@@ -96,33 +85,39 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(  # type: ignore[no-u
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait("api-server", lambda: _call(base, "GET", "/api/v2/monitor/health"), 240, proc, log)
+        _wait("api-server", lambda: call_api(base, "GET", "/api/v2/monitor/health"), 240, proc, log)
         assert _listening(port) == {"127.0.0.1"}, _listening(port)  # not open to the network
         _wait(
-            "DAG parsed", lambda: _call(base, "GET", "/api/v2/dags/jixiao_nightly"), 240, proc, log
+            "DAG parsed",
+            lambda: call_api(base, "GET", "/api/v2/dags/jixiao_nightly"),
+            240,
+            proc,
+            log,
         )
         _wait(
             "yearly DAG parsed",
-            lambda: _call(base, "GET", "/api/v2/dags/jixiao_yearly_report"),
+            lambda: call_api(base, "GET", "/api/v2/dags/jixiao_yearly_report"),
             240,
             proc,
             log,
         )
         # both DAGs may already exist, paused, in this metadata DB (dag.test() registers them)
         for dag_id in ("jixiao_nightly", "jixiao_yearly_report"):
-            _call(base, "PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        run = _call(
+            call_api(base, "PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        run = call_api(
             base, "POST", "/api/v2/dags/jixiao_nightly/dagRuns", {"logical_date": None, "conf": {}}
         )
         run_id = run["dag_run_id"]
 
         def finished() -> Any:
-            state = _call(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}")["state"]
+            state = call_api(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}")["state"]
             return state if state in ("success", "failed") else None
 
         state = _wait("the DAG run", finished, 900, proc, log)
         if state != "success":
-            tis = _call(base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances")
+            tis = call_api(
+                base, "GET", f"/api/v2/dags/jixiao_nightly/dagRuns/{run_id}/taskInstances"
+            )
             raise AssertionError(f"run {state}: {json.dumps(tis, ensure_ascii=False)[:3000]}")
 
         # publishing updated the Asset: the scheduler starts the yearly report DAG by itself,
@@ -133,7 +128,7 @@ def test_scheduler_runs_nightly_triggered_through_rest_api(  # type: ignore[no-u
             runs = [
                 r
                 for dag_id in ("jixiao_nightly", "jixiao_yearly_report")
-                for r in _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"]
+                for r in call_api(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"]
             ]
             triggered = [
                 r
