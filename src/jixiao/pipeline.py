@@ -179,7 +179,33 @@ def fingerprints(s: Settings) -> dict[str, str]:
     """The current fingerprints a night is planned on (当前指纹): raw, project, seeds, gates."""
     from jixiao.warehouse.dbt import project_fingerprint
 
-    return {"raw": db.raw_fingerprint(s), **project_fingerprint(s), "gates": _gates_fingerprint(s)}
+    return {
+        "raw": db.raw_fingerprint(s),
+        **project_fingerprint(s),
+        "gates": _gates_fingerprint(s),
+        "target": build_target(s),
+    }
+
+
+DEFAULT_TARGET = "duckdb"
+"""The build target a state recorded before targets were remembered was built on."""
+
+
+def build_target(s: Settings) -> str:
+    """Where dbt builds (构建目标): ``duckdb`` (the working file), ``postgres:<host>:<port>/<db>``
+    or ``spark:<spark dir>``. A night on another target than the last build's rebuilds in
+    full and reloads the seeds there, and is never "nothing new"."""
+    engine = s.warehouse_engine
+    if engine == "postgres":
+        from jixiao.warehouse.postgres import connection_settings
+
+        address = connection_settings()
+        return f"postgres:{address.host}:{address.port}/{address.dbname}"
+    if engine == "spark":
+        from jixiao.warehouse.spark import spark_dir
+
+        return f"spark:{spark_dir(s)}"
+    return DEFAULT_TARGET
 
 
 def build_state(s: Settings) -> dict[str, dict[str, Any]]:
@@ -195,6 +221,8 @@ def nothing_to_do(s: Settings, current: dict[str, str] | None = None) -> bool:
     if not night:
         return False
     now = current or fingerprints(s)
+    if night.get("target", DEFAULT_TARGET) != now["target"]:
+        return False
     return all(night.get(k) == now[k] for k in ("raw", "project", "gates"))
 
 
@@ -220,14 +248,15 @@ def plan_night(
     state = build_state(s)
     skip = not force and nothing_to_do(s, current)
     last = state.get(BUILD) or {}
+    moved = last.get("target", DEFAULT_TARGET) != current["target"]
     plan: dict[str, Any] = {
         "run_id": rid,
         "nothing_to_do": skip,
         "forced": force,
         "discovered": discovered,
         "raw_changed": (state.get(NIGHT) or {}).get("raw") != current["raw"],
-        "full_refresh": last.get("project") != current["project"],
-        "reload_seeds": last.get("seeds") != current["seeds"],
+        "full_refresh": moved or last.get("project") != current["project"],
+        "reload_seeds": moved or last.get("seeds") != current["seeds"],
     }
     if skip:
         at = runs.now()
@@ -286,11 +315,15 @@ def dbt_build(
     s = _settings(settings)
     forced = full_refresh
     on_server = s.warehouse_engine == "postgres"
+    on_spark = s.warehouse_engine == "spark"
     with runs.stage(s, run_id or runs.new_run_id(), "dbt_build") as info:
         current = fingerprints(s)
         last = build_state(s).get(BUILD) or {}
-        full_refresh = forced or last.get("project") != current["project"]
-        seeds = forced or last.get("seeds") != current["seeds"]
+        # another engine or server than the last build's holds neither its seeds nor its
+        # incremental facts: everything is built there afresh (换了引擎即全量重建)
+        moved = last.get("target", DEFAULT_TARGET) != current["target"]
+        full_refresh = forced or moved or last.get("project") != current["project"]
+        seeds = forced or moved or last.get("seeds") != current["seeds"]
         exclude = ("unit_test",) if seeds else ("unit_test", "seed")
         # seeds and project unchanged: what reads no raw table cannot have changed, so only
         # the nodes downstream of a raw table are rebuilt and tested (只重建原始层下游)
@@ -303,7 +336,23 @@ def dbt_build(
             loaded = postgres.load_raw(s)
             server["raw_rows_loaded"] = sum(loaded["rows"].values())
             server["load_raw_seconds"] = loaded["seconds"]
+        elif on_spark:
+            from jixiao.warehouse import spark
+
+            # the raw layer as Parquet, registered in this process's Spark session, which
+            # dbt-spark (method: session) then builds in
+            loaded = spark.load_raw(s)
+            server["raw_rows_loaded"] = sum(loaded["rows"].values())
+            server["load_raw_seconds"] = loaded["seconds"]
         result = build(s, select=select, full_refresh=full_refresh, exclude_resource_types=exclude)
+        if on_spark:
+            from jixiao.warehouse import spark_marts
+
+            # the gate and publish read DuckDB: the built marts come back in this process,
+            # the one holding the Spark session and its metastore (集市复制回 DuckDB)
+            back = spark_marts.copy_marts_from_spark(s)
+            server["marts_tables_copied"] = len(back["rows"])
+            server["copy_marts_seconds"] = back["seconds"]
         if on_server:
             # dbt recreates table models without policies: readers and RLS after every build
             with postgres.connect() as con:
@@ -315,7 +364,7 @@ def dbt_build(
             }
         # the marts gate validates in full after a full refresh (质量闸门据此全量校验)
         refreshed = datetime.now(UTC).isoformat() if full_refresh else last.get("full_refresh_at")
-        built = {k: current[k] for k in ("raw", "project", "seeds")}
+        built = {k: current[k] for k in ("raw", "project", "seeds", "target")}
         db.record_state(s, BUILD, {**built, "full_refresh_at": refreshed})
         mode = []
         if full_refresh:
@@ -327,6 +376,13 @@ def dbt_build(
             mode.append(
                 f"PostgreSQL：复制原始层 {server['raw_rows_loaded']} 行，集市已加行级安全 / "
                 f"raw copied ({server['raw_rows_loaded']} rows), marts secured"
+            )
+        if on_spark:
+            mode.append(
+                f"Spark：载入原始层 {server['raw_rows_loaded']} 行，"
+                f"{server['marts_tables_copied']} 张集市表复制回 DuckDB / raw loaded "
+                f"({server['raw_rows_loaded']} rows), {server['marts_tables_copied']} marts "
+                "tables copied back to DuckDB"
             )
         info["summary"] = f"{len(result.nodes)} 个节点通过 / nodes passed · " + " · ".join(mode)
         info["detail"] = {

@@ -1,19 +1,24 @@
-"""The dbt project on a local Spark session (Spark 数据仓库 / issue 17, item 2, first step).
+"""The warehouse on a local Spark session (Spark 数据仓库 / issue 17, items 2 and 3).
 
 One Spark session for the module, in this process (dbt-spark ``method: session``, pyspark,
 Java 17), its warehouse directory and Derby metastore under a tmp JIXIAO_SPARK_DIR. The demo
-inbox's DuckDB night (the ``published_demo`` fixture) is the reference. Then:
+inbox's DuckDB night (the ``published_demo`` fixture) is the reference. Then, on a copy of
+that night's working (staging) file, the rest of a night as JIXIAO_WAREHOUSE=spark:
 
-- the raw tables of that DuckDB file are exported as Parquet and registered in Spark's ``raw``
-  database (:mod:`jixiao.warehouse.spark`), and the current-submission views, created from
+- the raw tables of the staging file arrive as Parquet in Spark's ``raw`` database
+  (:mod:`jixiao.warehouse.spark`), and the current-submission views, created from
   raw_schema.sql unchanged, return the same rows on both engines;
-- ``dbt build --target spark`` (``JIXIAO_WAREHOUSE=spark``: seeds, models, data tests and unit
-  tests) passes;
-- every table of the marts schema equals the DuckDB build's: the same tables, the same columns
-  with the same types, the same rows, compared as the PostgreSQL test compares them (its
+- ``pipeline.dbt_build`` (the nightly's: a full refresh with the seeds, since the file's last
+  build was on DuckDB; seeds, models and data tests) passes on Spark, then the dbt unit tests
+  pass there too;
+- every table of the marts schema in Spark equals the DuckDB build's: the same tables, the same
+  columns with the same types, the same rows, compared as the PostgreSQL test compares them (its
   helpers, tests/e2e/test_postgres_warehouse.py). The one normalisation added here: each
   engine's spelling of a type mapped to one name (Spark's ``string`` / ``int`` /
   ``timestamp_ntz`` are DuckDB's ``VARCHAR`` / ``INTEGER`` / ``TIMESTAMP``);
+- the marts ``dbt_build`` copied back into the working file passed the marts gate and were
+  published: the published file equals the DuckDB night's, rows, types and comments
+  (:mod:`jixiao.warehouse.spark_marts`);
 - the comparison can fail: one changed fen and one dropped column are reported by table;
 - divide() gives DuckDB's digits on Spark;
 - last, the layout-variant corpus (the session fixture ``variants_built``, shared with the mart
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -42,9 +48,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from jixiao import pipeline
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
 from jixiao.warehouse import spark as jspark
-from jixiao.warehouse.dbt import DbtRunResult, build
+from jixiao.warehouse.dbt import DbtRunResult, build, dbt_paths, unit_tests
 from tests.e2e.test_postgres_warehouse import (
     _division_cases,
     _duckdb_columns,
@@ -56,6 +63,7 @@ from tests.e2e.test_postgres_warehouse import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.spark]
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+SPARK_NIGHT = "spark-night"
 
 
 @dataclass
@@ -64,7 +72,12 @@ class SparkBuild:
     settings: Settings
     spark: Any
     loaded: dict[str, Any]
-    result: DbtRunResult
+    night: dict[str, Any]
+    """``pipeline.dbt_build``'s result on Spark (load, build, marts copied back)."""
+    built: Counter[str]
+    """The nodes that build ran, by resource type (its run_results.json)."""
+    units: DbtRunResult
+    """The dbt unit tests, run on Spark after the night's build (the nightly leaves them out)."""
     timings: dict[str, float] = field(default_factory=dict)
     #: set when the variant corpus replaced the demo's tables in the session (spark_variants)
     replaced_by_variants: bool = False
@@ -77,28 +90,51 @@ class SparkBuild:
         return self
 
 
+def _copy_duckdb_file(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+
+
 @pytest.fixture(scope="module")
 def spark_build(
     published_demo: Settings, variants_built: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SparkBuild]:
-    """The demo night's raw tables as Parquet in a Spark session, then ``dbt build`` there,
-    as JIXIAO_WAREHOUSE=spark. ``variants_built`` is requested here, before the Spark
-    environment is set, so that the variant corpus is built on DuckDB (its session fixture
-    runs the pipeline, which would follow JIXIAO_WAREHOUSE=spark)."""
+    """The demo night's staging file (a copy of ``published_demo``'s working DuckDB file, as
+    its ingest left it, its DuckDB build inside), then the rest of a night as
+    JIXIAO_WAREHOUSE=spark: ``pipeline.dbt_build`` (the raw layer as Parquet into this
+    process's Spark session, ``dbt build`` there, the marts copied back into the working file),
+    the dbt unit tests on Spark, the marts gate and publish. ``variants_built`` is requested
+    here, before the Spark environment is set, so that the variant corpus is built on DuckDB
+    (its session fixture runs the pipeline, which would follow JIXIAO_WAREHOUSE=spark)."""
     home = tmp_path_factory.mktemp("spark_home") / "home"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JIXIAO_WAREHOUSE", "spark")
         mp.setenv("JIXIAO_SPARK_DIR", str(home / "spark"))
         settings = get_settings(home).ensure()
+        _copy_duckdb_file(published_demo.warehouse, settings.warehouse)
         timings: dict[str, float] = {}
         started = time.monotonic()
-        loaded = jspark.load_raw(settings, published_demo.warehouse)
+        loaded = jspark.load_raw(settings)
         timings["load_seconds"] = round(time.monotonic() - started, 2)
         started = time.monotonic()
-        result = build(settings)
-        timings["build_seconds"] = round(time.monotonic() - started, 2)
+        night = pipeline.dbt_build(settings, SPARK_NIGHT)
+        timings["night_build_seconds"] = round(time.monotonic() - started, 2)
+        results = json.loads((dbt_paths(settings)["target"] / "run_results.json").read_text())
+        built = Counter(r["unique_id"].split(".")[0] for r in results["results"])
+        started = time.monotonic()
+        units = unit_tests(settings)
+        timings["unit_tests_seconds"] = round(time.monotonic() - started, 2)
+        started = time.monotonic()
+        pipeline.gate_marts(settings, SPARK_NIGHT)
+        pipeline.publish(settings, SPARK_NIGHT)
+        timings["gate_and_publish_seconds"] = round(time.monotonic() - started, 2)
         spark = jspark.session(settings)
-        yield SparkBuild(published_demo.warehouse, settings, spark, loaded, result, timings)
+        yield SparkBuild(
+            published_demo.warehouse, settings, spark, loaded, night, built, units, timings
+        )
 
 
 @dataclass
@@ -221,15 +257,74 @@ def test_raw_parquet_is_exact_and_the_views_are_the_same_rule(spark_build: Spark
 
 
 def test_dbt_build_on_spark_passes_with_its_tests(spark_build: SparkBuild) -> None:
-    """Seeds, every model, data test and unit test built and passed on Spark."""
-    target = spark_build.demo().settings.home / "dbt" / "target"
+    """The night's build on Spark (a full refresh with the seeds: the staging file's last
+    build was DuckDB's) ran seeds, every model and data test and passed; the unit tests,
+    which the nightly leaves to the test suite, pass on Spark too."""
+    build = spark_build.demo()
+    target = build.settings.home / "dbt" / "target"
     results = json.loads((target / "run_results.json").read_text("utf-8"))
     assert results["args"]["target"] == "spark"
-    run = spark_build.result
-    assert run.success and not run.failed
-    kinds = Counter(n.unique_id.split(".")[0] for n in run.nodes)
-    assert kinds["model"] > 50 and kinds["test"] > 100 and kinds["unit_test"] > 0, kinds
-    assert kinds["seed"] > 0, kinds
+    night = build.night
+    assert night["success"] and night["engine"] == "spark", night
+    assert night["full_refresh"] and night["seeds_reloaded"], night
+    kinds = build.built
+    assert kinds["model"] > 50 and kinds["test"] > 100 and kinds["seed"] > 0, kinds
+    assert "unit_test" not in kinds, kinds
+    assert build.units.success and not build.units.failed
+    units = Counter(n.unique_id.split(".")[0] for n in build.units.nodes)
+    assert units["unit_test"] > 10, units
+
+
+def _published_marts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """The marts tables of a published file, without the publisher's own (``_publish_info``,
+    ``_published_scores``: run ids and times)."""
+    return {t: c for t, c in _duckdb_columns(con, "marts").items() if not t.startswith("_")}
+
+
+_COMMENTS = (
+    "select table_name, column_name, comment from duckdb_columns()"
+    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
+    " union all select table_name, null, comment from duckdb_tables()"
+    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
+    " order by all"
+)
+
+
+def test_the_spark_night_publishes_the_duckdb_nights_marts(
+    spark_build: SparkBuild, published_demo: Settings
+) -> None:
+    """What BI and the reports read: the published file of the Spark night (its marts copied
+    back from Spark by dbt_build, validated by the marts gate, published) against the DuckDB
+    night's, every marts table, column, type, row (exact text) and comment; the gate passed on
+    exactly what was published."""
+    s = spark_build.demo().settings
+    assert spark_build.night["marts_tables_copied"] > 30, spark_build.night
+    record = json.loads((s.quality / "runs" / f"{SPARK_NIGHT}.json").read_text("utf-8"))
+    stages = record["stages"]
+    for name in ("dbt_build", "gate_marts", "publish"):
+        assert stages[name]["status"] == "passed", (name, stages[name])
+    gate = stages["gate_marts"]["detail"]
+    # a first night on this engine: every row validated, none of it failing critically
+    assert gate["mode"] == "full" and gate["critical_failures"] == 0, gate
+    assert stages["publish"]["detail"]["marts_fingerprint"] == gate["marts_fingerprint"]
+    files = {"DuckDB": published_demo.published, "Spark": s.published}
+    cons = {k: duckdb.connect(str(v), read_only=True) for k, v in files.items()}
+    try:
+        tables = {k: _published_marts(c) for k, c in cons.items()}
+        compared, problems = compare_tables(
+            tables["DuckDB"],
+            tables["Spark"],
+            lambda sql: cons["DuckDB"].execute(sql).fetchall(),
+            lambda sql: cons["Spark"].execute(sql).fetchall(),
+            "the Spark night",
+        )
+        comments = {k: c.execute(_COMMENTS).fetchall() for k, c in cons.items()}
+    finally:
+        for c in cons.values():
+            c.close()
+    assert compared >= 30 and problems == [], problems
+    assert comments["Spark"] == comments["DuckDB"]
+    assert any(comment for _, _, comment in comments["DuckDB"])
 
 
 def _write_timings(timings: dict[str, float]) -> None:

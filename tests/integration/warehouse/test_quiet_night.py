@@ -227,6 +227,28 @@ def test_a_failed_build_is_never_nothing_new(
     assert pipeline.plan_night(s, "night-7", discovered=0)["nothing_to_do"] is True
 
 
+def test_another_engine_is_never_nothing_new_and_builds_in_full(
+    first: tuple[Settings, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same staging file on another engine or server (JIXIAO_WAREHOUSE=postgres or
+    spark): the last build's seeds and incremental facts are not there, so the plan is a
+    full refresh with the seeds, never "nothing new"; back on DuckDB it is quiet again."""
+    s, _ = first
+    assert pipeline.plan_night(s, "night-8", discovered=0)["nothing_to_do"] is True
+    assert pipeline.build_state(s)[pipeline.BUILD]["target"] == "duckdb"
+    monkeypatch.setenv("JIXIAO_WAREHOUSE", "spark")
+    monkeypatch.setenv("JIXIAO_SPARK_DIR", str(s.home / "spark"))
+    plan = pipeline.plan_night(s, "night-9", discovered=0)
+    assert plan["nothing_to_do"] is False
+    assert plan["full_refresh"] is True and plan["reload_seeds"] is True
+    monkeypatch.setenv("JIXIAO_WAREHOUSE", "postgres")
+    monkeypatch.setenv("JIXIAO_PG_DBNAME", "jixiao_other")
+    assert pipeline.build_target(s).endswith("/jixiao_other")
+    assert pipeline.plan_night(s, "night-10", discovered=0)["full_refresh"] is True
+    monkeypatch.delenv("JIXIAO_WAREHOUSE")
+    assert pipeline.plan_night(s, "night-11", discovered=0)["nothing_to_do"] is True
+
+
 @dataclasses.dataclass(frozen=True)
 class ProjectCopy(Settings):
     """Settings whose dbt project is a copy the test may edit (可修改的项目副本)."""
