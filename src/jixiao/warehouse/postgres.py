@@ -43,6 +43,7 @@ from typing import Any
 from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
 from jixiao.warehouse import db
+from jixiao.warehouse.marts_copy import CopiedTable, replace_schemas
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "ingest" / "raw_schema.sql"
 """The one definition of the raw schema and its views, run unchanged on both engines."""
@@ -483,12 +484,10 @@ def copy_marts_to_duckdb(
     (:func:`_duckdb_type`: ``numeric(18, 2)`` -> ``DECIMAL(18, 2)``) and comments (dbt's
     persisted docs, which the publisher hands on to BI tools). DuckDB drops and recreates the
     schemas in one transaction: a reader sees the old copy or the new one. The marts gate
-    validates this copy and publish publishes it (docs/warehouse.md, "On PostgreSQL").
+    validates this copy and publish publishes it (docs/warehouse.md, "On PostgreSQL"); the
+    DuckDB half is :func:`jixiao.warehouse.marts_copy.replace_schemas`, shared with Spark's.
     """
-    import duckdb
-
     database = target or settings.warehouse
-    copied: dict[str, int] = {}
     con.rollback()
     con.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
@@ -513,43 +512,22 @@ def copy_marts_to_duckdb(
                             fh,
                         )
                     files.append((table, path, int(cur.rowcount)))
-            duck = duckdb_connect(settings, database)
-            try:
-                duck.execute("begin transaction")
-                for schema in schemas:
-                    duck.execute(f"drop schema if exists {_quoted(schema)} cascade")
-                    duck.execute(f"create schema {_quoted(schema)}")
-                for table, path, rows in files:
-                    qualified = f"{_quoted(table.schema)}.{_quoted(table.name)}"
-                    columns = ", ".join(f"{_quoted(c)} {kind}" for c, kind, _ in table.columns)
-                    duck.execute(f"create table {qualified} ({columns})")
-                    # a quoted empty field is '' (PostgreSQL writes NULL unquoted)
-                    duck.execute(
-                        f"copy {qualified} from {_literal(str(path))}"
-                        " (format csv, header false, allow_quoted_nulls false)"
-                    )
-                    got = duck.execute(f"select count(*) from {qualified}").fetchone()
-                    if not got or int(got[0]) != rows:
-                        raise DataError(
-                            f"复制 {table.schema}.{table.name} 行数不符：服务器 {rows}，DuckDB "
-                            f"{got[0] if got else None} / copying {table.schema}.{table.name}: "
-                            f"{rows} rows on the server, {got[0] if got else None} in DuckDB"
-                        )
-                    if table.comment:
-                        duck.execute(f"comment on table {qualified} is {_literal(table.comment)}")
-                    for column, _, comment in table.columns:
-                        if comment:
-                            duck.execute(
-                                f"comment on column {qualified}.{_quoted(column)}"
-                                f" is {_literal(comment)}"
-                            )
-                    copied[f"{table.schema}.{table.name}"] = rows
-                duck.execute("commit")
-            except (duckdb.Error, DataError):
-                duck.execute("rollback")
-                raise
-            finally:
-                duck.close()
+            # a quoted empty field is '' (PostgreSQL writes NULL unquoted)
+            copies = [
+                CopiedTable(
+                    table.schema,
+                    table.name,
+                    table.columns,
+                    table.comment,
+                    rows,
+                    "copy {table} from "
+                    + _literal(str(path)).replace("{", "{{").replace("}", "}}")
+                    + " (format csv, header false, allow_quoted_nulls false)",
+                    "PostgreSQL",
+                )
+                for table, path, rows in files
+            ]
+            copied = replace_schemas(settings, database, schemas, copies)
     finally:
         con.rollback()
         con.set_session(isolation_level="DEFAULT", readonly=False)

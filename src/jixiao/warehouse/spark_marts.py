@@ -31,8 +31,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jixiao.config import Settings, duckdb_connect
+from jixiao.config import Settings
 from jixiao.errors import DataError
+from jixiao.warehouse.marts_copy import CopiedTable, literal, quoted, replace_schemas
 
 MARTS_SCHEMAS = ("marts", "quality")
 """The Spark databases the marts gate validates and publish publishes (as on PostgreSQL)."""
@@ -72,14 +73,6 @@ def duckdb_type(table: str, column: str, spark_type: str) -> str:
     return mapped
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _backquoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -112,14 +105,10 @@ def copy_marts_to_duckdb(
 ) -> dict[str, int]:
     """Replace ``schemas`` of the DuckDB file ``target`` (default: the working file) with an
     exact copy of the Spark session's databases of those names (集市复制到 DuckDB); return
-    the rows per ``schema.table``."""
-    import duckdb
-
-    database = target or settings.warehouse
+    the rows per ``schema.table`` (:func:`jixiao.warehouse.marts_copy.replace_schemas`)."""
     docs = manifest_descriptions(settings)
-    copied: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jixiao-spark-marts-") as tmp:
-        exported: list[tuple[str, str, list[tuple[str, str]], int, Path, str]] = []
+        tables: list[CopiedTable] = []
         for schema in schemas:
             names = [
                 t
@@ -134,64 +123,35 @@ def copy_marts_to_duckdb(
             for table in sorted(names, key=lambda t: t.name):
                 qualified = f"{_backquoted(schema)}.{_backquoted(table.name)}"
                 frame = spark.table(qualified)
-                columns = [
+                table_docs = docs.get((schema, table.name), {})
+                columns = tuple(
                     (
                         f.name,
                         duckdb_type(f"{schema}.{table.name}", f.name, f.dataType.simpleString()),
+                        table_docs.get(f.name) or None,
                     )
                     for f in frame.schema.fields
-                ]
-                folder = Path(tmp) / f"{len(exported)}"
+                )
+                folder = Path(tmp) / f"{len(tables)}"
                 frame.coalesce(1).write.parquet(str(folder))
                 rows = int(spark.sql(f"select count(*) from {qualified}").collect()[0][0])
-                exported.append(
-                    (schema, table.name, columns, rows, folder, table.description or "")
-                )
-        duck = duckdb_connect(settings, database)
-        try:
-            duck.execute("begin transaction")
-            for schema in schemas:
-                duck.execute(f"drop schema if exists {_quoted(schema)} cascade")
-                duck.execute(f"create schema {_quoted(schema)}")
-            for schema, name, columns, rows, folder, description in exported:
-                qualified = f"{_quoted(schema)}.{_quoted(name)}"
-                duck.execute(
-                    f"create table {qualified} ("
-                    + ", ".join(f"{_quoted(c)} {kind}" for c, kind in columns)
-                    + ")"
-                )
                 parts = sorted(folder.glob("*.parquet"))
+                fill = None
                 if parts:
-                    select = ", ".join(f"cast({_quoted(c)} as {kind})" for c, kind in columns)
-                    files = "[" + ", ".join(_literal(str(p)) for p in parts) + "]"
-                    duck.execute(
-                        f"insert into {qualified} select {select} from read_parquet({files})"
-                    )
-                got = duck.execute(f"select count(*) from {qualified}").fetchone()
-                if not got or int(got[0]) != rows:
-                    raise DataError(
-                        f"复制 {schema}.{name} 行数不符：Spark {rows}，DuckDB "
-                        f"{got[0] if got else None} / copying {schema}.{name}: {rows} rows on "
-                        f"Spark, {got[0] if got else None} in DuckDB"
-                    )
-                table_docs = docs.get((schema, name), {})
-                comment = description or table_docs.get("", "")
-                if comment:
-                    duck.execute(f"comment on table {qualified} is {_literal(comment)}")
-                for column, _ in columns:
-                    text = table_docs.get(column, "")
-                    if text:
-                        duck.execute(
-                            f"comment on column {qualified}.{_quoted(column)} is {_literal(text)}"
+                    select = ", ".join(f"cast({quoted(c)} as {kind})" for c, kind, _ in columns)
+                    files = "[" + ", ".join(literal(str(p)) for p in parts) + "]"
+                    # {table} is filled in by replace_schemas: braces of the paths escaped
+                    fill = "insert into {table} " + (
+                        f"select {select} from read_parquet({files})".replace("{", "{{").replace(
+                            "}", "}}"
                         )
-                copied[f"{schema}.{name}"] = rows
-            duck.execute("commit")
-        except (duckdb.Error, DataError):
-            duck.execute("rollback")
-            raise
-        finally:
-            duck.close()
-    return copied
+                    )
+                comment = table.description or table_docs.get("") or None
+                tables.append(
+                    CopiedTable(schema, table.name, columns, comment, rows, fill, "Spark")
+                )
+        database = target or settings.warehouse
+        return replace_schemas(settings, database, schemas, tables)
 
 
 def copy_marts_from_spark(settings: Settings, target: Path | None = None) -> dict[str, Any]:
