@@ -54,7 +54,6 @@ from typing import Any
 
 from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
-from jixiao.ingest.loader import WRITE_GROUP_FILES
 from jixiao.warehouse import db, raw_delta
 
 log = logging.getLogger(__name__)
@@ -296,7 +295,7 @@ def sync_raw_tables(
     settings: Settings,
     con: Any,
     source: Path | None = None,
-    group_files: int = WRITE_GROUP_FILES,
+    group_files: int | None = None,
 ) -> dict[str, Any]:
     """Copy the attempts of the DuckDB file ``source`` (default ``settings.warehouse``) that
     the server lacks (增量同步原始层): one transaction per group of ``group_files`` attempts,
@@ -371,7 +370,7 @@ def sync_raw_tables(
 
 
 def sync_raw(
-    settings: Settings, source: Path | None = None, group_files: int = WRITE_GROUP_FILES
+    settings: Settings, source: Path | None = None, group_files: int | None = None
 ) -> dict[str, Any]:
     """Create (or extend) the raw schema on the server and bring it up to date with the DuckDB
     staging file (同步原始层到 PostgreSQL, :func:`sync_raw_tables`); its result and the seconds

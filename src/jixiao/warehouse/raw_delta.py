@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jixiao.ingest.loader import WRITE_GROUP_FILES
 from jixiao.warehouse import db
 
 LOG_TABLE = "load_log"
@@ -104,8 +103,13 @@ def plan(duck: Any, known: Iterable[str]) -> RawDelta:
     )
 
 
-def groups(attempts: Iterable[Attempt], size: int = WRITE_GROUP_FILES) -> list[tuple[Attempt, ...]]:
-    """``attempts`` in consecutive groups of at most ``size`` (写入组), in their order."""
+def groups(attempts: Iterable[Attempt], size: int | None = None) -> list[tuple[Attempt, ...]]:
+    """``attempts`` in consecutive groups of at most ``size`` (写入组; default
+    :data:`jixiao.ingest.loader.WRITE_GROUP_FILES`, as ingest commits them), in their order."""
+    if size is None:
+        from jixiao.ingest.loader import WRITE_GROUP_FILES  # the loader is heavy to import
+
+        size = WRITE_GROUP_FILES
     if size < 1:
         raise ValueError(f"组大小须为正数 / the group size must be positive, got {size}")
     items = list(attempts)

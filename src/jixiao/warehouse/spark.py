@@ -49,7 +49,6 @@ from typing import Any
 
 from jixiao.config import PROJECT_ROOT, Settings, duckdb_connect
 from jixiao.errors import DataError
-from jixiao.ingest.loader import WRITE_GROUP_FILES
 from jixiao.warehouse import raw_delta
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ def _write_part(duck: Any, select: str, folder: Path, name: str, keep_empty: boo
 def export_raw_incremental(
     settings: Settings,
     source: Path | None = None,
-    group_files: int = WRITE_GROUP_FILES,
+    group_files: int | None = None,
     *,
     full: bool = False,
 ) -> dict[str, Any]:
