@@ -136,9 +136,12 @@ def ingest(
             synced = _write_raw_to_engine(s)
             result["raw_sync"] = synced
             info["detail"]["raw_sync"] = synced
-            if synced["status"] == "failed":
+            # not written, or written whole because the target held other attempts: warn
+            if synced["status"] == "failed" or "reason" in synced:
                 info["status"] = runs.WARNING
             info["summary"] += f" · {synced['summary']}"
+            if "reason" in synced:
+                info["summary"] += f" · {synced['reason']}"
     return result
 
 
@@ -391,6 +394,8 @@ def dbt_build(
             server["raw_rows_loaded"] = sum(loaded["rows"].values())
             server["raw_attempts_loaded"] = loaded["attempts"]
             server["raw_sync_mode"] = loaded["mode"]
+            if "reason" in loaded:
+                server["raw_sync_reason"] = loaded["reason"]
             server["load_raw_seconds"] = loaded["seconds"]
         result = build(s, select=select, full_refresh=full_refresh, exclude_resource_types=exclude)
         if on_server:

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from jixiao import pipeline
-from jixiao.config import Settings
+from jixiao.config import Settings, get_settings
 from jixiao.samples import bad_inputs
 from jixiao.samples.demo import build_demo_inbox
 from jixiao.warehouse import raw_delta
@@ -148,6 +148,16 @@ def test_two_nights_to_parquet_equal_the_raw_tables(
     other = jspark.export_raw_incremental(s, night1_file)
     assert other["mode"] == "full" and "does not" in other["reason"], other
     assert assert_parquet_equals_raw(s, night1_file) == night1
+
+    # the ingest of another installation into these folders: exported whole, and the ingest
+    # stage warns with the reason
+    monkeypatch.setenv("JIXIAO_SPARK_DIR", str(jspark.spark_dir(s)))
+    elsewhere = get_settings(s.home.parent / "elsewhere").ensure()
+    pipeline.ingest(_deliver(elsewhere, demo[:1]), elsewhere, "elsewhere")
+    stage = _stage(elsewhere, "elsewhere", "ingest")
+    assert stage["status"] == "warning" and "does not" in stage["summary"], stage
+    assert stage["detail"]["raw_sync"]["mode"] == "full"
+    assert assert_parquet_equals_raw(elsewhere)["load_log"] == 1
 
 
 def test_an_empty_staging_file_exports_empty_tables(settings: Settings) -> None:
