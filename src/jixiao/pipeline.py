@@ -112,7 +112,17 @@ def ingest(
     settings: Settings | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Load workbooks into the raw schema; quarantine what cannot be loaded (载入与隔离)."""
+    """Load workbooks into the raw schema; quarantine what cannot be loaded (载入与隔离).
+
+    The files go into the DuckDB staging file (``settings.warehouse``) as always. On
+    ``JIXIAO_WAREHOUSE=postgres`` the new load attempts' rows are then copied to the server
+    (:func:`jixiao.warehouse.postgres.sync_raw`), on ``spark`` written as new Parquet parts
+    (:func:`jixiao.warehouse.spark.export_raw_incremental`); the stage detail records the rows,
+    attempts and seconds (``raw_sync``). A server that is down or a folder that cannot be
+    written does not fail the ingest: the files are committed to the staging file, the stage
+    is a warning, and the next sync (``dbt_build`` on PostgreSQL, its raw load on Spark)
+    catches up.
+    """
     from jixiao.ingest.loader import ingest_files
 
     s = _settings(settings)
@@ -122,7 +132,85 @@ def ingest(
         counts = {k: v for k, v in result.items() if isinstance(v, int)}
         info["detail"] = counts
         info["summary"] = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        if s.warehouse_engine in ("postgres", "spark"):
+            synced = _write_raw_to_engine(s)
+            result["raw_sync"] = synced
+            info["detail"]["raw_sync"] = synced
+            # not written, or written whole because the target held other attempts: warn
+            if synced["status"] == "failed" or "reason" in synced:
+                info["status"] = runs.WARNING
+            info["summary"] += f" · {synced['summary']}"
+            if "reason" in synced:
+                info["summary"] += f" · {synced['reason']}"
     return result
+
+
+def _write_raw_to_engine(s: Settings) -> dict[str, Any]:
+    """The staging file's new load attempts to the engine's raw layer, after ingest (原始层
+    写入引擎); never raises for a server that is down or a folder that cannot be written."""
+    engine = s.warehouse_engine
+    try:
+        if engine == "postgres":
+            from jixiao.warehouse import postgres
+
+            try:
+                out = postgres.sync_raw(s)
+            except postgres.sync_errors() as exc:
+                return _sync_failed(engine, exc)
+            where = "PostgreSQL"
+        else:
+            from jixiao.warehouse import spark
+
+            try:
+                out = spark.export_raw_incremental(s)
+            except spark.export_errors() as exc:
+                return _sync_failed(engine, exc)
+            where = "Parquet"
+    except ImportError as exc:  # the engine's driver is not installed
+        return _sync_failed(engine, exc)
+    rows = sum(out["rows"].values())
+    synced = {
+        "status": "passed",
+        "engine": engine,
+        "mode": out["mode"],
+        "rows": rows,
+        "attempts": out["attempts"],
+        "groups": out["groups"],
+        "seconds": out["seconds"],
+        "summary": f"{where}：写入原始层 {out['attempts']} 个批次 {rows} 行 / raw to {where}: "
+        f"{out['attempts']} attempts, {rows} rows ({out['mode']})",
+    }
+    if "reason" in out:
+        synced["reason"] = out["reason"]
+    if "orphans_removed" in out:
+        synced["orphans_removed"] = out["orphans_removed"]
+    return synced
+
+
+#: what writes the raw layer again after a failed write at ingest, per engine
+_CATCH_UP = {
+    "postgres": ("dbt_build 时再同步", "dbt_build syncs again"),
+    "spark": (
+        "下次导出（dbt_build 载入原始层时）补写",
+        "the next export (dbt_build's spark.load_raw) catches up",
+    ),
+}
+
+
+def _sync_failed(engine: str, exc: BaseException) -> dict[str, Any]:
+    log.warning("原始层未能写入 %s / the raw layer was not written to %s: %s", engine, engine, exc)
+    message = " ".join(str(exc).split())
+    zh, en = _CATCH_UP[engine]
+    return {
+        "status": "failed",
+        "engine": engine,
+        "error": message,
+        "summary": (
+            f"原始层未能写入 {engine}，文件已载入暂存库，{zh} / the raw layer was not written "
+            f"to {engine} ({type(exc).__name__}: {message}); the files are loaded in the "
+            f"staging file and {en}"
+        ),
+    }
 
 
 def _gate(
@@ -305,10 +393,15 @@ def dbt_build(
     successful build records its fingerprints in the warehouse; a failed one records nothing.
 
     With ``JIXIAO_WAREHOUSE=postgres`` the build runs on the server: first the DuckDB file's
-    raw tables are copied there (:func:`jixiao.warehouse.postgres.load_raw`; ingest still
-    writes the DuckDB file, the staging store), after the build the readers' grants and
+    raw tables are brought up to date there (:func:`jixiao.warehouse.postgres.sync_raw`: ingest
+    already copied its new attempts, so this is a no-op or the catch-up after a server that was
+    down; the DuckDB file stays the staging store), after the build the readers' grants and
     row-level security are put back (``secure_marts``). The marts gate then validates a copy
     of the server's marts and publish publishes that copy (docs/warehouse.md, "On PostgreSQL").
+    With ``JIXIAO_WAREHOUSE=spark`` the Parquet raw tables are brought up to date and registered
+    in this process's Spark session (:func:`jixiao.warehouse.spark.load_raw`), dbt builds
+    there, and the built marts are copied back into the DuckDB working file in this same
+    process (:mod:`jixiao.warehouse.spark_marts`) for the marts gate and publish ("On Spark").
     """
     from jixiao.warehouse.dbt import build
 
@@ -332,9 +425,14 @@ def dbt_build(
         if on_server:
             from jixiao.warehouse import postgres
 
-            # the DuckDB file is the staging store: its raw tables go to the server first
-            loaded = postgres.load_raw(s)
+            # the DuckDB file is the staging store: ingest synced its new attempts to the
+            # server; again here, a no-op or the catch-up after a server that was down
+            loaded = postgres.sync_raw(s)
             server["raw_rows_loaded"] = sum(loaded["rows"].values())
+            server["raw_attempts_loaded"] = loaded["attempts"]
+            server["raw_sync_mode"] = loaded["mode"]
+            if "reason" in loaded:
+                server["raw_sync_reason"] = loaded["reason"]
             server["load_raw_seconds"] = loaded["seconds"]
         elif on_spark:
             from jixiao.warehouse import spark

@@ -3,8 +3,9 @@
 With ``JIXIAO_WAREHOUSE=postgres`` the demo inbox goes through the same pipeline functions as
 the ``published_demo`` night (:func:`jixiao.warehouse.checksums.build_demo`: ingest, plan, raw
 gate, dbt build, marts gate, publish), on a database of its own on the session server
-(``jixiao_nightly``). Shown: ingest wrote the DuckDB staging file and ``dbt_build`` copied its
-raw tables to the server, built there (nothing of dbt in the DuckDB file) and secured the marts;
+(``jixiao_nightly``). Shown: ingest wrote the DuckDB staging file and copied its new load
+attempts' rows to the server (``postgres.sync_raw``), ``dbt_build`` synced again (nothing new:
+nothing copied), built there (nothing of dbt in the DuckDB file) and secured the marts;
 the marts gate validated the server's marts (the working file's copy equals the server, table
 by table, and carries the fingerprint publish checked); and the published file, which BI and
 the reports read, equals the DuckDB night's: every marts table, its columns, types, rows (exact
@@ -93,7 +94,13 @@ def test_every_stage_ran_and_dbt_built_on_the_server(pg_night: PostgresNight) ->
         con.close()
     # the staging file holds what ingest wrote; dbt built nothing in it
     assert sum(raw_rows.values()) > 0
-    assert detail["raw_rows_loaded"] == sum(raw_rows.values())
+    # ingest copied every row of its attempts to the server; dbt_build's sync found nothing new
+    synced = _stage(s, "ingest")["detail"]["raw_sync"]
+    assert synced["status"] == "passed" and synced["mode"] == "incremental", synced
+    assert synced["rows"] == sum(raw_rows.values())
+    assert synced["attempts"] == raw_rows["load_log"] > 0
+    assert (detail["raw_rows_loaded"], detail["raw_attempts_loaded"]) == (0, 0)
+    assert detail["raw_sync_mode"] == "incremental"
     assert not schemas & {"staging", "intermediate", "marts_state"}, schemas
     with postgres.connect(pg_night.address()) as pg, pg.cursor() as cur:
         for table, rows in raw_rows.items():

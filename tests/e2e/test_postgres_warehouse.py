@@ -22,6 +22,12 @@ it), initialised in a /tmp/jixiao-pg-* dir of its own (removed afterwards) and l
   the mart checksum test, so it is built on DuckDB once a session): its raw tables copied into
   a second database of the same server (``jixiao_variants``), one dbt build, every mart equal;
 - the comparison can fail: one changed amount in one PostgreSQL mart is reported by table.
+- the raw layer syncs incrementally (:func:`jixiao.warehouse.postgres.sync_raw`, what the
+  nightly's ingest runs): a staging file loaded in two nights, synced after each into a third
+  database (``jixiao_sync``), equals the server's raw tables; a sync that dies in its second
+  group leaves the first committed and the next one continues; a third sync copies nothing
+  (no COPY at all); a server holding attempts the file lacks is replaced by a full copy, and
+  says so.
 
 Measured per stage (server start, load, build, compare): printed, and written to
 ``test-artifacts/postgres_warehouse_timings.json``.
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -54,6 +61,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 VARIANTS_DB = "jixiao_variants"
+SYNC_DB = "jixiao_sync"
 
 
 @dataclass
@@ -652,3 +660,93 @@ def test_mapping_errors_are_bilingual(pg_build: PostgresBuild) -> None:
             postgres.map_department_reader(con, "nobody_here", JIANGMEN)
         with pytest.raises(DataError, match=r"没有部门 不存在局.*no department 不存在局"):
             postgres.map_department_reader(con, postgres.READER_ROLE, "不存在局")
+
+
+# --- the raw layer synced incrementally (原始层增量同步) -------------------------------------
+
+
+def _assert_raw_equal(server: PostgresServer, database: Path) -> int:
+    """Every raw base table of ``database`` equals the server's (the same rows, types)."""
+    duck = duckdb.connect(str(database), read_only=True)
+    try:
+        with postgres.connect(server.address(SYNC_DB)) as pg:
+            compared, problems = compare_schema(duck, pg, "raw")
+    finally:
+        duck.close()
+    assert compared == 12 and problems == [], problems
+    return compared
+
+
+def test_the_raw_layer_syncs_incrementally(
+    pg_build: PostgresBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nights of ingest into one staging file, synced after each (增量同步): the server's
+    raw tables equal the file's; a crash mid-sync leaves a group boundary; nothing new copies
+    nothing; a server with attempts the file lacks is not mixed with it."""
+    from jixiao.ingest.loader import ingest_files
+    from jixiao.samples.demo import build_demo_inbox
+
+    server = pg_build.server
+    create_database(server, SYNC_DB)
+    for key, value in server.env(SYNC_DB).items():
+        monkeypatch.setenv(key, value)
+    s = get_settings(tmp_path / "home").ensure()
+    build_demo_inbox(tmp_path / "demo")
+    files = sorted(p for p in (tmp_path / "demo").rglob("*") if p.is_file())
+    assert len(files) >= 4
+
+    ingest_files(s, files[:2], workers=0)  # night 1: two files
+    night1 = tmp_path / "night1.duckdb"
+    shutil.copy2(s.warehouse, night1)
+    first = postgres.sync_raw(s, group_files=1)
+    assert (first["mode"], first["attempts"], first["groups"]) == ("incremental", 2, 2)
+    assert first["known_attempts"] == 0 and first["rows"]["payments"] > 0
+    _assert_raw_equal(server, s.warehouse)
+
+    # night 2: every file again (three new, two skipped_unchanged: five attempts); the sync
+    # dies in its second group: the first group stays, the second is rolled back whole
+    ingest_files(s, files, workers=0)
+    real_copy = postgres._copy_in
+    calls: list[str] = []
+
+    def dies_in_the_second_group(cur: Any, table: str, cols: list[str], path: Path) -> int:
+        calls.append(table)
+        if table == "load_log" and calls.count("load_log") == 2:
+            raise OSError("connection lost (simulated)")
+        return real_copy(cur, table, cols, path)
+
+    monkeypatch.setattr(postgres, "_copy_in", dies_in_the_second_group)
+    with pytest.raises(OSError, match="simulated"):
+        postgres.sync_raw(s, group_files=2)
+    monkeypatch.setattr(postgres, "_copy_in", real_copy)
+    with postgres.connect(server.address(SYNC_DB)) as pg, pg.cursor() as cur:
+        cur.execute("select count(*) from raw.load_log")
+        assert cur.fetchone()[0] == 2 + 2  # night 1 and the first group of night 2
+    resumed = postgres.sync_raw(s, group_files=2)
+    assert (resumed["mode"], resumed["attempts"], resumed["known_attempts"]) == (
+        "incremental",
+        3,
+        4,
+    )
+    _assert_raw_equal(server, s.warehouse)
+
+    # nothing new: no COPY at all
+    copies: list[str] = []
+    monkeypatch.setattr(
+        postgres, "_copy_in", lambda cur, table, cols, path: copies.append(table) or 0
+    )
+    third = postgres.sync_raw(s)
+    monkeypatch.setattr(postgres, "_copy_in", real_copy)
+    assert (third["attempts"], third["groups"], sum(third["rows"].values())) == (0, 0, 0)
+    assert copies == []
+
+    # night 1's file against a server that holds night 2: not mixed, a full copy, said so
+    other = postgres.sync_raw(s, night1)
+    assert other["mode"] == "full", other
+    assert "5 个载入批次（共 7 个）" in other["reason"], other["reason"]
+    assert "holds 5 load attempts (of 7)" in other["reason"], other["reason"]
+    assert other["rows"]["load_log"] == 2
+    _assert_raw_equal(server, night1)
+    back = postgres.sync_raw(s)
+    assert (back["mode"], back["attempts"]) == ("incremental", 5)
+    _assert_raw_equal(server, s.warehouse)

@@ -232,6 +232,8 @@ def test_raw_parquet_is_exact_and_the_views_are_the_same_rule(spark_build: Spark
             (expected,) = duck.execute(f"select count(*) from raw.{table}").fetchone() or (0,)
             assert copied == expected, f"raw.{table}: {copied} of {expected} rows on Spark"
         assert spark_build.loaded["rows"]["submissions"] > 0
+        # an empty Parquet folder: the demo's attempts appended as new parts
+        assert spark_build.loaded["export"]["mode"] == "incremental"
         for view in ("_submission_versions", "_submission_tables"):
             cols = [
                 str(r[0])
@@ -445,6 +447,10 @@ def test_every_variant_mart_equals_the_duckdb_build(spark_variants: SparkVariant
     kinds = Counter(n.unique_id.split(".")[0] for n in spark_variants.result.nodes)
     assert kinds["model"] > 50 and not {"seed", "test", "unit_test"} & set(kinds), kinds
     assert spark_variants.loaded["rows"]["submissions"] > 100, spark_variants.loaded["rows"]
+    # the folders held the demo's attempts, which the variants' staging file lacks: not mixed,
+    # exported again whole
+    export = spark_variants.loaded["export"]
+    assert export["mode"] == "full" and "does not" in export["reason"], export
     spark = spark_variants.spark
     fetch = _spark_fetch(spark)
     started = time.monotonic()

@@ -1,4 +1,4 @@
-"""The raw layer on a PostgreSQL server (PostgreSQL 原始层 / issue 17, first step).
+"""The raw layer on a PostgreSQL server (PostgreSQL 原始层 / issue 17).
 
 With ``JIXIAO_WAREHOUSE=postgres`` dbt builds the project on a PostgreSQL server (the
 ``postgres`` target of dbt_project/profiles.yml). This module puts the raw layer there:
@@ -8,11 +8,21 @@ With ``JIXIAO_WAREHOUSE=postgres`` dbt builds the project on a PostgreSQL server
   ``varchar``, ``decimal(p, s)``, ``alter table ... add column if not exists``, window
   functions), so the current-submission views ``raw._submission_versions`` and
   ``raw._submission_tables`` are the SAME rule on both engines, not a second copy.
-* :func:`copy_raw_tables` copies every raw table from a DuckDB warehouse file with COPY: DuckDB
-  writes the table as CSV (decimals as their exact text, never a float), PostgreSQL reads it
-  with ``COPY ... FROM STDIN`` in one transaction per table (the table is emptied first in the
-  same transaction, so the server's raw tables become an exact copy of the file's), then
-  ``ANALYZE`` so the planner knows the new row counts.
+* :func:`sync_raw` (what the nightly runs) brings the server up to date with the DuckDB
+  staging file incrementally: it reads the load_ids the server holds, and COPYs only the rows
+  of the attempts it lacks (:mod:`jixiao.warehouse.raw_delta`, the one rule for "the rows of
+  these attempts"), one transaction per group of :data:`jixiao.ingest.loader.WRITE_GROUP_FILES`
+  attempts with the group's ``raw.load_log`` rows in it. The load_log is the watermark: a
+  crash leaves the server at a group boundary and the next sync continues there. Nothing new:
+  no COPY at all. A server that holds attempts the staging file does not (another staging
+  file, a reset one) is not mixed with it: the sync falls back to the full copy and says so
+  in its result (``mode: full``), so the server's raw tables are again an exact copy of the
+  staging file's.
+* :func:`copy_raw_tables` (:func:`load_raw`) copies every raw table of a DuckDB file with
+  COPY: DuckDB writes the table as CSV (decimals as their exact text, never a float),
+  PostgreSQL reads it with ``COPY ... FROM STDIN``; all tables are emptied and filled in one
+  transaction, so the server's raw tables become an exact copy of the file's (a crash leaves
+  the old copy), then ``ANALYZE`` so the planner knows the new row counts.
 
 The server's address comes from the environment, as dbt's profile reads it
 (:func:`connection_settings`). The database must use the ``C`` collation (:func:`check_collation`):
@@ -24,13 +34,15 @@ way on both engines.
 :func:`copy_marts_to_duckdb` brings the built marts back into the DuckDB working file, one
 consistent snapshot of the server, for the marts gate to validate and publish to publish.
 The nightly on PostgreSQL (:mod:`jixiao.pipeline`): ingest writes the DuckDB file (the staging
-store), ``dbt_build`` runs :func:`load_raw`, dbt on the server and :func:`secure_marts`, the
-marts gate validates :func:`copy_marts_from_server`'s copy, publish publishes it.
-Ingest writing raw rows straight into PostgreSQL is a later step of issue 17.
+store) and then :func:`sync_raw` writes the new attempts' rows to the server (a server that is
+down leaves the ingest loaded, with a warning); ``dbt_build`` runs :func:`sync_raw` again (a
+no-op, or it catches up), dbt on the server and :func:`secure_marts`, the marts gate validates
+:func:`copy_marts_from_server`'s copy, publish publishes it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -42,8 +54,10 @@ from typing import Any
 
 from jixiao.config import Settings, duckdb_connect
 from jixiao.errors import DataError
-from jixiao.warehouse import db
+from jixiao.warehouse import db, raw_delta
 from jixiao.warehouse.marts_copy import CopiedTable, replace_schemas
+
+log = logging.getLogger(__name__)
 
 RAW_SCHEMA_SQL = Path(__file__).resolve().parents[1] / "ingest" / "raw_schema.sql"
 """The one definition of the raw schema and its views, run unchanged on both engines."""
@@ -159,68 +173,224 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def copy_raw_tables(settings: Settings, con: Any, source: Path | None = None) -> dict[str, int]:
-    """Copy every raw table of the DuckDB file ``source`` (default: ``settings.warehouse``)
-    into the server's raw schema with COPY (复制原始表), one transaction per table; return the
-    rows copied per table. The schema must exist (:func:`create_raw_schema`); a column the
-    DuckDB file lacks is a data error (the file predates the schema: run ingest on it first).
-    """
+def _check_columns(
+    tables: dict[str, list[str]], duck_columns: dict[str, set[str]], database: Path
+) -> None:
+    """Refuse a staging file that lacks a column of the server's raw tables."""
+    for table, cols in tables.items():
+        have = duck_columns.get(table, set())
+        missing = [c for c in cols if c not in have]
+        if missing:
+            raise DataError(
+                f"DuckDB 文件缺少原始层列 raw.{table}({', '.join(missing)}) / the DuckDB "
+                f"file lacks raw.{table} columns {', '.join(missing)}: {database}"
+            )
+
+
+def _raw_server_tables(con: Any) -> dict[str, list[str]]:
     tables = raw_tables(con)
     if not tables:
         raise DataError(
             "PostgreSQL 上没有原始层表，请先建立原始层 / the server has no raw tables: "
             "run create_raw_schema first"
         )
+    return tables
+
+
+def _write_csv(duck: Any, select: str, path: Path) -> None:
+    # DuckDB writes NULL as an empty field and '' as "" (quoted): PostgreSQL's CSV COPY
+    # reads them back the same way; decimals and timestamps as exact text
+    duck.execute(f"copy ({select}) to {_literal(str(path))} (format csv, header false)")
+
+
+def _copy_in(cur: Any, table: str, cols: list[str], path: Path) -> int:
+    column_list = ", ".join(_quoted(c) for c in cols)
+    with path.open("r", encoding="utf-8") as fh:
+        cur.copy_expert(
+            f"copy raw.{_quoted(table)} ({column_list}) from stdin with (format csv, header false)",
+            fh,
+        )
+    return int(cur.rowcount)
+
+
+def _analyze(con: Any, tables: list[str]) -> None:
+    # fresh statistics: without them the planner takes a just-filled table for empty and
+    # joins raw._submission_tables by nested loops (the variant corpus' 37 000 submissions:
+    # over 200 s for one count, 0.6 s after analyze)
+    with con, con.cursor() as cur:
+        for table in tables:
+            cur.execute(f"analyze raw.{_quoted(table)}")
+
+
+def copy_raw_tables(settings: Settings, con: Any, source: Path | None = None) -> dict[str, int]:
+    """Copy every raw table of the DuckDB file ``source`` (default: ``settings.warehouse``)
+    into the server's raw schema with COPY (复制原始表), all tables in one transaction (each
+    emptied first: the server's raw tables become an exact copy of the file's, or stay as they
+    were if the copy fails); return the rows copied per table. The schema must exist
+    (:func:`create_raw_schema`); a column the DuckDB file lacks is a data error (the file
+    predates the schema: run ingest on it first).
+    """
+    tables = _raw_server_tables(con)
     database = source or settings.warehouse
     copied: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jixiao-raw-copy-") as tmp:
         duck = duckdb_connect(settings, database, read_only=True)
         try:
-            duck_columns = db.columns(duck, "raw")
+            _check_columns(tables, db.columns(duck, "raw"), database)
+            files: dict[str, Path] = {}
             for table, cols in tables.items():
-                have = duck_columns.get(table, set())
-                missing = [c for c in cols if c not in have]
-                if missing:
-                    raise DataError(
-                        f"DuckDB 文件缺少原始层列 raw.{table}({', '.join(missing)}) / the DuckDB "
-                        f"file lacks raw.{table} columns {', '.join(missing)}: {database}"
-                    )
+                files[table] = Path(tmp) / f"{table}.csv"
                 column_list = ", ".join(_quoted(c) for c in cols)
-                csv_path = Path(tmp) / f"{table}.csv"
-                # DuckDB writes NULL as an empty field and '' as "" (quoted): PostgreSQL's CSV
-                # COPY reads them back the same way; decimals and timestamps as exact text
-                duck.execute(
-                    f"copy (select {column_list} from raw.{_quoted(table)}) to '{csv_path}'"
-                    " (format csv, header false)"
-                )
-                with con, con.cursor() as cur, csv_path.open("r", encoding="utf-8") as fh:
-                    cur.execute(f"truncate table raw.{_quoted(table)}")
-                    cur.copy_expert(
-                        f"copy raw.{_quoted(table)} ({column_list}) from stdin"
-                        " with (format csv, header false)",
-                        fh,
-                    )
-                    copied[table] = int(cur.rowcount)
-                # fresh statistics: without them the planner takes a just-filled table for
-                # empty and joins raw._submission_tables by nested loops (the variant corpus'
-                # 37 000 submissions: over 200 s for one count, 0.6 s after analyze)
-                with con, con.cursor() as cur:
-                    cur.execute(f"analyze raw.{_quoted(table)}")
-                csv_path.unlink()
+                _write_csv(duck, f"select {column_list} from raw.{_quoted(table)}", files[table])
         finally:
             duck.close()
+        with con, con.cursor() as cur:
+            cur.execute(f"select pg_advisory_xact_lock({RAW_LOCK_KEY})")
+            for table in tables:
+                cur.execute(f"truncate table raw.{_quoted(table)}")
+            for table, cols in tables.items():
+                copied[table] = _copy_in(cur, table, cols, files[table])
+    _analyze(con, list(tables))
     return copied
 
 
 def load_raw(settings: Settings, source: Path | None = None) -> dict[str, Any]:
-    """Create the raw schema on the server and copy the DuckDB file's raw tables into it
-    (载入原始层到 PostgreSQL); returns the rows per table and the seconds it took."""
+    """Create the raw schema on the server and copy the DuckDB file's raw tables into it,
+    whole (载入原始层到 PostgreSQL); returns the rows per table and the seconds it took."""
     started = time.monotonic()
     with connect() as con:
         check_collation(con)
         create_raw_schema(con)
         copied = copy_raw_tables(settings, con, source)
     return {"rows": copied, "seconds": round(time.monotonic() - started, 3)}
+
+
+RAW_LOCK_KEY = 1_784_017_017
+"""The advisory lock every write of the server's raw tables takes (原始层写锁): two syncs at
+once copy one group once, the second one finds its load_ids there and skips it."""
+
+
+def server_load_ids(con: Any) -> list[str]:
+    """The load_ids the server's ``raw.load_log`` holds (服务器已有的载入批次)."""
+    with con.cursor() as cur:
+        cur.execute("select load_id from raw.load_log")
+        ids = [str(r[0]) for r in cur.fetchall()]
+    con.rollback()
+    return ids
+
+
+def foreign_attempts_message(delta: raw_delta.RawDelta, database: Path) -> str:
+    """Why the sync copied the whole file instead of the new attempts (全量复制的原因)."""
+    return (
+        f"服务器原始层有 {delta.foreign} 个载入批次（共 {delta.known} 个）不在暂存文件中（文件共 "
+        f"{delta.staged} 个），为免混杂，已整体复制暂存文件 {database} 的原始层；若服务器应属另一"
+        "暂存文件，请改用其数据库（JIXIAO_PG_DBNAME） / the server's raw layer holds "
+        f"{delta.foreign} load attempts (of {delta.known}) that the staging file {database} "
+        f"does not ({delta.staged} attempts): not mixing them, the server's raw tables were "
+        "replaced by a full copy of the staging file; if the server belongs to another staging "
+        "file, point JIXIAO_PG_DBNAME at a database of this one's"
+    )
+
+
+def sync_raw_tables(
+    settings: Settings,
+    con: Any,
+    source: Path | None = None,
+    group_files: int | None = None,
+) -> dict[str, Any]:
+    """Copy the attempts of the DuckDB file ``source`` (default ``settings.warehouse``) that
+    the server lacks (增量同步原始层): one transaction per group of ``group_files`` attempts,
+    COPY per table, the group's load_log rows in it; ``ANALYZE`` on the tables that got rows.
+    A server holding attempts the file lacks gets :func:`copy_raw_tables` instead
+    (``mode: full``, ``reason``). The schema must exist (:func:`create_raw_schema`).
+    Returns ``mode`` (``incremental`` / ``full``), ``rows`` (per table), ``attempts`` (copied),
+    ``groups``, ``known_attempts`` (on the server before) and ``staged_attempts``."""
+    tables = _raw_server_tables(con)
+    database = source or settings.warehouse
+    known = server_load_ids(con)
+    copied = dict.fromkeys(tables, 0)
+    attempts = written = 0
+    duck = duckdb_connect(settings, database, read_only=True)
+    try:
+        _check_columns(tables, db.columns(duck, "raw"), database)
+        delta = raw_delta.plan(duck, known)
+        if delta.foreign:
+            duck.close()
+            reason = foreign_attempts_message(delta, database)
+            log.warning(reason)
+            full = copy_raw_tables(settings, con, source)
+            return {
+                "mode": "full",
+                "reason": reason,
+                "rows": full,
+                "attempts": delta.staged,
+                "groups": 1,
+                "known_attempts": delta.known,
+                "staged_attempts": delta.staged,
+            }
+        # load_log last in each group (in the same transaction: only for readability)
+        order = {t: tables[t] for t in sorted(tables, key=lambda t: t == raw_delta.LOG_TABLE)}
+        with tempfile.TemporaryDirectory(prefix="jixiao-raw-sync-") as tmp:
+            for group in raw_delta.groups(delta.new, group_files):
+                files: dict[str, Path] = {}
+                with raw_delta.selects(duck, group, order) as selects:
+                    for i, (table, select) in enumerate(selects.items()):
+                        files[table] = Path(tmp) / f"{i}.csv"
+                        _write_csv(duck, select, files[table])
+                ids = [a.load_id for a in group]
+                with con, con.cursor() as cur:
+                    cur.execute(f"select pg_advisory_xact_lock({RAW_LOCK_KEY})")
+                    cur.execute("select count(*) from raw.load_log where load_id = any(%s)", [ids])
+                    present = int(cur.fetchone()[0])
+                    if present == len(ids):
+                        continue  # another sync copied this group meanwhile
+                    if present:
+                        raise DataError(
+                            f"另一同步进程同时写入了原始层（本组 {len(ids)} 个批次中已有 {present}"
+                            " 个），请重新运行 / another sync wrote the raw layer meanwhile "
+                            f"({present} of this group's {len(ids)} attempts are there): run "
+                            "the sync again"
+                        )
+                    for table, cols in order.items():
+                        copied[table] += _copy_in(cur, table, cols, files[table])
+                attempts += len(group)
+                written += 1
+                for path in files.values():
+                    path.unlink()
+    finally:
+        duck.close()
+    _analyze(con, [t for t, n in copied.items() if n])
+    return {
+        "mode": "incremental",
+        "rows": copied,
+        "attempts": attempts,
+        "groups": written,
+        "known_attempts": delta.known,
+        "staged_attempts": delta.staged,
+    }
+
+
+def sync_raw(
+    settings: Settings, source: Path | None = None, group_files: int | None = None
+) -> dict[str, Any]:
+    """Create (or extend) the raw schema on the server and bring it up to date with the DuckDB
+    staging file (同步原始层到 PostgreSQL, :func:`sync_raw_tables`); its result and the seconds
+    it took. What the nightly runs after ingest and again in ``dbt_build``."""
+    started = time.monotonic()
+    with connect() as con:
+        check_collation(con)
+        create_raw_schema(con)
+        result = sync_raw_tables(settings, con, source, group_files)
+    return {**result, "seconds": round(time.monotonic() - started, 3)}
+
+
+def sync_errors() -> tuple[type[BaseException], ...]:
+    """What a sync raises when the server is down or refuses (同步失败的异常): the ingest that
+    ran before it stays loaded in the staging file, and ``dbt_build`` syncs again."""
+    import duckdb
+    import psycopg2
+
+    return (psycopg2.Error, duckdb.Error, DataError, OSError)
 
 
 # --- read-only BI readers and row-level security (只读读者与行级安全) -----------------------
