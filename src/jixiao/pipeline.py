@@ -521,6 +521,12 @@ def publish(
     The result names the fiscal years whose project marts changed against the previously
     published version (``years_changed``, which the publisher computes while it copies): the
     yearly report DAG regenerates those years.
+
+    With ``JIXIAO_WAREHOUSE=postgres`` the version just published (and only after that
+    succeeded) is also swapped into the server's ``published`` schema, which BI readers read
+    (:func:`jixiao.publish.postgres.publish_to_server`; ``result["server"]``). If that fails,
+    the stage fails, the server keeps its previous version, and the next publish puts both
+    in step again.
     """
     from jixiao.publish.publisher import publish as _publish
 
@@ -544,6 +550,22 @@ def publish(
             if override:
                 by = f" · 人工越过 OVERRIDDEN by {override['by']}: {override['reason']}"
             info["summary"] = f"闸门状态 gate {result['gate_status']}" + by
+            if s.warehouse_engine == "postgres":
+                from jixiao.publish.postgres import publish_to_server
+
+                # the version just published, gate-checked, swapped in on the server too
+                server = publish_to_server(
+                    s,
+                    run_id=result["run_id"],
+                    marts_fingerprint=result["marts_fingerprint"],
+                    gate_status=result["gate_status"],
+                ).to_dict()
+                result["server"] = server
+                info["detail"]["server"] = server
+                info["summary"] += (
+                    f" · PostgreSQL：{server['tables']} 张表已切换到 published 模式 / "
+                    f"{server['tables']} tables swapped into schema published"
+                )
         _record_published_night(s)
     finally:
         _refresh_report(s, rid)

@@ -77,6 +77,7 @@ __all__ = [
     "PublishError",
     "PublishRefused",
     "PublishResult",
+    "PublishedTable",
     "RollbackUnavailable",
     "connect_readonly",
     "create_readonly_engine",
@@ -85,6 +86,7 @@ __all__ = [
     "previous_path",
     "publish",
     "publish_history_path",
+    "published_tables",
     "rollback",
     "sqlalchemy_url",
     "warehouse_marts_fingerprint",
@@ -333,6 +335,43 @@ def _list_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str,
         [catalog, catalog],
     ).fetchall()
     return [(str(n), c) for n, c in rows if not str(n).startswith("_")]
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """One table of a published file's ``marts`` schema as it is (发布库中的一张表)."""
+
+    name: str
+    comment: str | None
+    columns: tuple[tuple[str, str, str | None], ...]
+    """(name, DuckDB type, comment) in table order."""
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[PublishedTable]:
+    """Every table of ``catalog.marts`` in a published file, the publisher's own
+    (``_publish_info``, ``_published_scores``) included, with its columns, types and comments
+    (发布库的表、列与说明): what :mod:`jixiao.publish.postgres` copies to the server."""
+    comments = dict(
+        con.execute(
+            "select table_name, comment from duckdb_tables() "
+            "where database_name = ? and schema_name = 'marts' and not temporary",
+            [catalog],
+        ).fetchall()
+    )
+    columns: dict[str, list[tuple[str, str, str | None]]] = {}
+    for table, column, kind, comment in con.execute(
+        "select table_name, column_name, data_type, comment from duckdb_columns() "
+        "where database_name = ? and schema_name = 'marts' and table_name in "
+        "(select table_name from duckdb_tables() where database_name = ? "
+        "and schema_name = 'marts' and not temporary) "
+        "order by table_name, column_index",
+        [catalog, catalog],
+    ).fetchall():
+        columns.setdefault(str(table), []).append((str(column), str(kind), comment))
+    return [
+        PublishedTable(name, comments.get(name), tuple(cols))
+        for name, cols in sorted(columns.items())
+    ]
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> tuple[int, str]:

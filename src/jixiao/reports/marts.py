@@ -1,13 +1,17 @@
 """Reading one fiscal year from the marts (读取集市数据).
 
 Reports read ONLY the ``marts`` schema (see docs/architecture.md, mart contract), from the
-published DuckDB when it exists, else the working warehouse, always read-only. Everything for
+published DuckDB when it exists, else the working warehouse, always read-only. With
+``JIXIAO_WAREHOUSE=postgres`` they read the server's ``published`` schema instead (the same
+tables, swapped in by :mod:`jixiao.publish.postgres`), with the same query texts
+(:class:`_ServerMarts`), in one read-only snapshot. Everything for
 one year is small (hundreds of projects), so it is loaded once into plain dicts and the
 report builders never touch the database again.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,7 +63,7 @@ class YearData:
     """Everything the yearly reports need for one fiscal year (某年度的集市数据)."""
 
     year: int
-    source: Path
+    source: Path | str
     projects: list[Row]
     departments: list[Row]
     regions: list[Row]
@@ -130,9 +134,44 @@ class YearData:
         raise KeyError(key)
 
 
-def default_source(settings: Settings) -> Path:
-    """Published marts if they exist, else the working warehouse (默认数据源)."""
+SERVER_SOURCE = "postgresql:published"
+"""The source that means the server's ``published`` schema (服务器上的已发布集市)."""
+SERVER_SCHEMA = "published"
+
+
+def default_source(settings: Settings) -> Path | str:
+    """With ``JIXIAO_WAREHOUSE=postgres`` the server's ``published`` schema
+    (:data:`SERVER_SOURCE`); else the published marts if they exist, else the working
+    warehouse (默认数据源)."""
+    if settings.warehouse_engine == "postgres":
+        return SERVER_SOURCE
     return settings.published if settings.published.exists() else settings.warehouse
+
+
+_SCHEMA_RE = re.compile(r"(?<![\w.\"])marts\.")
+
+
+class _ServerMarts:
+    """A psycopg2 connection that answers the report queries as a DuckDB connection does
+    (服务器查询适配): the same query text, with ``?`` placeholders as ``%s`` and the file's
+    ``marts`` schema read as the server's :data:`SERVER_SCHEMA`. Every query of this module
+    is written in SQL both engines accept (positional ``group by 1, 2``, explicit ``nulls
+    last`` where a descending order meets nulls); only this translation differs."""
+
+    marts_schema = SERVER_SCHEMA
+
+    def __init__(self, pg: Any) -> None:
+        self._pg = pg
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> Any:
+        cur = self._pg.cursor()
+        cur.execute(_SCHEMA_RE.sub(f"{SERVER_SCHEMA}.", sql).replace("?", "%s"), params or None)
+        return cur
+
+
+def _schema(con: Any) -> str:
+    """The schema holding the marts on ``con``: ``marts`` in a DuckDB file."""
+    return str(getattr(con, "marts_schema", "marts"))
 
 
 def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -142,11 +181,11 @@ def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
 
 
 def _tables(con: Any) -> set[str]:
-    return db.relations(con, "marts")
+    return db.relations(con, _schema(con))
 
 
 def _columns(con: Any, table: str) -> set[str]:
-    return db.columns(con, "marts").get(table, set())
+    return db.columns(con, _schema(con)).get(table, set())
 
 
 def _group(rows: list[Row], key: str = "project_key") -> dict[str, list[Row]]:
@@ -164,7 +203,7 @@ def _budget(con: Any, year: int) -> tuple[dict[str, Row], dict[str, dict[str, Ro
         "select project_key, fund_source, sum(initial_yuan) as initial_yuan, "
         "sum(additions_yuan) as additions_yuan, sum(cuts_yuan) as cuts_yuan, "
         "sum(final_yuan) as final_yuan, sum(allocated_yuan) as allocated_yuan "
-        "from marts.fct_budget where fiscal_year = ? group by all order by all",
+        "from marts.fct_budget where fiscal_year = ? group by 1, 2 order by 1, 2",
         [year],
     )
     by_source: dict[str, dict[str, Row]] = defaultdict(dict)
@@ -241,7 +280,7 @@ def _spent_by_source(con: Any, year: int) -> dict[str, dict[str, Decimal]]:
             con,
             "select project_key, fund_source, sum(executed_yuan) as amount_yuan "
             "from marts.fct_budget where fiscal_year = ? and executed_yuan is not null "
-            "group by all order by all",
+            "group by 1, 2 order by 1, 2",
             [year],
         )
         if executed:
@@ -253,7 +292,7 @@ def _spent_by_source(con: Any, year: int) -> dict[str, dict[str, Decimal]]:
         con,
         "select project_key, coalesce(fund_source, 'total') as fund_source, "
         "sum(amount_yuan) as amount_yuan from marts.fct_payments "
-        "where fiscal_year = ? group by all order by all",
+        "where fiscal_year = ? group by 1, 2 order by 1, 2",
         [year],
     )
     out: dict[str, dict[str, Decimal]] = defaultdict(dict)
@@ -344,113 +383,150 @@ def _stated_figures(con: Any, year: int, tables: set[str]) -> dict[str, Any]:
     return out
 
 
-def load_year(source: Path, year: int, settings: Settings) -> YearData:
-    """Load one fiscal year from the marts in ``source`` (read-only).
+def load_year(source: Path | str, year: int, settings: Settings) -> YearData:
+    """Load one fiscal year from the marts in ``source`` (read-only): a DuckDB file (the
+    published file, or any marts file), or :data:`SERVER_SOURCE`, the server's ``published``
+    schema (:func:`load_year_from_server`).
 
     The connection opens with ``settings``' DuckDB resources (:func:`jixiao.config.duckdb_connect`).
     """
-
-    if not source.exists():
+    if source == SERVER_SOURCE:
+        return load_year_from_server(year, settings)
+    path = Path(source)
+    if not path.exists():
         raise ReportDataError(
-            f"找不到集市数据库 {source}：请先运行 dbt 构建和发布。"
-            f" / Mart database {source} not found: run the dbt build and publish first."
+            f"找不到集市数据库 {path}：请先运行 dbt 构建和发布。"
+            f" / Mart database {path} not found: run the dbt build and publish first."
         )
-    con = duckdb_connect(settings, source, read_only=True)
+    con = duckdb_connect(settings, path, read_only=True)
     try:
-        tables = _tables(con)
-        missing = [t for t in REQUIRED_TABLES if t not in tables]
-        if missing:
-            raise ReportDataError(
-                f"{source} 的 marts 模式缺少表：{', '.join(missing)}。"
-                f" / Schema marts in {source} lacks tables: {', '.join(missing)}."
-            )
-        projects = _projects(con, year)
-        if not projects:
-            raise ReportDataError(
-                f"{source} 的 marts.mart_project_year 中没有 {year} 年度的项目。"
-                f" / marts.mart_project_year in {source} has no projects for {year}."
-            )
-        totals, by_source = _budget(con, year)
-        goals = {
-            r["project_key"]: r
-            for r in (
-                _rows(
-                    con,
-                    "select project_key, expected_goal, actual_outcome "
-                    "from marts.fct_project_goals where fiscal_year = ? order by all",
-                    [year],
-                )
-                if "fct_project_goals" in tables
-                else []
-            )
-        }
-        return YearData(
-            **_stated_figures(con, year, tables),
-            **_scopes(con, year),
-            labels=_rows(
-                con,
-                "select code_type, code, label_zh, label_en, sort_order "
-                "from marts.mart_report_labels order by code_type, sort_order, code",
-            ),
-            project_buckets={
-                r["project_key"]: r
-                for r in _rows(
-                    con,
-                    "select * from marts.mart_report_project_buckets where fiscal_year = ? "
-                    "order by project_key",
-                    [year],
-                )
-            },
-            goals=goals,
-            year=year,
-            source=source,
-            projects=projects,
-            departments=_rows(
-                con,
-                "select * from marts.mart_department_year where fiscal_year = ? "
-                "order by department_name",
-                [year],
-            ),
-            regions=_rows(
-                con,
-                "select * from marts.mart_region_year where fiscal_year = ? "
-                "order by province nulls first, city nulls first, county nulls first",
-                [year],
-            ),
-            budget_total=totals,
-            budget_by_source=by_source,
-            spent_by_source=_spent_by_source(con, year),
-            indicators=_group(_indicators(con, year, tables)),
-            level1=_group(
-                _rows(
-                    con,
-                    # in the customary order of seeds/report_code_labels.csv (level1), the
-                    # names it does not list after those it does (一级指标的惯常顺序)
-                    "select s.* from marts.mart_level1_scores as s "
-                    "left join marts.mart_report_labels as l "
-                    "on l.code_type = 'level1' and l.code = s.level1_name "
-                    "where s.fiscal_year = ? "
-                    "order by s.project_key, s.evaluation_type, coalesce(l.sort_order, 9), "
-                    "s.level1_name",
-                    [year],
-                )
-            ),
-            categories=_rows(
-                con,
-                "select * from marts.mart_category_year "
-                "where fiscal_year = ? or fiscal_year is null "
-                "order by parent_project_key nulls first, fiscal_year nulls last, "
-                "amount_yuan desc, category",
-                [year],
-            ),
-            flags=_group(
-                _rows(
-                    con,
-                    "select * from marts.mart_review_flags where fiscal_year = ? "
-                    "order by project_key, severity, flag_code, flag_id",
-                    [year],
-                )
-            ),
-        )
+        return _load(con, path, year)
     finally:
         con.close()
+
+
+def load_year_from_server(year: int, settings: Settings, address: Any | None = None) -> YearData:
+    """Load one fiscal year from the server's ``published`` schema (从服务器读取集市), with the
+    same queries as from a DuckDB file (:class:`_ServerMarts`), in one REPEATABLE READ,
+    read-only transaction as the publisher's own role (the tables' owner: every department).
+    Its first statement reads a published table, so a publish swapping ``published`` waits
+    for the load to end and the year is one version. ``address`` defaults to the configured
+    server (``JIXIAO_PG_*``)."""
+    from jixiao.warehouse import postgres
+
+    addr = address or postgres.connection_settings()
+    label = f"postgresql://{addr.host}:{addr.port}/{addr.dbname} ({SERVER_SCHEMA})"
+    with postgres.connect(addr) as pg:
+        pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        server = _ServerMarts(pg)
+        try:
+            server.execute("select count(*) from marts.mart_project_year").fetchall()
+        except Exception as exc:
+            raise ReportDataError(
+                f"服务器 {label} 上没有已发布的集市：请先运行 jixiao publish。"
+                f" / The server {label} has no published marts: run jixiao publish first"
+                f" ({exc})."
+            ) from exc
+        try:
+            return _load(server, label, year)
+        finally:
+            pg.rollback()
+
+
+def _load(con: Any, source: Path | str, year: int) -> YearData:
+    """The queries of :func:`load_year` on an open connection (DuckDB or :class:`_ServerMarts`)."""
+    tables = _tables(con)
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise ReportDataError(
+            f"{source} 的 marts 模式缺少表：{', '.join(missing)}。"
+            f" / Schema marts in {source} lacks tables: {', '.join(missing)}."
+        )
+    projects = _projects(con, year)
+    if not projects:
+        raise ReportDataError(
+            f"{source} 的 marts.mart_project_year 中没有 {year} 年度的项目。"
+            f" / marts.mart_project_year in {source} has no projects for {year}."
+        )
+    totals, by_source = _budget(con, year)
+    goals = {
+        r["project_key"]: r
+        for r in (
+            _rows(
+                con,
+                "select project_key, expected_goal, actual_outcome "
+                "from marts.fct_project_goals where fiscal_year = ? order by 1, 2, 3",
+                [year],
+            )
+            if "fct_project_goals" in tables
+            else []
+        )
+    }
+    return YearData(
+        **_stated_figures(con, year, tables),
+        **_scopes(con, year),
+        labels=_rows(
+            con,
+            "select code_type, code, label_zh, label_en, sort_order "
+            "from marts.mart_report_labels order by code_type, sort_order, code",
+        ),
+        project_buckets={
+            r["project_key"]: r
+            for r in _rows(
+                con,
+                "select * from marts.mart_report_project_buckets where fiscal_year = ? "
+                "order by project_key",
+                [year],
+            )
+        },
+        goals=goals,
+        year=year,
+        source=source,
+        projects=projects,
+        departments=_rows(
+            con,
+            "select * from marts.mart_department_year where fiscal_year = ? "
+            "order by department_name",
+            [year],
+        ),
+        regions=_rows(
+            con,
+            "select * from marts.mart_region_year where fiscal_year = ? "
+            "order by province nulls first, city nulls first, county nulls first",
+            [year],
+        ),
+        budget_total=totals,
+        budget_by_source=by_source,
+        spent_by_source=_spent_by_source(con, year),
+        indicators=_group(_indicators(con, year, tables)),
+        level1=_group(
+            _rows(
+                con,
+                # in the customary order of seeds/report_code_labels.csv (level1), the
+                # names it does not list after those it does (一级指标的惯常顺序)
+                "select s.* from marts.mart_level1_scores as s "
+                "left join marts.mart_report_labels as l "
+                "on l.code_type = 'level1' and l.code = s.level1_name "
+                "where s.fiscal_year = ? "
+                "order by s.project_key, s.evaluation_type, coalesce(l.sort_order, 9), "
+                "s.level1_name",
+                [year],
+            )
+        ),
+        categories=_rows(
+            con,
+            "select * from marts.mart_category_year "
+            "where fiscal_year = ? or fiscal_year is null "
+            "order by parent_project_key nulls first, fiscal_year nulls last, "
+            "amount_yuan desc nulls last, category",
+            [year],
+        ),
+        flags=_group(
+            _rows(
+                con,
+                "select * from marts.mart_review_flags where fiscal_year = ? "
+                "order by project_key, severity, flag_code, flag_id",
+                [year],
+            )
+        ),
+    )

@@ -61,14 +61,16 @@ def build_reports(
     settings: Settings,
     year: int,
     department: str | None = None,
-    source: Path | None = None,
+    source: Path | str | None = None,
     unit: Unit | None = None,
     pdf: bool = True,
 ) -> list[Path]:
     """Build the year's reports from the marts and return the written files (生成年度报告).
 
     ``department`` limits the run to that department's report and its projects' forms (no
-    region reports). ``source`` defaults to the published marts, else the working warehouse.
+    region reports). ``source`` defaults to the published marts (with
+    ``JIXIAO_WAREHOUSE=postgres`` the server's ``published`` schema), else the working
+    warehouse.
     ``pdf=False`` skips printing (tests of figures that need no browser).
     ``unit`` is the money unit of the department/region reports (万元 ``wan`` or 元 ``yuan``);
     without one, ``$JIXIAO_REPORT_UNIT``, else 万元.

@@ -517,11 +517,41 @@ def apply_marts_security(cur: Any, schema: str = "marts") -> MartsAccess:
     return MartsAccess(tuple(filtered), tuple(shared), tuple(withheld))
 
 
-def secure_marts(con: Any, schema: str = "marts") -> MartsAccess:
+BUILD_SCHEMA = "marts"
+"""The schema dbt builds in place (dbt 构建模式): withheld from readers, who read ``published``."""
+
+
+def withhold_from_readers(cur: Any, schema: str) -> None:
+    """Take every reader privilege on ``schema`` and its tables away (收回读者权限), in the
+    caller's transaction: no USAGE on the schema, no SELECT on any of its tables. The
+    row-level security and its policies stay (a grant made by mistake later still shows a
+    reader only its departments' rows)."""
+    reader = _quoted(READER_ROLE)
+    qschema = _quoted(schema)
+    cur.execute(f"revoke all on all tables in schema {qschema} from public, {reader}")
+    cur.execute(f"revoke all on schema {qschema} from public, {reader}")
+
+
+def secure_marts(
+    con: Any, schema: str = BUILD_SCHEMA, *, readers: bool | None = None
+) -> MartsAccess:
     """:func:`apply_marts_security` in one transaction, committed (集市访问控制): a reader
-    sees either the old state or the new one, never a table granted without its policy."""
+    sees either the old state or the new one, never a table granted without its policy.
+
+    ``readers`` (default: every schema but :data:`BUILD_SCHEMA`) says whether readers keep
+    their grants. After a dbt build the nightly secures ``marts`` with ``readers`` off: the
+    tables get their row-level security and owner policy, and readers no privilege at all
+    (:func:`withhold_from_readers`), since dbt rebuilds ``marts`` in place and a reader could
+    see a table between dbt's rename and this call, or half of a night. Readers read the
+    ``published`` schema, which :mod:`jixiao.publish.postgres` swaps in whole after the marts
+    gate passed (and secures with :func:`apply_marts_security` on ``published``).
+    """
+    grant = schema != BUILD_SCHEMA if readers is None else readers
     with con, con.cursor() as cur:
-        return apply_marts_security(cur, schema)
+        access = apply_marts_security(cur, schema)
+        if not grant:
+            withhold_from_readers(cur, schema)
+        return access
 
 
 def map_department_reader(con: Any, role_name: str, department_name: str) -> None:
@@ -711,3 +741,12 @@ def copy_marts_from_server(settings: Settings, target: Path | None = None) -> di
     with connect() as con:
         copied = copy_marts_to_duckdb(settings, con, target)
     return {"rows": copied, "seconds": round(time.monotonic() - started, 3)}
+
+
+# --- the server's schemas, for the publish on the server (服务器上的模式与列) ----------------
+
+
+def schema_tables(cur: Any, schema: str) -> dict[str, list[str]]:
+    """The base tables of ``schema`` on the server and their columns in table order (模式中的
+    表与列), read in the caller's transaction; ``{}`` when the schema has none or is absent."""
+    return {table: columns for table, (_, columns) in _marts_tables(cur, schema).items()}
