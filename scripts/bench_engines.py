@@ -5,12 +5,19 @@ At shares of a province-year (10,000 project self-evaluations, as in scripts/ben
 per engine and share, each stage in its own process (wall, and CPU and peak RSS of that
 process, from os.wait4 and the process's own /proc figures):
 
-1. **raw load**: the raw tables of one DuckDB raw warehouse into the engine: on DuckDB copied
-   into a fresh warehouse file (attach + insert, what the ingest leaves there), on PostgreSQL
-   with COPY (:func:`jixiao.warehouse.postgres.load_raw`), on Spark exported as Parquet and
-   registered in the session's ``raw`` database (:func:`jixiao.warehouse.spark.load_raw`);
-2. **dbt build**: ``dbt build`` (seeds, models, data and unit tests) on that engine
-   (:func:`jixiao.warehouse.dbt.build`, ``JIXIAO_WAREHOUSE``).
+1. **raw load**: the raw tables of one DuckDB raw warehouse copied into the stage's fresh
+   working (staging) file (attach + insert, what the ingest leaves there): on DuckDB that is
+   all; on PostgreSQL then COPYed to the server as the ingest does after its files
+   (:func:`jixiao.warehouse.postgres.sync_raw`, one transaction per group of 32 load attempts),
+   on Spark exported as Parquet parts and registered in the session's ``raw`` database
+   (:func:`jixiao.warehouse.spark.load_raw`);
+2. **dbt build**: the nightly's :func:`jixiao.pipeline.dbt_build` on that engine (seeds,
+   models and data tests; the unit tests are the test suite's): on PostgreSQL with the raw
+   layer brought up to date first and the marts secured after, on Spark with the raw layer
+   registered in the stage's session and the marts copied back into the DuckDB file;
+3. **marts gate**: :func:`jixiao.pipeline.gate_marts` (on PostgreSQL the copy of the server's
+   marts into the DuckDB file is part of it);
+4. **publish**: :func:`jixiao.pipeline.publish`.
 
 The raw warehouse of the smallest share is made once: its workbooks generated
 (:func:`jixiao.samples.synth.generate`) and ingested into DuckDB (the ingest is the same code
@@ -49,7 +56,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("duckdb", "postgres", "spark")
-STAGES = ("load", "build")
+STAGES = ("load", "build", "gate", "publish")
 PROVINCE_PROJECTS = 10_000
 PROJECTS_PER_DEPARTMENT = 12
 INDICATORS = 20
@@ -122,33 +129,41 @@ def _jvm() -> dict[str, float | None]:
 
 def run_stage(stage: str, engine: str, home: Path, source: Path) -> dict[str, Any]:
     """One stage on one engine in this process (the environment selects the engine)."""
+    from jixiao import pipeline
     from jixiao.config import get_settings
-    from jixiao.warehouse.dbt import build
 
     settings = get_settings(home).ensure()
+    run_id = f"bench-{engine}"
     result: dict[str, Any] = {}
     if stage == "load":
-        if engine == "duckdb":
-            sys.path.insert(0, str(Path(__file__).parent))
-            from bench_night import scale_raw
+        # what the ingest leaves: the raw tables in the DuckDB working (staging) file
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_night import scale_raw
 
-            result["rows"] = scale_raw(source, settings.warehouse, 1)
-        elif engine == "postgres":
+        result["rows"] = scale_raw(source, settings.warehouse, 1)
+        if engine == "postgres":
             from jixiao.warehouse import postgres
 
-            result["rows"] = postgres.load_raw(settings, source)["rows"]
-        else:
+            synced = postgres.sync_raw(settings)  # what the ingest runs after its files
+            result["rows"] = synced["rows"]
+            result["groups"] = synced["groups"]
+        elif engine == "spark":
             from jixiao.warehouse import spark
 
-            result["rows"] = spark.load_raw(settings, source)["rows"]
+            result["rows"] = spark.load_raw(settings)["rows"]
     elif stage == "build":
-        if engine == "spark":
-            from jixiao.warehouse import spark
-
-            spark.session(settings)  # before dbt: the profile's static settings
-        run = build(settings)
-        result["success"] = run.success and not run.failed
-        result["nodes"] = len(run.nodes)
+        # the nightly's build: on PostgreSQL the raw layer brought up to date and the marts
+        # secured, on Spark the raw layer registered and the marts copied back to DuckDB
+        run = pipeline.dbt_build(settings, run_id)
+        result["success"] = bool(run["success"])
+        result["nodes"] = run["nodes"]
+    elif stage == "gate":
+        # the marts gate (on PostgreSQL it first copies the server's marts to DuckDB)
+        gate = pipeline.gate_marts(settings, run_id)
+        result["success"] = bool(gate["success"])
+    elif stage == "publish":
+        published = pipeline.publish(settings, run_id)
+        result["success"] = bool(published.get("marts_fingerprint"))
     else:
         raise SystemExit(f"unknown stage {stage!r}")
     if engine == "spark":
@@ -202,7 +217,7 @@ def child(stage: str, engine: str, home: Path, source: Path, env: dict[str, str]
         "jvm_rss_mib": round(jvm) if jvm else None,
         "peak_rss_mib": round(rss + (jvm or 0)),
         "returncode": code,
-        "ok": code == 0 and (stage != "build" or bool((result or {}).get("success"))),
+        "ok": code == 0 and (stage == "load" or bool((result or {}).get("success"))),
         "result": result,
         "tail": "" if code == 0 else text[-3000:],
     }

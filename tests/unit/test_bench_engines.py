@@ -73,8 +73,11 @@ def test_the_report_has_a_row_per_engine_and_stage(bench: ModuleType) -> None:
     text = bench.table(rows, [1.0, 10.0], ["duckdb", "spark"])
     lines = text.splitlines()
     assert lines[0] == "| engine | stage | 1% | 10% |"
-    assert len(lines) == 2 + 4
+    assert bench.STAGES == ("load", "build", "gate", "publish")
+    assert len(lines) == 2 + 2 * 4
     assert lines[2] == "| duckdb | load | 12.3 s wall, 5.0 s CPU, 1,500 MiB | not run |"
     assert lines[3].startswith("| duckdb | build | 40.0 s wall")
-    assert "1,400 MiB (JVM 1,200)" in lines[4]
-    assert lines[5] == "| spark | build | FAILED after 99 s | not run |"
+    assert lines[4] == "| duckdb | gate | not run | not run |"
+    assert lines[5] == "| duckdb | publish | not run | not run |"
+    assert "1,400 MiB (JVM 1,200)" in lines[6]
+    assert lines[7] == "| spark | build | FAILED after 99 s | not run |"
