@@ -667,6 +667,22 @@ def _as_text(column: str, duckdb_type: str) -> str:
     return _quoted(column)
 
 
+def csv_fill(path: Path, rows: int) -> str | None:
+    """The DuckDB statement that reads a table's ``COPY ... TO STDOUT`` CSV (读入服务器导出的
+    CSV), for :class:`jixiao.warehouse.marts_copy.CopiedTable` (``{table}`` left for it to
+    fill); None for an empty table. PostgreSQL's CSV dialect is given, never sniffed: DuckDB's
+    sniffer refuses an empty file and could guess wrong on a short one. A quoted empty field
+    is ``''`` (PostgreSQL writes NULL unquoted)."""
+    if rows == 0:
+        return None
+    return (
+        "copy {table} from "
+        + _literal(str(path)).replace("{", "{{").replace("}", "}}")
+        + " (format csv, header false, delim ',', quote '\"', escape '\"',"
+        " auto_detect false, allow_quoted_nulls false)"
+    )
+
+
 def copy_marts_to_duckdb(
     settings: Settings,
     con: Any,
@@ -712,7 +728,6 @@ def copy_marts_to_duckdb(
                             fh,
                         )
                     files.append((table, path, int(cur.rowcount)))
-            # a quoted empty field is '' (PostgreSQL writes NULL unquoted)
             copies = [
                 CopiedTable(
                     table.schema,
@@ -720,9 +735,7 @@ def copy_marts_to_duckdb(
                     table.columns,
                     table.comment,
                     rows,
-                    "copy {table} from "
-                    + _literal(str(path)).replace("{", "{{").replace("}", "}}")
-                    + " (format csv, header false, allow_quoted_nulls false)",
+                    csv_fill(path, rows),
                     "PostgreSQL",
                 )
                 for table, path, rows in files
