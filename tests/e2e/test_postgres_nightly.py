@@ -42,6 +42,7 @@ from tests.e2e.test_postgres_warehouse import (
     JIANGMEN,
     _duckdb_columns,
     _postgres_columns,
+    compare_published,
     compare_schema,
     compare_tables,
 )
@@ -84,12 +85,6 @@ def _stage(s: Settings, name: str) -> dict[str, Any]:
     record = json.loads((s.quality / "runs" / "demo-night.json").read_text(encoding="utf-8"))
     stages: dict[str, dict[str, Any]] = record["stages"]
     return stages[name]
-
-
-def _marts_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """The marts tables of a published file, without the publisher's own (``_publish_info``,
-    ``_published_scores``: run ids and times)."""
-    return {t: c for t, c in _duckdb_columns(con, "marts").items() if not t.startswith("_")}
 
 
 def test_every_stage_ran_and_dbt_built_on_the_server(pg_night: PostgresNight) -> None:
@@ -158,33 +153,12 @@ def test_the_published_marts_equal_the_duckdb_night(
     """What BI and the reports read: the published file of the PostgreSQL night against the
     DuckDB night's (``published_demo``), every marts table, column, type and row (as exact
     text), and every table and column comment."""
-    files = {"DuckDB": published_demo.published, "PostgreSQL": pg_night.settings.published}
-    cons = {k: duckdb.connect(str(v), read_only=True) for k, v in files.items()}
-    try:
-        tables = {k: _marts_tables(c) for k, c in cons.items()}
-        compared, problems = compare_tables(
-            tables["DuckDB"],
-            tables["PostgreSQL"],
-            lambda sql: cons["DuckDB"].execute(sql).fetchall(),
-            lambda sql: cons["PostgreSQL"].execute(sql).fetchall(),
-            "the PostgreSQL night",
-        )
-        comments = {
-            k: c.execute(
-                "select table_name, column_name, comment from duckdb_columns()"
-                " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
-                " union all select table_name, null, comment from duckdb_tables()"
-                " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
-                " order by all"
-            ).fetchall()
-            for k, c in cons.items()
-        }
-    finally:
-        for c in cons.values():
-            c.close()
-    assert compared >= 30 and problems == [], problems
-    assert comments["PostgreSQL"] == comments["DuckDB"]
-    assert any(comment for _, _, comment in comments["DuckDB"])
+    found = compare_published(
+        published_demo.published, pg_night.settings.published, "the PostgreSQL night"
+    )
+    assert found.compared >= 30 and found.problems == [], found.problems
+    assert found.other_comments == found.reference_comments
+    assert any(comment for _, _, comment in found.reference_comments)
 
 
 def test_the_published_file_is_a_published_file(pg_night: PostgresNight) -> None:

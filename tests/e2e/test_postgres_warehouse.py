@@ -253,6 +253,51 @@ def compare_tables(
     return len(set(left) | set(right)), problems
 
 
+_PUBLISHED_COMMENTS = (
+    "select table_name, column_name, comment from duckdb_columns()"
+    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
+    " union all select table_name, null, comment from duckdb_tables()"
+    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
+    " order by all"
+)
+
+
+@dataclass(frozen=True)
+class PublishedComparison:
+    compared: int
+    problems: list[str]
+    reference_comments: list[tuple]
+    other_comments: list[tuple]
+
+
+def compare_published(reference: Path, other: Path, engine: str) -> PublishedComparison:
+    """Two published DuckDB files (发布库对比), the DuckDB night's (``reference``) against
+    another engine's night: every marts table, column, type and row (:func:`compare_tables`,
+    exact text), and every table and column comment; the publisher's own tables
+    (``_publish_info``, ``_published_scores``: run ids and times) left out."""
+    cons = {
+        "ref": duckdb.connect(str(reference), read_only=True),
+        "other": duckdb.connect(str(other), read_only=True),
+    }
+    try:
+        tables = {
+            k: {t: c for t, c in _duckdb_columns(con, "marts").items() if not t.startswith("_")}
+            for k, con in cons.items()
+        }
+        compared, problems = compare_tables(
+            tables["ref"],
+            tables["other"],
+            lambda sql: cons["ref"].execute(sql).fetchall(),
+            lambda sql: cons["other"].execute(sql).fetchall(),
+            engine,
+        )
+        comments = {k: con.execute(_PUBLISHED_COMMENTS).fetchall() for k, con in cons.items()}
+    finally:
+        for con in cons.values():
+            con.close()
+    return PublishedComparison(compared, problems, comments["ref"], comments["other"])
+
+
 def compare_schema(
     duck: duckdb.DuckDBPyConnection, pg: Any, schema: str = "marts"
 ) -> tuple[int, list[str]]:

@@ -57,6 +57,7 @@ from tests.e2e.test_postgres_warehouse import (
     _duckdb_columns,
     _rows,
     _text,
+    compare_published,
     compare_tables,
 )
 
@@ -277,21 +278,6 @@ def test_dbt_build_on_spark_passes_with_its_tests(spark_build: SparkBuild) -> No
     assert units["unit_test"] > 10, units
 
 
-def _published_marts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """The marts tables of a published file, without the publisher's own (``_publish_info``,
-    ``_published_scores``: run ids and times)."""
-    return {t: c for t, c in _duckdb_columns(con, "marts").items() if not t.startswith("_")}
-
-
-_COMMENTS = (
-    "select table_name, column_name, comment from duckdb_columns()"
-    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
-    " union all select table_name, null, comment from duckdb_tables()"
-    " where schema_name = 'marts' and table_name not like '\\_%' escape '\\'"
-    " order by all"
-)
-
-
 def test_the_spark_night_publishes_the_duckdb_nights_marts(
     spark_build: SparkBuild, published_demo: Settings
 ) -> None:
@@ -309,24 +295,10 @@ def test_the_spark_night_publishes_the_duckdb_nights_marts(
     # a first night on this engine: every row validated, none of it failing critically
     assert gate["mode"] == "full" and gate["critical_failures"] == 0, gate
     assert stages["publish"]["detail"]["marts_fingerprint"] == gate["marts_fingerprint"]
-    files = {"DuckDB": published_demo.published, "Spark": s.published}
-    cons = {k: duckdb.connect(str(v), read_only=True) for k, v in files.items()}
-    try:
-        tables = {k: _published_marts(c) for k, c in cons.items()}
-        compared, problems = compare_tables(
-            tables["DuckDB"],
-            tables["Spark"],
-            lambda sql: cons["DuckDB"].execute(sql).fetchall(),
-            lambda sql: cons["Spark"].execute(sql).fetchall(),
-            "the Spark night",
-        )
-        comments = {k: c.execute(_COMMENTS).fetchall() for k, c in cons.items()}
-    finally:
-        for c in cons.values():
-            c.close()
-    assert compared >= 30 and problems == [], problems
-    assert comments["Spark"] == comments["DuckDB"]
-    assert any(comment for _, _, comment in comments["DuckDB"])
+    found = compare_published(published_demo.published, s.published, "the Spark night")
+    assert found.compared >= 30 and found.problems == [], found.problems
+    assert found.other_comments == found.reference_comments
+    assert any(comment for _, _, comment in found.reference_comments)
 
 
 def _write_timings(timings: dict[str, float]) -> None:

@@ -61,6 +61,7 @@ from jixiao.publish.publisher import (
     published_tables,
 )
 from jixiao.warehouse import postgres
+from jixiao.warehouse.marts_copy import comment_statements
 
 log = logging.getLogger(__name__)
 
@@ -240,11 +241,8 @@ def _write_next(cur: Any, exports: list[_Export], version: dict[str, Any]) -> di
                 f"的已发布版本未改变 / copying {t.name} to the server: {e.rows} rows in the "
                 f"published file, {cur.rowcount} on the server; the published schema is unchanged"
             )
-        if t.comment:
-            cur.execute(f"comment on table {target} is {_literal(t.comment)}")
-        for column, _, comment in t.columns:
-            if comment:
-                cur.execute(f"comment on column {target}.{_q(column)} is {_literal(comment)}")
+        for statement in comment_statements(target, t.comment, t.columns):
+            cur.execute(statement)
         rows[t.name] = e.rows
     cur.execute(f"comment on schema {NEXT} is {_literal(json.dumps(version, ensure_ascii=False))}")
     for table in rows:

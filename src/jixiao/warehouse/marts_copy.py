@@ -48,6 +48,20 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def comment_statements(
+    qualified: str, comment: str | None, columns: tuple[tuple[str, str, str | None], ...]
+) -> list[str]:
+    """``COMMENT ON`` the table ``qualified`` and its columns (表与列的说明), as DuckDB and
+    PostgreSQL both accept them; nothing for an empty comment."""
+    statements = [f"comment on table {qualified} is {literal(comment)}"] if comment else []
+    statements += [
+        f"comment on column {qualified}.{quoted(column)} is {literal(text)}"
+        for column, _, text in columns
+        if text
+    ]
+    return statements
+
+
 def replace_schemas(
     settings: Settings, database: Path, schemas: tuple[str, ...], tables: list[CopiedTable]
 ) -> dict[str, int]:
@@ -76,13 +90,8 @@ def replace_schemas(
                     f"DuckDB {have} / copying {table.schema}.{table.name}: {table.rows} rows on "
                     f"{table.engine}, {have} in DuckDB"
                 )
-            if table.comment:
-                duck.execute(f"comment on table {qualified} is {literal(table.comment)}")
-            for column, _, comment in table.columns:
-                if comment:
-                    duck.execute(
-                        f"comment on column {qualified}.{quoted(column)} is {literal(comment)}"
-                    )
+            for statement in comment_statements(qualified, table.comment, table.columns):
+                duck.execute(statement)
             copied[f"{table.schema}.{table.name}"] = table.rows
         duck.execute("commit")
     except (duckdb.Error, DataError):
