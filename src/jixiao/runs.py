@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao.config import Settings
+from jixiao.locks import file_lock
 
 #: The stages of a nightly run, in order, with their bilingual labels (运行阶段).
 STAGES: dict[str, str] = {
@@ -53,13 +53,8 @@ def run_path(settings: Settings, run_id: str) -> Path:
 
 @contextlib.contextmanager
 def _locked(settings: Settings) -> Iterator[None]:
-    settings.runs.mkdir(parents=True, exist_ok=True)
-    with (settings.runs / ".lock").open("a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(settings.runs / ".lock"):
+        yield
 
 
 def load_run(settings: Settings, run_id: str) -> dict[str, Any] | None:

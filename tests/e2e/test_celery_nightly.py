@@ -36,7 +36,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from jixiao.config import PROJECT_ROOT, Settings, get_settings
@@ -45,7 +44,7 @@ from jixiao.samples.demo import build_demo_inbox
 from jixiao.warehouse import postgres
 from tests.e2e.net import call_api, free_port
 from tests.e2e.pg_server import PG_USER, PostgresServer, create_database
-from tests.e2e.test_postgres_warehouse import _duckdb_columns, compare_tables
+from tests.e2e.test_postgres_warehouse import compare_published
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -292,21 +291,7 @@ def test_the_nightly_runs_on_a_celery_worker_against_postgres(
             "select relrowsecurity from pg_class where oid = 'marts.mart_project_year'::regclass"
         )
         assert cur.fetchone() == (True,)
-    files = {"DuckDB": published_demo.published, "Celery": settings.published}
-    cons = {k: duckdb.connect(str(v), read_only=True) for k, v in files.items()}
-    try:
-        tables = {
-            k: {t: c for t, c in _duckdb_columns(con, "marts").items() if not t.startswith("_")}
-            for k, con in cons.items()
-        }
-        compared, problems = compare_tables(
-            tables["DuckDB"],
-            tables["Celery"],
-            lambda sql: cons["DuckDB"].execute(sql).fetchall(),
-            lambda sql: cons["Celery"].execute(sql).fetchall(),
-            "the Celery night on PostgreSQL",
-        )
-    finally:
-        for con in cons.values():
-            con.close()
-    assert compared >= 30 and problems == [], problems
+    found = compare_published(
+        published_demo.published, settings.published, "the Celery night on PostgreSQL"
+    )
+    assert found.compared >= 30 and found.problems == [], found.problems

@@ -9,7 +9,6 @@ under ``JIXIAO_HOME`` and never in the checkout; two installations never share i
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao.config import Settings
+from jixiao.locks import file_lock
 
 PLACEHOLDER = "base_directory: uncommitted/frames"
 COPIED = ("great_expectations.yml", "expectations", "validation_definitions", "checkpoints")
@@ -51,14 +51,8 @@ def data_docs_index(settings: Settings) -> Path:
 @contextmanager
 def locked(settings: Settings) -> Iterator[None]:
     """One gate run at a time per installation (同一部署串行执行闸门)."""
-    root = runtime_dir(settings)
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(runtime_dir(settings) / ".lock"):
+        yield
 
 
 def prepare(settings: Settings) -> Path:

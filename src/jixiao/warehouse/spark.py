@@ -35,7 +35,6 @@ the raw layer there:
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
@@ -49,6 +48,7 @@ from typing import Any
 
 from jixiao.config import PROJECT_ROOT, Settings, duckdb_connect
 from jixiao.errors import DataError
+from jixiao.locks import file_lock
 from jixiao.warehouse import raw_delta
 
 log = logging.getLogger(__name__)
@@ -125,12 +125,8 @@ def raw_parquet_dir(settings: Settings) -> Path:
 def _export_lock(root: Path) -> Iterator[None]:
     """One export at a time per folder (导出锁): a second one waits."""
     root.mkdir(parents=True, exist_ok=True)
-    with (root.parent / ".raw_parquet.lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(root.parent / ".raw_parquet.lock"):
+        yield
 
 
 def _remove_orphans(root: Path) -> int:
